@@ -1,0 +1,200 @@
+"""civic_app: the web platform of a city hall's 시민소통실 (citizen communication office)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from civic_app.config import check_production, load_config
+from civic_app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from civic_app.features import FEATURES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: config → extensions → features → error pages → CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    check_production(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _init_features(app)
+    _init_errors(app)
+    _init_cli(app)
+    return app
+
+
+def _translation_dirs() -> str:
+    dirs = [str(ROOT / "translations")]
+    for feature in FEATURES:
+        path = ROOT / "civic_app" / feature / "translations"
+        if path.is_dir():
+            dirs.append(str(path))
+    return ";".join(dirs)
+
+
+def _init_extensions(app: Flask) -> None:
+    import civic_app.models  # noqa: F401 - register every model with the metadata
+    from civic_app.web import filters, security
+    from civic_app.web.i18n import select_locale
+    from civic_app.web.policy import enforce_policy
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "connect_args": {"timeout": 30},
+        }
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", _translation_dirs())
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Seoul")
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):  # noqa: ANN202
+        from civic_app.accounts.models import User
+
+        ident, _sep, token = user_id.partition(":")
+        if not ident.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or user.session_token != token or not user.is_active:
+            return None
+        return user
+
+    app.before_request(enforce_policy)
+    security.init_app(app)
+    filters.init_app(app)
+
+    @app.context_processor
+    def inject_globals() -> dict:
+        from flask_babel import get_locale
+
+        from civic_app.registry import get_registry
+        from civic_app.web.policy import current_roles
+
+        roles = current_roles()
+
+        def nav_items(group: str) -> list:
+            items = []
+            for item in get_registry(app).nav:
+                if item.group != group:
+                    continue
+                if item.roles is None or (roles is not None and (not item.roles or item.roles & roles)):
+                    items.append(item)
+            return items
+
+        return {
+            "nav_items": nav_items,
+            "current_locale": str(get_locale() or "ko"),
+            "htmx_js": "js/htmx-2.0.8.min.js",
+        }
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+
+def _init_features(app: Flask) -> None:
+    for feature in FEATURES:
+        name = f"civic_app.{feature}"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
+
+
+def _init_errors(app: Flask) -> None:
+    messages = {
+        400: lambda: _("요청이 올바르지 않습니다."),
+        401: lambda: _("로그인이 필요합니다."),
+        403: lambda: _("이 페이지를 볼 권한이 없습니다."),
+        404: lambda: _("페이지를 찾을 수 없습니다."),
+        405: lambda: _("허용되지 않는 요청 방식입니다."),
+        413: lambda: _("올린 파일이 너무 큽니다."),
+        429: lambda: _("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."),
+        500: lambda: _("일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."),
+    }
+
+    def render_error(code: int, message: str | None = None):  # noqa: ANN202
+        text = message or messages.get(code, messages[500])()
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": {"status": code, "message": text}}), code
+        return render_template("errors/error.html", code=code, message=text), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # noqa: ANN202
+        db.session.rollback()
+        return render_error(400, _("보안 토큰이 없거나 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # noqa: ANN202
+        if error.code == 401 and not request.path.startswith("/api/"):
+            from flask import redirect, url_for
+
+            if request.method == "GET":
+                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        code = error.code or 500
+        return render_error(code if code in messages else 400 if code < 500 else 500)
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):  # noqa: ANN202
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)
+
+    from civic_app.errors import DomainError
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):  # noqa: ANN202
+        db.session.rollback()
+        return render_error(error.status_code, error.message)
+
+
+def _init_cli(app: Flask) -> None:
+    from civic_app.accounts.cli import users_cli
+    from civic_app.dongs.cli import dongs_cli
+    from civic_app.notify.cli import mail_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(dongs_cli)
+    app.cli.add_command(mail_cli)

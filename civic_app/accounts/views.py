@@ -1,0 +1,331 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from civic_app.accounts import services
+from civic_app.accounts.forms import (
+    ROLE_LABELS,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    RolesForm,
+    StaffUserForm,
+)
+from civic_app.accounts.models import User
+from civic_app.audit.services import record
+from civic_app.dongs.models import Department
+from civic_app.errors import DomainError
+from civic_app.extensions import db, limiter
+from civic_app.timeutil import utcnow
+from civic_app.web.forms import apply_domain_error
+from civic_app.web.i18n import LANG_COOKIE
+from civic_app.web.policy import ADMIN, public, roles_required, signed_in
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("public.home")
+
+
+def _login_account_key() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    scope="login-account",
+)
+def login():  # noqa: ANN201
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.find_user_by_email(db.session, form.email.data)
+        if services.verify_password(user, form.password.data) and user.is_active:
+            user.last_login_at = utcnow()
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("로그인했습니다."), "success")
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = [_("이메일 또는 비밀번호가 맞지 않습니다.")]
+    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" or form.errors == {} else 400
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():  # noqa: ANN201
+    services.end_all_sessions(db.session, current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("로그아웃했습니다."), "success")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per hour", methods=["POST"])
+def register():  # noqa: ANN201
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_citizen(
+                db.session,
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                password=form.password.data,
+                privacy_consent=form.privacy_consent.data,
+                optional_consent=form.optional_consent.data,
+                now=utcnow(),
+                secret_key=current_app.config["SECRET_KEY"],
+                base_url=current_app.config["PUBLIC_BASE_URL"],
+                locale=request.cookies.get(LANG_COOKIE),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("가입했습니다. 이메일로 보낸 링크를 눌러 주소를 확인해 주세요."), "success")
+            return redirect(url_for("accounts.account"))
+    elif request.method == "POST" and not form.privacy_consent.data:
+        form.privacy_consent.errors = [_("개인정보 수집·이용에 동의해야 가입할 수 있습니다.")]
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/account/verify/<token>")
+@public
+def verify(token: str):  # noqa: ANN201
+    try:
+        user = services.read_token(
+            db.session,
+            current_app.config["SECRET_KEY"],
+            "verify",
+            token,
+            current_app.config["EMAIL_VERIFY_MAX_AGE"],
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return render_template("accounts/verify_result.html", ok=False), 400
+    services.verify_email(db.session, user, now=utcnow())
+    db.session.commit()
+    flash(_("이메일 주소가 확인되었습니다."), "success")
+    return render_template("accounts/verify_result.html", ok=True)
+
+
+@bp.route("/account/verify/resend", methods=["POST"])
+@signed_in
+@limiter.limit("5 per hour")
+def resend_verification():  # noqa: ANN201
+    if current_user.email_verified_at is None:
+        services.queue_verification_email(
+            db.session,
+            current_user,
+            now=utcnow(),
+            secret_key=current_app.config["SECRET_KEY"],
+            base_url=current_app.config["PUBLIC_BASE_URL"],
+        )
+        db.session.commit()
+        flash(_("확인 메일을 다시 보냈습니다."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():  # noqa: ANN201
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            db.session,
+            form.email.data,
+            now=utcnow(),
+            secret_key=current_app.config["SECRET_KEY"],
+            base_url=current_app.config["PUBLIC_BASE_URL"],
+        )
+        db.session.commit()
+        flash(_("가입된 주소라면 비밀번호 재설정 메일을 보냈습니다."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):  # noqa: ANN201
+    try:
+        user = services.read_token(
+            db.session,
+            current_app.config["SECRET_KEY"],
+            "reset",
+            token,
+            current_app.config["PASSWORD_RESET_MAX_AGE"],
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(db.session, user, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("비밀번호를 바꿨습니다. 새 비밀번호로 로그인해 주세요."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/account")
+@signed_in
+def account():  # noqa: ANN201
+    return render_template(
+        "accounts/account.html", form=ChangePasswordForm(), role_labels=ROLE_LABELS
+    )
+
+
+@bp.route("/account/password", methods=["POST"])
+@signed_in
+def change_password():  # noqa: ANN201
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                db.session, current_user, form.current_password.data, form.password.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            login_user(current_user)  # keep this session; the others end with the old token
+            flash(_("비밀번호를 바꿨습니다. 다른 기기의 로그인은 해제되었습니다."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS), 400
+
+
+@bp.route("/lang", methods=["POST"])
+@public
+def set_language():  # noqa: ANN201
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+    response = redirect(_safe_next(request.form.get("next")))
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
+    return response
+
+
+# --- admin: staff accounts ----------------------------------------------------------------
+
+
+def _department_choices() -> list[tuple[int, str]]:
+    rows = db.session.scalars(select(Department).order_by(Department.name)).all()
+    return [(0, _("(없음)"))] + [(d.id, d.name) for d in rows]
+
+
+@bp.route("/admin/users")
+@roles_required(ADMIN)
+def admin_users():  # noqa: ANN201
+    users = db.session.scalars(select(User).order_by(User.id)).all()
+    return render_template("accounts/admin_users.html", users=users, role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def admin_user_new():  # noqa: ANN201
+    form = StaffUserForm()
+    form.department_id.choices = _department_choices()
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            user = services.create_staff_user(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                roles=form.roles.data,
+                department_id=form.department_id.data or None,
+                now=now,
+            )
+            record(
+                db.session,
+                actor_id=current_user.id,
+                action="user.create",
+                target_type="user",
+                target_id=user.id,
+                detail={"roles": form.roles.data},
+                now=now,
+                ip=request.remote_addr,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("계정을 만들었습니다."), "success")
+            return redirect(url_for("accounts.admin_users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/admin_user_form.html", form=form), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def admin_user_edit(user_id: int):  # noqa: ANN201
+    user = db.get_or_404(User, user_id)
+    form = RolesForm(obj=None)
+    if request.method == "GET":
+        form.roles.data = sorted(user.role_set)
+        form.active.data = user.active
+    if form.validate_on_submit():
+        now = utcnow()
+        services.set_roles(db.session, user, form.roles.data)
+        if user.active != form.active.data:
+            user.active = form.active.data
+            services.end_all_sessions(db.session, user)
+        record(
+            db.session,
+            actor_id=current_user.id,
+            action="user.update",
+            target_type="user",
+            target_id=user.id,
+            detail={"roles": form.roles.data, "active": form.active.data},
+            now=now,
+            ip=request.remote_addr,
+        )
+        db.session.commit()
+        flash(_("저장했습니다."), "success")
+        return redirect(url_for("accounts.admin_users"))
+    return render_template("accounts/admin_user_edit.html", form=form, user=user)
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    from civic_app.registry import NavItem, get_registry
+
+    app.register_blueprint(bp)
+    reg = get_registry(app)
+    reg.add_nav(NavItem(lambda: _("계정 관리"), "accounts.admin_users", frozenset({ADMIN}), 900, "staff"))

@@ -1,0 +1,100 @@
+"""Settings from the environment. The production profile refuses unsafe defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError as exc:
+        raise ConfigError(f"not an integer: {value!r}") from exc
+
+
+def _normalise_db_url(url: str) -> str:
+    # psycopg 3 is the driver; accept the common postgres:// spellings.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def load_config(env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    civic_env = env.get("CIVIC_ENV", "development").strip().lower()
+    if civic_env not in {"development", "production"}:
+        raise ConfigError("CIVIC_ENV must be 'development' or 'production'")
+    production = civic_env == "production"
+    default_db = f"sqlite:///{INSTANCE_DIR / 'civic_app.sqlite3'}"
+    cfg: dict = {
+        "CIVIC_ENV": civic_env,
+        "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(env.get("DATABASE_URL") or default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "ALLOW_SQLITE_IN_PRODUCTION": _bool(env.get("ALLOW_SQLITE_IN_PRODUCTION")),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "SMTP_HOST": env.get("SMTP_HOST") or "127.0.0.1",
+        "SMTP_PORT": _int(env.get("SMTP_PORT"), 25),
+        "SMTP_USER": env.get("SMTP_USER") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
+        "MAIL_FROM": env.get("MAIL_FROM") or "시민소통실 <no-reply@civic.example.kr>",
+        "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN") or None,
+        "TELEGRAM_CHANNEL_ID": env.get("TELEGRAM_CHANNEL_ID") or None,
+        "TELEGRAM_API_BASE_URL": env.get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
+        "PRIVACY_RETENTION_DAYS": _int(env.get("PRIVACY_RETENTION_DAYS"), 3 * 365),
+        "BABEL_DEFAULT_LOCALE": "ko",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Seoul",
+        "LANGUAGES": ("ko", "en"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT_ADDRESS": env.get("LOGIN_RATE_LIMIT_ADDRESS") or "20 per minute",
+        "LOGIN_RATE_LIMIT_ACCOUNT": env.get("LOGIN_RATE_LIMIT_ACCOUNT") or "5 per minute",
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "EMAIL_VERIFY_MAX_AGE": 3 * 24 * 3600,
+        "DEV_MAILBOX": not production,
+        "TESTING": False,
+    }
+    return cfg
+
+
+def check_production(cfg: dict) -> None:
+    """Refuse to run production with a missing/default secret or on SQLite unless allowed."""
+    if cfg.get("CIVIC_ENV") != "production":
+        return
+    secret = cfg.get("SECRET_KEY")
+    if not secret or secret == DEFAULT_SECRET_KEY or len(secret) < 16:
+        raise ConfigError("production needs SECRET_KEY set to a long random value")
+    uri = cfg.get("SQLALCHEMY_DATABASE_URI", "")
+    if uri.startswith("sqlite") and not cfg.get("ALLOW_SQLITE_IN_PRODUCTION"):
+        raise ConfigError(
+            "production refuses SQLite; set DATABASE_URL to PostgreSQL "
+            "or ALLOW_SQLITE_IN_PRODUCTION=1"
+        )

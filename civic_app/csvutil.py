@@ -1,0 +1,50 @@
+"""CSV reading shared by every import command: validate all lines, then import or nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from flask_babel import gettext as _
+
+from civic_app.errors import ValidationFailed
+
+
+def read_csv(path_or_text: str | Path, expected_header: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """Return (line number, row) pairs; raise ValidationFailed on a bad file or header.
+
+    Accepts UTF-8 with or without BOM. Line numbers count the header as line 1.
+    """
+    if isinstance(path_or_text, Path):
+        try:
+            raw = path_or_text.read_bytes()
+        except OSError as exc:
+            raise ValidationFailed(_("파일을 읽을 수 없습니다: %(err)s", err=str(exc))) from exc
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed(_("파일이 UTF-8 인코딩이 아닙니다.")) from exc
+    else:
+        text = path_or_text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise ValidationFailed(_("빈 파일입니다.")) from exc
+    header = [h.strip() for h in header]
+    if header != expected_header:
+        raise ValidationFailed(
+            _("머리글이 올바르지 않습니다. 필요한 머리글: %(h)s", h=",".join(expected_header)),
+            [("1", _("머리글이 올바르지 않습니다. 필요한 머리글: %(h)s", h=",".join(expected_header)))],
+        )
+    rows = []
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            rows.append((line, {"__error__": _("열 개수가 %(n)d개여야 합니다.", n=len(header))}))
+            continue
+        rows.append((line, {k: v.strip() for k, v in zip(header, values, strict=True)}))
+    return rows

@@ -1,0 +1,93 @@
+"""Admin pages for dongs, departments and hosts (reference data)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from civic_app.audit.services import record
+from civic_app.dongs.forms import DepartmentForm, DongForm, HostForm
+from civic_app.dongs.models import Department, Dong, Host
+from civic_app.extensions import db
+from civic_app.timeutil import utcnow
+from civic_app.web.policy import ADMIN, roles_required
+
+bp = Blueprint("dongs_admin", __name__, url_prefix="/admin")
+
+# (model, form, template noun, list ordering, audit name)
+KINDS = {
+    "dongs": (Dong, DongForm, Dong.code),
+    "departments": (Department, DepartmentForm, Department.name),
+    "hosts": (Host, HostForm, Host.rank),
+}
+
+
+def _titles() -> dict[str, str]:
+    return {"dongs": _("행정동"), "departments": _("부서"), "hosts": _("면담 주재자")}
+
+
+def _prepare(kind: str, form) -> None:  # noqa: ANN001
+    if kind == "hosts":
+        depts = db.session.scalars(select(Department).order_by(Department.name)).all()
+        form.department_id.choices = [(0, _("(없음)"))] + [(d.id, d.name) for d in depts]
+
+
+@bp.route("/<any(dongs, departments, hosts):kind>")
+@roles_required(ADMIN)
+def list_items(kind: str):  # noqa: ANN201
+    model, _form, order = KINDS[kind]
+    items = db.session.scalars(select(model).order_by(order, model.id)).all()
+    return render_template("dongs/admin_list.html", kind=kind, items=items, title=_titles()[kind])
+
+
+@bp.route("/<any(dongs, departments, hosts):kind>/new", methods=["GET", "POST"])
+@bp.route("/<any(dongs, departments, hosts):kind>/<int:item_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit_item(kind: str, item_id: int | None = None):  # noqa: ANN201
+    model, form_cls, _order = KINDS[kind]
+    item = db.get_or_404(model, item_id) if item_id else None
+    form = form_cls(obj=item)
+    _prepare(kind, form)
+    if form.validate_on_submit():
+        target = item or model()
+        form.populate_obj(target)
+        if kind == "hosts" and not target.department_id:
+            target.department_id = None
+        if kind == "dongs":
+            target.updated_at = utcnow()
+        if item is None:
+            db.session.add(target)
+        try:
+            db.session.flush()
+            record(
+                db.session,
+                actor_id=current_user.id,
+                action=f"{kind}.{'update' if item else 'create'}",
+                target_type=kind,
+                target_id=target.id,
+                now=utcnow(),
+                ip=request.remote_addr,
+            )
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            flash(_("같은 코드나 이름이 이미 있습니다."), "error")
+        else:
+            flash(_("저장했습니다."), "success")
+            return redirect(url_for("dongs_admin.list_items", kind=kind))
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template("dongs/admin_form.html", kind=kind, form=form, item=item, title=_titles()[kind]),
+        status,
+    )
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    from civic_app.registry import NavItem, get_registry
+
+    app.register_blueprint(bp)
+    reg = get_registry(app)
+    reg.add_nav(NavItem(lambda: _("기준정보"), "dongs_admin.list_items", frozenset({ADMIN}), 910, "staff", (("kind", "dongs"),)))

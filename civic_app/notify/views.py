@@ -1,0 +1,43 @@
+"""Development mailbox: staff read queued e-mail when no SMTP server is around."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from civic_app.audit.services import VIEW_PERSONAL_DATA, record
+from civic_app.extensions import db
+from civic_app.notify.models import CHANNEL_EMAIL, OutboxMessage
+from civic_app.timeutil import utcnow
+from civic_app.web.policy import ADMIN, CIVIC_STAFF, roles_required
+
+bp = Blueprint("notify", __name__)
+
+
+@bp.route("/dev/mailbox")
+@roles_required(ADMIN, CIVIC_STAFF)
+def dev_mailbox():  # noqa: ANN201
+    if not current_app.config.get("DEV_MAILBOX"):
+        abort(404)
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == CHANNEL_EMAIL)
+        .order_by(OutboxMessage.id.desc())
+        .limit(50)
+    ).all()
+    record(db.session, actor_id=current_user.id, action=VIEW_PERSONAL_DATA, target_type="dev_mailbox",
+           target_id=None, now=utcnow())
+    db.session.commit()
+    return render_template("notify/dev_mailbox.html", rows=rows)
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    from civic_app.registry import NavItem, get_registry
+
+    app.register_blueprint(bp)
+    if app.config.get("DEV_MAILBOX"):
+        get_registry(app).add_nav(
+            NavItem(lambda: _("개발용 메일함"), "notify.dev_mailbox", frozenset({ADMIN, CIVIC_STAFF}), 990, "staff")
+        )

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from sqlalchemy import func, select, text
+
+from civic_app.dongs.models import Dong
+from civic_app.extensions import db
+from civic_app.web.policy import public
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+@public
+def home():  # noqa: ANN201
+    dong_count = db.session.scalar(select(func.count(Dong.id)).where(Dong.active.is_(True))) or 0
+    from flask import current_app
+
+    from civic_app.registry import get_registry
+
+    sections = [fn() for _, fn in sorted(get_registry(current_app).home_sections, key=lambda t: t[0])]
+    return render_template("public/home.html", dong_count=dong_count, sections=sections)
+
+
+@bp.route("/healthz")
+@public
+def healthz():  # noqa: ANN201
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    app.register_blueprint(bp)

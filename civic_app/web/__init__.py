@@ -1,0 +1,1 @@
+"""Web helpers shared by every feature: policies, htmx, security headers, filters."""

@@ -1,0 +1,109 @@
+"""Template filters: masking of personal data and Korean-style dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Flask
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from civic_app.timeutil import to_seoul
+
+WEEKDAYS_KO = "월화수목금토일"
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+PHONE_RE = re.compile(r"(01[016789]|0\d{1,2})[-. ]?(\d{3,4})[-. ]?(\d{4})")
+EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def mask_name(name: str | None) -> str:
+    """홍길동 → 홍*동, 김철 → 김*, 남궁민수 → 남**수; Latin names keep the first letter."""
+    if not name:
+        return ""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str | None) -> str:
+    """010-1234-5678 → 010-****-5678 (any separator, or none)."""
+    if not phone:
+        return ""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 9:
+        return "*" * len(digits)
+    return f"{digits[:3]}-{'*' * 4}-{digits[-4:]}"
+
+
+def mask_email(email: str | None) -> str:
+    """hong@example.com → h***@example.com."""
+    if not email or "@" not in email:
+        return ""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_text(text: str | None) -> str:
+    """Masks phone numbers and e-mail addresses embedded in free text."""
+    if not text:
+        return ""
+    text = PHONE_RE.sub(lambda m: f"{m.group(1)}-****-{m.group(3)}", text)
+    return EMAIL_RE.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+
+
+def _is_english() -> bool:
+    locale = get_locale()
+    return bool(locale and locale.language == "en")
+
+
+def format_date(value: dt.date | dt.datetime | None, english: bool | None = None) -> str:
+    """2025년 10월 9일 (목) — or Thu, 9 Oct 2025 in English."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = to_seoul(value).date()
+    english = _is_english() if english is None else english
+    if english:
+        return f"{WEEKDAYS_EN[value.weekday()]}, {value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+    return f"{value.year}년 {value.month}월 {value.day}일 ({WEEKDAYS_KO[value.weekday()]})"
+
+
+def format_datetime(value: dt.datetime | None, english: bool | None = None) -> str:
+    """2025년 10월 9일 (목) 14:00 in Asia/Seoul."""
+    if value is None:
+        return ""
+    local = to_seoul(value)
+    return f"{format_date(local.date(), english)} {local:%H:%M}"
+
+
+def format_won(value: int | None) -> str:
+    if value is None:
+        return ""
+    if _is_english():
+        return f"KRW {value:,}"
+    return f"{value:,}원"
+
+
+def nl2br(value: str | None) -> Markup:
+    from markupsafe import escape
+
+    if not value:
+        return Markup("")
+    return Markup("<br>").join(escape(line) for line in value.splitlines())
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(mask_name)
+    app.add_template_filter(mask_phone)
+    app.add_template_filter(mask_email)
+    app.add_template_filter(mask_text)
+    app.add_template_filter(format_date, "kdate")
+    app.add_template_filter(format_datetime, "kdatetime")
+    app.add_template_filter(format_won, "won")
+    app.add_template_filter(nl2br)
