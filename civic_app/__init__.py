@@ -75,7 +75,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str):  # noqa: ANN202
+    def load_user(user_id: str):
         from civic_app.accounts.models import User
 
         ident, _sep, token = user_id.partition(":")
@@ -122,7 +122,7 @@ def _sqlite_pragmas(app: Flask) -> None:
         engine = db.engine
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        def _on_connect(dbapi_conn, _record) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -153,19 +153,21 @@ def _init_errors(app: Flask) -> None:
         500: lambda: _("일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."),
     }
 
-    def render_error(code: int, message: str | None = None):  # noqa: ANN202
+    def render_error(code: int, message: str | None = None):
         text = message or messages.get(code, messages[500])()
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify({"error": {"status": code, "message": text}}), code
         return render_template("errors/error.html", code=code, message=text), code
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # noqa: ANN202
+    def csrf_error(error: CSRFError):
         db.session.rollback()
-        return render_error(400, _("보안 토큰이 없거나 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요."))
+        return render_error(
+            400, _("보안 토큰이 없거나 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.")
+        )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # noqa: ANN202
+    def http_error(error: HTTPException):
         if error.code == 401 and not request.path.startswith("/api/"):
             from flask import redirect, url_for
 
@@ -175,7 +177,7 @@ def _init_errors(app: Flask) -> None:
         return render_error(code if code in messages else 400 if code < 500 else 500)
 
     @app.errorhandler(Exception)
-    def unhandled(error: Exception):  # noqa: ANN202
+    def unhandled(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
         app.logger.exception("unhandled error")
@@ -185,7 +187,7 @@ def _init_errors(app: Flask) -> None:
     from civic_app.errors import DomainError
 
     @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):  # noqa: ANN202
+    def domain_error(error: DomainError):
         db.session.rollback()
         return render_error(error.status_code, error.message)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -95,6 +95,5 @@ def check_production(cfg: dict) -> None:
     uri = cfg.get("SQLALCHEMY_DATABASE_URI", "")
     if uri.startswith("sqlite") and not cfg.get("ALLOW_SQLITE_IN_PRODUCTION"):
         raise ConfigError(
-            "production refuses SQLite; set DATABASE_URL to PostgreSQL "
-            "or ALLOW_SQLITE_IN_PRODUCTION=1"
+            "production refuses SQLite; set DATABASE_URL to PostgreSQL or ALLOW_SQLITE_IN_PRODUCTION=1"
         )

@@ -55,5 +55,5 @@ class Registry:
         self.openapi_schemas.update(schemas or {})
 
 
-def get_registry(app) -> Registry:  # noqa: ANN001
+def get_registry(app) -> Registry:
     return app.extensions.setdefault("civic_registry", Registry())

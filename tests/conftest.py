@@ -76,7 +76,7 @@ def test_config(database_url: str, **extra) -> dict:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str):  # noqa: ANN201
+def app(database_url: str):
     application = create_app(test_config(database_url))
     with application.app_context():
         db.create_all()
@@ -88,14 +88,14 @@ def app(database_url: str):  # noqa: ANN201
         db.engine.dispose()
 
 
-def _load_reference(application) -> None:  # noqa: ANN001
+def _load_reference(application) -> None:
     from civic_app.demo.cli import ensure_reference_data
 
     ensure_reference_data(db.session)
     db.session.commit()
 
 
-def clean_database(application) -> None:  # noqa: ANN001
+def clean_database(application) -> None:
     """Delete every row, then restore the reference data a fresh database holds."""
     db.session.remove()
     tables = list(reversed(db.metadata.sorted_tables))
@@ -124,22 +124,22 @@ def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def session(app):  # noqa: ANN001, ANN201
+def session(app):
     return db.session
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # noqa: ANN001, ANN201
+def runner(app):
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def csrf_app(app):  # noqa: ANN001, ANN201
+def csrf_app(app):
     """The same app with CSRF protection switched on, as in production."""
     app.config["WTF_CSRF_ENABLED"] = True
     yield app
@@ -156,7 +156,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def smtp_server():  # noqa: ANN201
+def smtp_server():
     """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting messages in a list."""
     import socket
 
@@ -166,7 +166,7 @@ def smtp_server():  # noqa: ANN201
         def __init__(self) -> None:
             self.messages: list = []
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        async def handle_DATA(self, server, session, envelope):
             import email
             from email import policy
 

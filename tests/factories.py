@@ -21,8 +21,15 @@ def _password_hash() -> str:
     return hash_password(PASSWORD)  # Argon2 is slow by design; hash once per run
 
 
-def make_user(*roles: str, email: str | None = None, name: str = "홍길동", phone: str | None = "010-1234-5678",
-              department: Department | None = None, verified: bool = True, **kw) -> User:
+def make_user(
+    *roles: str,
+    email: str | None = None,
+    name: str = "홍길동",
+    phone: str | None = "010-1234-5678",
+    department: Department | None = None,
+    verified: bool = True,
+    **kw,
+) -> User:
     n = next(_seq)
     user = User(
         email=email or f"user{n}@example.com",
@@ -45,7 +52,9 @@ def make_user(*roles: str, email: str | None = None, name: str = "홍길동", ph
 
 def make_dong(name: str | None = None, code: str | None = None, **flags) -> Dong:
     n = next(_seq)
-    dong = Dong(code=code or f"41990{n:05d}", name=name or f"테스트{n}동", active=True, updated_at=NOW, **flags)
+    dong = Dong(
+        code=code or f"41990{n:05d}", name=name or f"테스트{n}동", active=True, updated_at=NOW, **flags
+    )
     db.session.add(dong)
     db.session.flush()
     return dong
@@ -66,7 +75,7 @@ def make_host(title: str = "부시장", rank: int = 2, **kw) -> Host:
     return host
 
 
-def login(client, user: User, password: str = PASSWORD):  # noqa: ANN001, ANN201
+def login(client, user: User, password: str = PASSWORD):
     """Sign in through the real login form."""
     db.session.commit()
     return client.post("/login", data={"email": user.email, "password": password}, follow_redirects=False)

@@ -63,8 +63,13 @@ def extract(feature: str) -> Catalog:
         for lineno, message, comments, context in extract_from_file(
             method, str(path), keywords=KEYWORDS, options=options
         ):
-            template.add(message, None, [(str(path.relative_to(ROOT)), lineno)],
-                         auto_comments=comments, context=context)
+            template.add(
+                message,
+                None,
+                [(str(path.relative_to(ROOT)), lineno)],
+                auto_comments=comments,
+                context=context,
+            )
     return template
 
 
@@ -80,7 +85,9 @@ def update(feature: str) -> Path:
         catalog = Catalog(locale="en", project="civic_app", charset="utf-8")
         for msg in template:
             if msg.id:
-                catalog.add(msg.id, "" if isinstance(msg.id, str) else ("", ""), msg.locations, context=msg.context)
+                catalog.add(
+                    msg.id, "" if isinstance(msg.id, str) else ("", ""), msg.locations, context=msg.context
+                )
     with path.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, ignore_obsolete=True, sort_output=True)
     return path

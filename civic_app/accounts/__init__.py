@@ -1,7 +1,7 @@
 """Accounts, roles, registration, sign-in."""
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from . import views
 
     views.init_app(app)

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TelField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from civic_app.web.policy import ROLES
@@ -21,7 +29,9 @@ ROLE_LABELS = {
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("이메일"), validators=[DataRequired(_l("이메일을 입력해 주세요.")), Length(max=254)])
+    email = EmailField(
+        _l("이메일"), validators=[DataRequired(_l("이메일을 입력해 주세요.")), Length(max=254)]
+    )
     password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력해 주세요."))])
     remember = BooleanField(_l("로그인 상태 유지"))
 
@@ -41,7 +51,10 @@ class RegisterForm(FlaskForm):
     )
     password = PasswordField(
         _l("비밀번호 (10자 이상)"),
-        validators=[DataRequired(_l("비밀번호를 입력해 주세요.")), Length(min=10, max=200, message=_l("비밀번호는 10자 이상이어야 합니다."))],
+        validators=[
+            DataRequired(_l("비밀번호를 입력해 주세요.")),
+            Length(min=10, max=200, message=_l("비밀번호는 10자 이상이어야 합니다.")),
+        ],
     )
     password_confirm = PasswordField(
         _l("비밀번호 확인"),
@@ -52,13 +65,18 @@ class RegisterForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("이메일"), validators=[DataRequired(_l("이메일을 입력해 주세요.")), Length(max=254)])
+    email = EmailField(
+        _l("이메일"), validators=[DataRequired(_l("이메일을 입력해 주세요.")), Length(max=254)]
+    )
 
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("새 비밀번호 (10자 이상)"),
-        validators=[DataRequired(_l("비밀번호를 입력해 주세요.")), Length(min=10, max=200, message=_l("비밀번호는 10자 이상이어야 합니다."))],
+        validators=[
+            DataRequired(_l("비밀번호를 입력해 주세요.")),
+            Length(min=10, max=200, message=_l("비밀번호는 10자 이상이어야 합니다.")),
+        ],
     )
     password_confirm = PasswordField(
         _l("새 비밀번호 확인"), validators=[EqualTo("password", _l("비밀번호가 서로 다릅니다."))]
@@ -66,21 +84,31 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(ResetPasswordForm):
-    current_password = PasswordField(_l("현재 비밀번호"), validators=[DataRequired(_l("현재 비밀번호를 입력해 주세요."))])
+    current_password = PasswordField(
+        _l("현재 비밀번호"), validators=[DataRequired(_l("현재 비밀번호를 입력해 주세요."))]
+    )
 
 
 class StaffUserForm(FlaskForm):
     name = StringField(_l("이름"), validators=[DataRequired(_l("이름을 입력해 주세요.")), Length(max=50)])
     email = EmailField(
         _l("이메일"),
-        validators=[DataRequired(_l("이메일을 입력해 주세요.")), Email(_l("이메일 형식이 올바르지 않습니다."), check_deliverability=False)],
+        validators=[
+            DataRequired(_l("이메일을 입력해 주세요.")),
+            Email(_l("이메일 형식이 올바르지 않습니다."), check_deliverability=False),
+        ],
     )
     password = PasswordField(
         _l("초기 비밀번호 (10자 이상)"),
-        validators=[DataRequired(_l("비밀번호를 입력해 주세요.")), Length(min=10, max=200, message=_l("비밀번호는 10자 이상이어야 합니다."))],
+        validators=[
+            DataRequired(_l("비밀번호를 입력해 주세요.")),
+            Length(min=10, max=200, message=_l("비밀번호는 10자 이상이어야 합니다.")),
+        ],
     )
     roles = SelectMultipleField(
-        _l("역할"), choices=[(r, ROLE_LABELS[r]) for r in ROLES], validators=[DataRequired(_l("역할을 하나 이상 고르세요."))]
+        _l("역할"),
+        choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+        validators=[DataRequired(_l("역할을 하나 이상 고르세요."))],
     )
     department_id = SelectField(_l("소속 부서"), coerce=int, validators=[Optional()])
 

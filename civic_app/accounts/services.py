@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 
@@ -33,10 +34,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     if user is None:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return False
     try:
         return _hasher.verify(user.password_hash, password)
@@ -89,9 +88,7 @@ def read_token(session: Session, secret_key: str, purpose: str, token: str, max_
     user = session.get(User, data.get("uid"))
     expected = None
     if user is not None:
-        expected = (
-            user.password_hash[-16:] if purpose == "reset" else str(user.email_verified_at)
-        )
+        expected = user.password_hash[-16:] if purpose == "reset" else str(user.email_verified_at)
     if user is None or data.get("fp") != expected:
         raise DomainError(_("이미 사용했거나 올바르지 않은 링크입니다."))
     return user
@@ -118,9 +115,7 @@ def register_citizen(
     if not PHONE_RE.match(phone.strip()):
         errors.append(("phone", _("휴대전화 번호 형식이 올바르지 않습니다. 예: 010-1234-5678")))
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(
-            ("password", _("비밀번호는 %(n)d자 이상이어야 합니다.", n=MIN_PASSWORD_LENGTH))
-        )
+        errors.append(("password", _("비밀번호는 %(n)d자 이상이어야 합니다.", n=MIN_PASSWORD_LENGTH)))
     if find_user_by_email(session, email) is not None:
         errors.append(("email", _("이미 가입된 이메일입니다.")))
     if errors:
@@ -236,9 +231,7 @@ def create_staff_user(
             [("roles", _("알 수 없는 역할입니다: %(roles)s", roles=", ".join(bad) or "-"))],
         )
     if find_user_by_email(session, email) is not None:
-        raise ValidationFailed(
-            _("이미 가입된 이메일입니다."), [("email", _("이미 가입된 이메일입니다."))]
-        )
+        raise ValidationFailed(_("이미 가입된 이메일입니다."), [("email", _("이미 가입된 이메일입니다."))])
     check_password_strength(password)
     user = User(
         email=normalise_email(email),

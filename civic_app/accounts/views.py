@@ -48,7 +48,7 @@ def _login_account_key() -> str:
     methods=["POST"],
     scope="login-account",
 )
-def login():  # noqa: ANN201
+def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.find_user_by_email(db.session, form.email.data)
@@ -59,12 +59,14 @@ def login():  # noqa: ANN201
             flash(_("로그인했습니다."), "success")
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = [_("이메일 또는 비밀번호가 맞지 않습니다.")]
-    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" or form.errors == {} else 400
+    return render_template(
+        "accounts/login.html", form=form
+    ), 200 if request.method == "GET" or form.errors == {} else 400
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
-def logout():  # noqa: ANN201
+def logout():
     services.end_all_sessions(db.session, current_user)
     db.session.commit()
     logout_user()
@@ -75,7 +77,7 @@ def logout():  # noqa: ANN201
 @bp.route("/register", methods=["GET", "POST"])
 @public
 @limiter.limit("30 per hour", methods=["POST"])
-def register():  # noqa: ANN201
+def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -108,7 +110,7 @@ def register():  # noqa: ANN201
 
 @bp.route("/account/verify/<token>")
 @public
-def verify(token: str):  # noqa: ANN201
+def verify(token: str):
     try:
         user = services.read_token(
             db.session,
@@ -129,7 +131,7 @@ def verify(token: str):  # noqa: ANN201
 @bp.route("/account/verify/resend", methods=["POST"])
 @signed_in
 @limiter.limit("5 per hour")
-def resend_verification():  # noqa: ANN201
+def resend_verification():
     if current_user.email_verified_at is None:
         services.queue_verification_email(
             db.session,
@@ -146,7 +148,7 @@ def resend_verification():  # noqa: ANN201
 @bp.route("/account/forgot", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per hour", methods=["POST"])
-def forgot_password():  # noqa: ANN201
+def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(
@@ -164,7 +166,7 @@ def forgot_password():  # noqa: ANN201
 
 @bp.route("/account/reset/<token>", methods=["GET", "POST"])
 @public
-def reset_password(token: str):  # noqa: ANN201
+def reset_password(token: str):
     try:
         user = services.read_token(
             db.session,
@@ -193,21 +195,17 @@ def reset_password(token: str):  # noqa: ANN201
 
 @bp.route("/account")
 @signed_in
-def account():  # noqa: ANN201
-    return render_template(
-        "accounts/account.html", form=ChangePasswordForm(), role_labels=ROLE_LABELS
-    )
+def account():
+    return render_template("accounts/account.html", form=ChangePasswordForm(), role_labels=ROLE_LABELS)
 
 
 @bp.route("/account/password", methods=["POST"])
 @signed_in
-def change_password():  # noqa: ANN201
+def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(
-                db.session, current_user, form.current_password.data, form.password.data
-            )
+            services.change_password(db.session, current_user, form.current_password.data, form.password.data)
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -221,7 +219,7 @@ def change_password():  # noqa: ANN201
 
 @bp.route("/lang", methods=["POST"])
 @public
-def set_language():  # noqa: ANN201
+def set_language():
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
@@ -250,14 +248,14 @@ def _department_choices() -> list[tuple[int, str]]:
 
 @bp.route("/admin/users")
 @roles_required(ADMIN)
-def admin_users():  # noqa: ANN201
+def admin_users():
     users = db.session.scalars(select(User).order_by(User.id)).all()
     return render_template("accounts/admin_users.html", users=users, role_labels=ROLE_LABELS)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @roles_required(ADMIN)
-def admin_user_new():  # noqa: ANN201
+def admin_user_new():
     form = StaffUserForm()
     form.department_id.choices = _department_choices()
     if form.validate_on_submit():
@@ -295,7 +293,7 @@ def admin_user_new():  # noqa: ANN201
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
-def admin_user_edit(user_id: int):  # noqa: ANN201
+def admin_user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = RolesForm(obj=None)
     if request.method == "GET":
@@ -323,7 +321,7 @@ def admin_user_edit(user_id: int):  # noqa: ANN201
     return render_template("accounts/admin_user_edit.html", form=form, user=user)
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from civic_app.registry import NavItem, get_registry
 
     app.register_blueprint(bp)

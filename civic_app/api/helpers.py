@@ -21,7 +21,7 @@ class ApiError(Exception):
         self.param = param
 
 
-def error_response(message: str, status: int, param: str | None = None):  # noqa: ANN201
+def error_response(message: str, status: int, param: str | None = None):
     body = {"error": {"status": status, "message": message}}
     if param:
         body["error"]["param"] = param
@@ -61,7 +61,9 @@ def choice_param(name: str, choices: tuple[str, ...] | list[str]) -> str | None:
     if raw is None or raw == "":
         return None
     if raw not in choices:
-        raise ApiError(_("%(p)s 값은 다음 중 하나여야 합니다: %(c)s", p=name, c=", ".join(choices)), param=name)
+        raise ApiError(
+            _("%(p)s 값은 다음 중 하나여야 합니다: %(c)s", p=name, c=", ".join(choices)), param=name
+        )
     return raw
 
 
@@ -73,7 +75,7 @@ def date_range_params() -> tuple[dt.date | None, dt.date | None]:
     return start, end
 
 
-def paginate(session: Session, query: Select, serialize) -> dict:  # noqa: ANN001
+def paginate(session: Session, query: Select, serialize) -> dict:
     """Run ``query`` for the requested page: ``{"items", "total", "page", "per_page"}``."""
     page = int_param("page", 1, 1, 1_000_000)
     per_page = int_param("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
@@ -85,8 +87,16 @@ def paginate(session: Session, query: Select, serialize) -> dict:  # noqa: ANN00
 
 # Reusable OpenAPI fragments for features that extend the document.
 PAGE_PARAMS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE}},
+    {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1},
+    },
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+    },
 ]
 DATE_RANGE_PARAMS = [
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
@@ -109,6 +119,12 @@ def list_schema(item_ref: str) -> dict:
 
 def json_ok(schema_ref: str, description: str = "OK") -> dict:
     return {
-        "200": {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}},
-        "400": {"description": "Bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "200": {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+        },
+        "400": {
+            "description": "Bad parameter",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        },
     }

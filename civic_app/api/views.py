@@ -16,12 +16,12 @@ csrf.exempt(bp)  # read-only, cookie-less JSON: nothing to forge
 
 
 @bp.errorhandler(ApiError)
-def _api_error(error: ApiError):  # noqa: ANN202
+def _api_error(error: ApiError):
     return error_response(error.message, error.status, error.param)
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):  # noqa: ANN202
+def _http_error(error: HTTPException):
     messages = {
         404: _("요청한 자료를 찾을 수 없습니다."),
         405: _("허용되지 않는 요청 방식입니다."),
@@ -30,7 +30,7 @@ def _http_error(error: HTTPException):  # noqa: ANN202
     return error_response(messages.get(error.code, _("요청을 처리할 수 없습니다.")), error.code or 500)
 
 
-def serialize_dong(row) -> dict:  # noqa: ANN001
+def serialize_dong(row) -> dict:
     dong = row[0]
     return {
         "code": dong.code,
@@ -43,14 +43,14 @@ def serialize_dong(row) -> dict:  # noqa: ANN001
 
 @bp.route("/dongs")
 @public
-def dongs():  # noqa: ANN201
+def dongs():
     query = select(Dong).where(Dong.active.is_(True)).order_by(Dong.code)
     return jsonify(paginate(db.session, query, serialize_dong))
 
 
 @bp.route("/openapi.json")
 @public
-def openapi():  # noqa: ANN201
+def openapi():
     reg = get_registry(current_app)
     doc = {
         "openapi": "3.0.3",
@@ -108,6 +108,6 @@ OPENAPI_SCHEMAS = {
 }
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     app.register_blueprint(bp)
     get_registry(app).add_openapi(OPENAPI_PATHS, OPENAPI_SCHEMAS)

@@ -1,7 +1,7 @@
 """`flask seed-demo`: a demo city so a newcomer sees every feature at work."""
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from civic_app.demo import cli, core
     from civic_app.registry import get_registry
 

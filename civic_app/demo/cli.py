@@ -10,7 +10,7 @@ from civic_app.registry import get_registry
 from civic_app.timeutil import utcnow
 
 
-def ensure_reference_data(session) -> list[str]:  # noqa: ANN001
+def ensure_reference_data(session) -> list[str]:
     """Run every feature's idempotent reference-data loader (what a fresh database holds)."""
     done = []
     for _order, name, fn in get_registry(current_app).reference_loaders:

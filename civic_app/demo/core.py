@@ -12,19 +12,45 @@ from civic_app.dongs.models import Department, Dong, Host
 CITY_NAME = "한빛시"
 # (name, contested_area, natural_village, outlying_area)
 DEMO_DONGS: list[tuple[str, bool, bool, bool]] = [
-    ("중앙동", True, False, False), ("신흥동", False, False, False), ("태평동", False, False, False),
-    ("수진동", True, False, False), ("단대동", False, False, False), ("산성동", False, True, True),
-    ("양지동", False, False, False), ("복정동", False, False, True), ("위례동", True, False, False),
-    ("신촌동", False, True, False), ("고등동", False, True, True), ("시흥동", False, False, True),
-    ("은행동", False, False, False), ("금광동", False, False, False), ("상대원동", True, False, False),
-    ("하대원동", False, False, False), ("도촌동", False, False, True), ("성남동", False, False, False),
-    ("금곡동", False, False, False), ("정자동", False, False, False), ("서현동", False, False, False),
-    ("이매동", False, False, False), ("야탑동", False, False, False), ("판교동", True, False, False),
-    ("삼평동", False, False, False), ("백현동", False, False, False), ("운중동", False, True, True),
-    ("구미동", False, False, False), ("분당동", False, False, False), ("수내동", False, False, False),
-    ("율동", False, True, False), ("동원동", False, True, True), ("대장동", True, True, False),
-    ("석운동", False, True, True), ("궁내동", False, False, False), ("청계동", False, False, False),
-    ("내곡동", False, False, True), ("신월동", False, False, False), ("호반동", False, False, False),
+    ("중앙동", True, False, False),
+    ("신흥동", False, False, False),
+    ("태평동", False, False, False),
+    ("수진동", True, False, False),
+    ("단대동", False, False, False),
+    ("산성동", False, True, True),
+    ("양지동", False, False, False),
+    ("복정동", False, False, True),
+    ("위례동", True, False, False),
+    ("신촌동", False, True, False),
+    ("고등동", False, True, True),
+    ("시흥동", False, False, True),
+    ("은행동", False, False, False),
+    ("금광동", False, False, False),
+    ("상대원동", True, False, False),
+    ("하대원동", False, False, False),
+    ("도촌동", False, False, True),
+    ("성남동", False, False, False),
+    ("금곡동", False, False, False),
+    ("정자동", False, False, False),
+    ("서현동", False, False, False),
+    ("이매동", False, False, False),
+    ("야탑동", False, False, False),
+    ("판교동", True, False, False),
+    ("삼평동", False, False, False),
+    ("백현동", False, False, False),
+    ("운중동", False, True, True),
+    ("구미동", False, False, False),
+    ("분당동", False, False, False),
+    ("수내동", False, False, False),
+    ("율동", False, True, False),
+    ("동원동", False, True, True),
+    ("대장동", True, True, False),
+    ("석운동", False, True, True),
+    ("궁내동", False, False, False),
+    ("청계동", False, False, False),
+    ("내곡동", False, False, True),
+    ("신월동", False, False, False),
+    ("호반동", False, False, False),
 ]
 DEMO_DEPARTMENTS: list[tuple[str, str, str | None]] = [
     ("AUDIT", "감사관", None),
@@ -63,7 +89,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, list[str], str | None]] = [
     ("member@demo.civic.kr", "윤위원", ["committee_member"], None),
     ("citizen@demo.civic.kr", "홍길동", ["citizen"], None),
 ]
-DEMO_PASSWORD = "civic-demo-2026"
+DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - development demo accounts only
 
 
 def dong_code(index: int) -> str:
@@ -78,8 +104,17 @@ def load_core(session: Session, ctx: dict) -> None:
     for i, (name, contested, village, outlying) in enumerate(DEMO_DONGS):
         code = dong_code(i)
         if code not in existing_dongs:
-            session.add(Dong(code=code, name=name, contested_area=contested, natural_village=village,
-                             outlying_area=outlying, active=True, updated_at=now))
+            session.add(
+                Dong(
+                    code=code,
+                    name=name,
+                    contested_area=contested,
+                    natural_village=village,
+                    outlying_area=outlying,
+                    active=True,
+                    updated_at=now,
+                )
+            )
     existing_depts = {d.code: d for d in session.scalars(select(Department))}
     for code, name, field in DEMO_DEPARTMENTS:
         if code not in existing_depts:
@@ -90,15 +125,28 @@ def load_core(session: Session, ctx: dict) -> None:
     existing_hosts = {h.title for h in session.scalars(select(Host))}
     for title, person, rank, dept_code, field in DEMO_HOSTS:
         if title not in existing_hosts:
-            session.add(Host(title=title, person_name=person, rank=rank, field=field, active=True,
-                             department_id=existing_depts[dept_code].id if dept_code else None))
+            session.add(
+                Host(
+                    title=title,
+                    person_name=person,
+                    rank=rank,
+                    field=field,
+                    active=True,
+                    department_id=existing_depts[dept_code].id if dept_code else None,
+                )
+            )
     session.flush()
     created = []
     for email, name, roles, dept_code in DEMO_ACCOUNTS:
         if session.scalar(select(User).where(User.email == email)) is not None:
             continue
         user = create_staff_user(
-            session, email=email, name=name, password=DEMO_PASSWORD, roles=roles, now=now,
+            session,
+            email=email,
+            name=name,
+            password=DEMO_PASSWORD,
+            roles=roles,
+            now=now,
             department_id=existing_depts[dept_code].id if dept_code else None,
             phone="010-1234-5678" if "citizen" in roles else None,
         )

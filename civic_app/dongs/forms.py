@@ -9,9 +9,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 class DongForm(FlaskForm):
     code = StringField(
         _l("행정동코드 (10자리)"),
-        validators=[DataRequired(_l("행정동코드를 입력해 주세요.")), Regexp(r"^\d{10}$", message=_l("행정동코드는 숫자 10자리여야 합니다."))],
+        validators=[
+            DataRequired(_l("행정동코드를 입력해 주세요.")),
+            Regexp(r"^\d{10}$", message=_l("행정동코드는 숫자 10자리여야 합니다.")),
+        ],
     )
-    name = StringField(_l("동 이름"), validators=[DataRequired(_l("동 이름을 입력해 주세요.")), Length(max=50)])
+    name = StringField(
+        _l("동 이름"), validators=[DataRequired(_l("동 이름을 입력해 주세요.")), Length(max=50)]
+    )
     contested_area = BooleanField(_l("주요 현안·쟁점민원 지역"))
     natural_village = BooleanField(_l("자연부락"))
     outlying_area = BooleanField(_l("소외·외곽지역"))
@@ -19,8 +24,12 @@ class DongForm(FlaskForm):
 
 
 class DepartmentForm(FlaskForm):
-    code = StringField(_l("부서 코드"), validators=[DataRequired(_l("부서 코드를 입력해 주세요.")), Length(max=20)])
-    name = StringField(_l("부서 이름"), validators=[DataRequired(_l("부서 이름을 입력해 주세요.")), Length(max=100)])
+    code = StringField(
+        _l("부서 코드"), validators=[DataRequired(_l("부서 코드를 입력해 주세요.")), Length(max=20)]
+    )
+    name = StringField(
+        _l("부서 이름"), validators=[DataRequired(_l("부서 이름을 입력해 주세요.")), Length(max=100)]
+    )
     field = StringField(_l("담당 분야"), validators=[Optional(), Length(max=50)])
     active = BooleanField(_l("사용 중"), default=True)
 
@@ -30,7 +39,10 @@ class HostForm(FlaskForm):
     person_name = StringField(_l("성명"), validators=[Optional(), Length(max=100)])
     rank = IntegerField(
         _l("서열 (1 시장, 2 부시장, 3 실·국·소장)"),
-        validators=[DataRequired(_l("서열을 입력해 주세요.")), NumberRange(1, 3, _l("서열은 1에서 3 사이입니다."))],
+        validators=[
+            DataRequired(_l("서열을 입력해 주세요.")),
+            NumberRange(1, 3, _l("서열은 1에서 3 사이입니다.")),
+        ],
     )
     department_id = SelectField(_l("소관 부서"), coerce=int, validators=[Optional()])
     field = StringField(_l("담당 분야"), validators=[Optional(), Length(max=50)])

@@ -46,9 +46,7 @@ def import_dongs(session: Session, source: str | Path, *, now: dt.datetime) -> d
             else:
                 flags[flag] = row[flag] == "1"
         if row["code"] in seen:
-            problems.append(
-                _("행정동코드 %(c)s가 %(l)d행에도 있습니다.", c=row["code"], l=seen[row["code"]])
-            )
+            problems.append(_("행정동코드 %(c)s가 %(l)d행에도 있습니다.", c=row["code"], l=seen[row["code"]]))
         seen.setdefault(row["code"], line)
         for problem in problems:
             errors.append((str(line), problem))

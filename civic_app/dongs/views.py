@@ -29,7 +29,7 @@ def _titles() -> dict[str, str]:
     return {"dongs": _("행정동"), "departments": _("부서"), "hosts": _("면담 주재자")}
 
 
-def _prepare(kind: str, form) -> None:  # noqa: ANN001
+def _prepare(kind: str, form) -> None:
     if kind == "hosts":
         depts = db.session.scalars(select(Department).order_by(Department.name)).all()
         form.department_id.choices = [(0, _("(없음)"))] + [(d.id, d.name) for d in depts]
@@ -37,7 +37,7 @@ def _prepare(kind: str, form) -> None:  # noqa: ANN001
 
 @bp.route("/<any(dongs, departments, hosts):kind>")
 @roles_required(ADMIN)
-def list_items(kind: str):  # noqa: ANN201
+def list_items(kind: str):
     model, _form, order = KINDS[kind]
     items = db.session.scalars(select(model).order_by(order, model.id)).all()
     return render_template("dongs/admin_list.html", kind=kind, items=items, title=_titles()[kind])
@@ -46,7 +46,7 @@ def list_items(kind: str):  # noqa: ANN201
 @bp.route("/<any(dongs, departments, hosts):kind>/new", methods=["GET", "POST"])
 @bp.route("/<any(dongs, departments, hosts):kind>/<int:item_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
-def edit_item(kind: str, item_id: int | None = None):  # noqa: ANN201
+def edit_item(kind: str, item_id: int | None = None):
     model, form_cls, _order = KINDS[kind]
     item = db.get_or_404(model, item_id) if item_id else None
     form = form_cls(obj=item)
@@ -85,9 +85,18 @@ def edit_item(kind: str, item_id: int | None = None):  # noqa: ANN201
     )
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from civic_app.registry import NavItem, get_registry
 
     app.register_blueprint(bp)
     reg = get_registry(app)
-    reg.add_nav(NavItem(lambda: _("기준정보"), "dongs_admin.list_items", frozenset({ADMIN}), 910, "staff", (("kind", "dongs"),)))
+    reg.add_nav(
+        NavItem(
+            lambda: _("기준정보"),
+            "dongs_admin.list_items",
+            frozenset({ADMIN}),
+            910,
+            "staff",
+            (("kind", "dongs"),),
+        )
+    )

@@ -1,7 +1,7 @@
 """The notification outbox: notices commit with the change that causes them."""
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from . import views
 
     views.init_app(app)

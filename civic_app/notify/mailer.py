@@ -5,10 +5,10 @@ Run it as ``flask --app civic_app mail send`` (continuous) or ``... mail send --
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
-import socket
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -48,8 +48,13 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
         content = att.get("content", "")
         data = content.encode("utf-8") if isinstance(content, str) else content
         params = {"method": att["method"]} if att.get("method") else {}
-        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=att.get("filename", "attachment"), params=params)
+        msg.add_attachment(
+            data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=att.get("filename", "attachment"),
+            params=params,
+        )
     return msg
 
 
@@ -79,7 +84,7 @@ def claim_due(session: Session, *, now: dt.datetime, worker: str, limit: int = 5
     return rows
 
 
-def deliver_once(session: Session, config: dict, *, now_fn, worker: str = "mailer") -> dict[str, int]:  # noqa: ANN001
+def deliver_once(session: Session, config: dict, *, now_fn, worker: str = "mailer") -> dict[str, int]:
     """Send every due mail once; returns counts. Commits per message."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
     rows = claim_due(session, now=now_fn(), worker=worker)
@@ -105,7 +110,7 @@ def deliver_once(session: Session, config: dict, *, now_fn, worker: str = "maile
             except smtplib.SMTPRecipientsRefused as exc:
                 _fail(session, row, f"수신자 거부: {exc}", now_fn())
                 counts["failed"] += 1
-            except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+            except (TimeoutError, OSError, smtplib.SMTPException) as exc:
                 _retry(session, row, str(exc), now_fn())
                 counts["retry"] += 1
             else:
@@ -113,15 +118,19 @@ def deliver_once(session: Session, config: dict, *, now_fn, worker: str = "maile
                 session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == row.id)
-                    .values(status=STATUS_SENT, sent_at=now, updated_at=now, attempts=row.attempts + 1, last_error=None)
+                    .values(
+                        status=STATUS_SENT,
+                        sent_at=now,
+                        updated_at=now,
+                        attempts=row.attempts + 1,
+                        last_error=None,
+                    )
                 )
                 counts["sent"] += 1
             session.commit()
     finally:
-        try:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
     return counts
 
 
@@ -145,7 +154,7 @@ def _fail(session: Session, row: OutboxMessage, error: str, now: dt.datetime) ->
     row.updated_at = now
 
 
-def run_forever(session_factory, config: dict, *, now_fn, interval: float = 5.0) -> None:  # noqa: ANN001
+def run_forever(session_factory, config: dict, *, now_fn, interval: float = 5.0) -> None:
     while True:
         session = session_factory()
         try:

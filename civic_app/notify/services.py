@@ -93,11 +93,11 @@ def enqueue_telegram(
     ``payload`` must hold only public data: ``title``, ``summary`` (plain text), ``url``
     (a path such as ``/visits/12``) and optional ``lines`` (list of plain strings), plus any
     kind-specific public fields. Whether the kind needs staff approval is decided by the
-    Telegram approval policy (see ``civic_app.notify.telegram_policy``) when it exists.
+    Telegram approval policy (``civic_app.telegram.policy.needs_approval``) when it exists.
     """
     needs_approval = False
     try:
-        from civic_app.notify import telegram_policy  # added by the Telegram feature
+        from civic_app.telegram import policy as telegram_policy  # the Telegram feature
 
         needs_approval = telegram_policy.needs_approval(session, kind)
     except ImportError:

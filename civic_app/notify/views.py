@@ -18,7 +18,7 @@ bp = Blueprint("notify", __name__)
 
 @bp.route("/dev/mailbox")
 @roles_required(ADMIN, CIVIC_STAFF)
-def dev_mailbox():  # noqa: ANN201
+def dev_mailbox():
     if not current_app.config.get("DEV_MAILBOX"):
         abort(404)
     rows = db.session.scalars(
@@ -27,17 +27,29 @@ def dev_mailbox():  # noqa: ANN201
         .order_by(OutboxMessage.id.desc())
         .limit(50)
     ).all()
-    record(db.session, actor_id=current_user.id, action=VIEW_PERSONAL_DATA, target_type="dev_mailbox",
-           target_id=None, now=utcnow())
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action=VIEW_PERSONAL_DATA,
+        target_type="dev_mailbox",
+        target_id=None,
+        now=utcnow(),
+    )
     db.session.commit()
     return render_template("notify/dev_mailbox.html", rows=rows)
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from civic_app.registry import NavItem, get_registry
 
     app.register_blueprint(bp)
     if app.config.get("DEV_MAILBOX"):
         get_registry(app).add_nav(
-            NavItem(lambda: _("개발용 메일함"), "notify.dev_mailbox", frozenset({ADMIN, CIVIC_STAFF}), 990, "staff")
+            NavItem(
+                lambda: _("개발용 메일함"),
+                "notify.dev_mailbox",
+                frozenset({ADMIN, CIVIC_STAFF}),
+                990,
+                "staff",
+            )
         )

@@ -1,7 +1,7 @@
 """Public pages: home, health check."""
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from . import views
 
     views.init_app(app)

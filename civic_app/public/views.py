@@ -12,7 +12,7 @@ bp = Blueprint("public", __name__)
 
 @bp.route("/")
 @public
-def home():  # noqa: ANN201
+def home():
     dong_count = db.session.scalar(select(func.count(Dong.id)).where(Dong.active.is_(True))) or 0
     from flask import current_app
 
@@ -24,7 +24,7 @@ def home():  # noqa: ANN201
 
 @bp.route("/healthz")
 @public
-def healthz():  # noqa: ANN201
+def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
@@ -33,5 +33,5 @@ def healthz():  # noqa: ANN201
     return jsonify({"status": "ok", "database": "ok"})
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     app.register_blueprint(bp)

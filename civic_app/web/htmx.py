@@ -11,7 +11,7 @@ def is_htmx() -> bool:
     )
 
 
-def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context):  # noqa: ANN201
+def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context):
     """Render ``fragment`` for htmx requests and ``page`` (which includes it) otherwise."""
     template = fragment if is_htmx() else page
     response = make_response(render_template(template, **context), status)

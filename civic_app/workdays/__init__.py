@@ -1,7 +1,7 @@
 """Working days: Korean public holidays, extra closed dates and election blackout ranges."""
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from . import views
 
     views.init_app(app)

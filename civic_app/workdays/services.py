@@ -33,9 +33,7 @@ class WorkCalendar:
         blackouts = [
             (row.start_day, row.end_day, row.reason)
             for row in session.scalars(
-                select(BlackoutRange).where(
-                    BlackoutRange.start_day <= end, BlackoutRange.end_day >= start
-                )
+                select(BlackoutRange).where(BlackoutRange.start_day <= end, BlackoutRange.end_day >= start)
             )
         ]
         return cls(dict(kr.items()), closed, blackouts)

@@ -31,14 +31,14 @@ class BlackoutForm(FlaskForm):
     end_day = DateField(_l("종료일"), validators=[DataRequired(_l("종료일을 입력해 주세요."))])
     reason = StringField(_l("사유"), validators=[DataRequired(_l("사유를 입력해 주세요.")), Length(max=200)])
 
-    def validate_end_day(self, field) -> None:  # noqa: ANN001
+    def validate_end_day(self, field) -> None:
         from wtforms.validators import ValidationError
 
         if self.start_day.data and field.data and field.data < self.start_day.data:
             raise ValidationError(_("종료일은 시작일과 같거나 뒤여야 합니다."))
 
 
-def _page(status: int = 200, closed_form=None, blackout_form=None):  # noqa: ANN001, ANN202
+def _page(status: int = 200, closed_form=None, blackout_form=None):
     closed = db.session.scalars(select(ClosedDate).order_by(ClosedDate.day.desc())).all()
     blackouts = db.session.scalars(select(BlackoutRange).order_by(BlackoutRange.start_day.desc())).all()
     return (
@@ -55,13 +55,13 @@ def _page(status: int = 200, closed_form=None, blackout_form=None):  # noqa: ANN
 
 @bp.route("")
 @roles_required(ADMIN, CIVIC_STAFF)
-def index():  # noqa: ANN201
+def index():
     return _page()
 
 
 @bp.route("/closed", methods=["POST"])
 @roles_required(ADMIN, CIVIC_STAFF)
-def add_closed():  # noqa: ANN201
+def add_closed():
     form = ClosedDateForm(prefix="c")
     if not form.validate_on_submit():
         return _page(400, closed_form=form)
@@ -72,8 +72,15 @@ def add_closed():  # noqa: ANN201
         db.session.rollback()
         flash(_("이미 등록된 날짜입니다."), "error")
         return _page(400, closed_form=form)
-    record(db.session, actor_id=current_user.id, action="closed_date.create", target_type="closed_date",
-           target_id=form.day.data.isoformat(), now=utcnow(), ip=request.remote_addr)
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action="closed_date.create",
+        target_type="closed_date",
+        target_id=form.day.data.isoformat(),
+        now=utcnow(),
+        ip=request.remote_addr,
+    )
     db.session.commit()
     flash(_("휴무일을 추가했습니다."), "success")
     return redirect(url_for("workdays.index"))
@@ -81,15 +88,22 @@ def add_closed():  # noqa: ANN201
 
 @bp.route("/blackouts", methods=["POST"])
 @roles_required(ADMIN, CIVIC_STAFF)
-def add_blackout():  # noqa: ANN201
+def add_blackout():
     form = BlackoutForm(prefix="b")
     if not form.validate_on_submit():
         return _page(400, blackout_form=form)
     row = BlackoutRange(start_day=form.start_day.data, end_day=form.end_day.data, reason=form.reason.data)
     db.session.add(row)
     db.session.flush()
-    record(db.session, actor_id=current_user.id, action="blackout.create", target_type="blackout",
-           target_id=row.id, now=utcnow(), ip=request.remote_addr)
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action="blackout.create",
+        target_type="blackout",
+        target_id=row.id,
+        now=utcnow(),
+        ip=request.remote_addr,
+    )
     db.session.commit()
     flash(_("행사 제한 기간을 추가했습니다."), "success")
     return redirect(url_for("workdays.index"))
@@ -97,21 +111,30 @@ def add_blackout():  # noqa: ANN201
 
 @bp.route("/<any(closed, blackouts):kind>/<int:item_id>/delete", methods=["POST"])
 @roles_required(ADMIN, CIVIC_STAFF)
-def delete(kind: str, item_id: int):  # noqa: ANN201
+def delete(kind: str, item_id: int):
     model = ClosedDate if kind == "closed" else BlackoutRange
     row = db.get_or_404(model, item_id)
     db.session.delete(row)
-    record(db.session, actor_id=current_user.id, action=f"{kind}.delete", target_type=kind,
-           target_id=item_id, now=utcnow(), ip=request.remote_addr)
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action=f"{kind}.delete",
+        target_type=kind,
+        target_id=item_id,
+        now=utcnow(),
+        ip=request.remote_addr,
+    )
     db.session.commit()
     flash(_("삭제했습니다."), "success")
     return redirect(url_for("workdays.index"))
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     from civic_app.registry import NavItem, get_registry
 
     app.register_blueprint(bp)
     get_registry(app).add_nav(
-        NavItem(lambda: _("휴무일·행사 제한"), "workdays.index", frozenset({ADMIN, CIVIC_STAFF}), 920, "staff")
+        NavItem(
+            lambda: _("휴무일·행사 제한"), "workdays.index", frozenset({ADMIN, CIVIC_STAFF}), 920, "staff"
+        )
     )

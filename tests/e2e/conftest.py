@@ -15,20 +15,26 @@ from tests.conftest import test_config
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 
 
 @pytest.fixture(scope="session")
-def live_app(database_url: str, app):  # noqa: ANN001, ANN201
+def live_app(database_url: str, app):
     """A second app on the same database, with CSRF on as in production."""
     return create_app(test_config(database_url, WTF_CSRF_ENABLED=True))
 
 
 @pytest.fixture(scope="session")
-def live_server(live_app) -> Iterator[str]:  # noqa: ANN001
+def live_server(live_app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -50,7 +56,7 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def page(browser, live_server):  # noqa: ANN001, ANN201
+def page(browser, live_server):
     context = browser.new_context(locale="ko-KR", viewport={"width": 390, "height": 844})
     context.set_default_timeout(10_000)
     pg = context.new_page()
@@ -58,11 +64,13 @@ def page(browser, live_server):  # noqa: ANN001, ANN201
     context.close()
 
 
-def assert_accessible(page) -> None:  # noqa: ANN001
+def assert_accessible(page) -> None:
     """axe-core on the current page: no serious or critical violations."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-    summary = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+    summary = "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in bad
+    )
     assert not bad, f"accessibility violations on {page.url}:\n{summary}"
