@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -107,12 +108,12 @@ class StaffUserForm(FlaskForm):
     )
     roles = SelectMultipleField(
         _l("역할"),
-        choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+        choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
         validators=[DataRequired(_l("역할을 하나 이상 고르세요."))],
     )
     department_id = SelectField(_l("소속 부서"), coerce=int, validators=[Optional()])
 
 
 class RolesForm(FlaskForm):
-    roles = SelectMultipleField(_l("역할"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    roles = SelectMultipleField(_l("역할"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     active = BooleanField(_l("사용 중"))

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from civic_app.accounts import services
 from civic_app.accounts.forms import (
@@ -241,9 +242,9 @@ def set_language():
 # --- admin: staff accounts ----------------------------------------------------------------
 
 
-def _department_choices() -> list[tuple[int, str]]:
+def _department_choices() -> list[SelectChoice]:
     rows = db.session.scalars(select(Department).order_by(Department.name)).all()
-    return [(0, _("(없음)"))] + [(d.id, d.name) for d in rows]
+    return [SelectChoice(0, _("(없음)"))] + [SelectChoice(d.id, d.name) for d in rows]
 
 
 @bp.route("/admin/users")

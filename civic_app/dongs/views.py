@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from wtforms import SelectChoice
 
 from civic_app.audit.services import record
 from civic_app.dongs.forms import DepartmentForm, DongForm, HostForm
@@ -32,7 +33,9 @@ def _titles() -> dict[str, str]:
 def _prepare(kind: str, form) -> None:
     if kind == "hosts":
         depts = db.session.scalars(select(Department).order_by(Department.name)).all()
-        form.department_id.choices = [(0, _("(없음)"))] + [(d.id, d.name) for d in depts]
+        form.department_id.choices = [SelectChoice(0, _("(없음)"))] + [
+            SelectChoice(d.id, d.name) for d in depts
+        ]
 
 
 @bp.route("/<any(dongs, departments, hosts):kind>")
