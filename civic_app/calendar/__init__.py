@@ -1,5 +1,9 @@
-"""iCalendar feeds and per-event downloads."""
+"""iCalendar feeds, personal feed addresses and per-event downloads (issue 8)."""
 
 
 def init_app(app) -> None:
-    """Views are added by the calendar feature."""
+    from civic_app.calendar import views
+
+    app.register_blueprint(views.bp)
+    app.add_template_global(views.webcal_url, "calendar_webcal_url")
+    app.add_template_global(views.FEED_FOR_KIND, "calendar_feed_for_kind")

@@ -35,6 +35,9 @@ def build_calendar(events: list[CalEvent], *, name: str, method: str | None = No
         cal.add("method", method)
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", "Asia/Seoul")
+    # Subscribed calendars poll hourly; ETag/Last-Modified keep the polls cheap.
+    cal.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
     for ev in events:
         item = Event()
         item.add("uid", ev.uid)
@@ -42,6 +45,7 @@ def build_calendar(events: list[CalEvent], *, name: str, method: str | None = No
         item.add("dtstart", ev.start.astimezone(SEOUL))
         item.add("dtend", ev.end.astimezone(SEOUL))
         item.add("summary", ev.summary)
+        item.add("last-modified", ev.dtstamp.astimezone(dt.UTC))
         item.add("sequence", ev.sequence)
         item.add("status", ev.status)
         if ev.description:
