@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     from civic_app.web.i18n import select_locale
     from civic_app.web.policy import enforce_policy
 
+    app.before_request(_reset_request_state)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
@@ -68,7 +69,7 @@ def _init_extensions(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", _translation_dirs())
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Seoul")
     csrf.init_app(app)
-    limiter.init_app(app)
+    _init_limiter(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
@@ -113,6 +114,35 @@ def _init_extensions(app: Flask) -> None:
             "current_locale": str(get_locale() or "ko"),
             "htmx_js": "js/htmx-2.0.8.min.js",
         }
+
+
+def _reset_request_state() -> None:
+    """Flask-Login and Flask-Babel cache the user and the locale on ``g``, which belongs to the
+    app context. A caller holding one app context across several requests (the test suite,
+    scripts) would otherwise see the previous request's user and language."""
+    from flask import g
+
+    g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
+
+
+def _limits_disabled() -> bool:
+    from flask import current_app
+
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+def _init_limiter(app: Flask) -> None:
+    """Flask-Limiter keeps ``enabled`` and its storage on the one global Limiter, so the last
+    app initialised would switch limiting on or off for every other app in the process (the
+    test suite builds several). The limiter is therefore always initialised as enabled, and a
+    request filter reads this app's RATELIMIT_ENABLED at request time."""
+    wanted = bool(app.config.get("RATELIMIT_ENABLED", True))
+    app.config["RATELIMIT_ENABLED"] = True
+    limiter.init_app(app)
+    app.config["RATELIMIT_ENABLED"] = wanted
+    if _limits_disabled not in limiter._request_filters:
+        limiter.request_filter(_limits_disabled)
 
 
 def _sqlite_pragmas(app: Flask) -> None:

@@ -68,7 +68,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    services.end_all_sessions(db.session, current_user)
+    services.end_all_sessions(db.session, current_user._get_current_object())
     db.session.commit()
     logout_user()
     flash(_("로그아웃했습니다."), "success")
@@ -136,7 +136,7 @@ def resend_verification():
     if current_user.email_verified_at is None:
         services.queue_verification_email(
             db.session,
-            current_user,
+            current_user._get_current_object(),
             now=utcnow(),
             secret_key=current_app.config["SECRET_KEY"],
             base_url=current_app.config["PUBLIC_BASE_URL"],
@@ -206,13 +206,16 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(db.session, current_user, form.current_password.data, form.password.data)
+            services.change_password(
+                db.session, current_user._get_current_object(), form.current_password.data, form.password.data
+            )
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this session; the others end with the old token
+            # Keep this session (the cookie gets the new token); the others end with the old one.
+            login_user(current_user._get_current_object())
             flash(_("비밀번호를 바꿨습니다. 다른 기기의 로그인은 해제되었습니다."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS), 400
