@@ -21,4 +21,5 @@ FEATURES: tuple[str, ...] = (
     "calendar",
     "dashboard",
     "privacy",
+    "scale",
 )
