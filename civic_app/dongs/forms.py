@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -47,3 +48,13 @@ class HostForm(FlaskForm):
     department_id = SelectField(_l("소관 부서"), coerce=int, validators=[Optional()])
     field = StringField(_l("담당 분야"), validators=[Optional(), Length(max=50)])
     active = BooleanField(_l("사용 중"), default=True)
+
+
+class DongImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV 파일 (code,name,contested_area,natural_village,outlying_area)"),
+        validators=[
+            FileRequired(_l("CSV 파일을 고르세요.")),
+            FileAllowed(["csv"], _l("확장자가 .csv인 파일만 올릴 수 있습니다.")),
+        ],
+    )
