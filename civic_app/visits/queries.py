@@ -1,0 +1,130 @@
+"""Read-only, page-shaped queries. Each page costs a fixed number of statements: dongs are
+joined, departments and tour sites are select-in loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from civic_app.dongs.models import Dong
+from civic_app.timeutil import to_seoul
+from civic_app.visits.models import (
+    CANCELLED,
+    CONFIRMED,
+    HELD,
+    KIND_REGULAR,
+    PLANNED,
+    RESULTS_PUBLISHED,
+    MayorUnavailable,
+    TourSite,
+    Visit,
+    VisitCycle,
+)
+
+UPCOMING = (PLANNED, CONFIRMED)
+DONE = (HELD, RESULTS_PUBLISHED)
+
+
+def _public():
+    return select(Visit).where(Visit.published.is_(True), Visit.status != CANCELLED)
+
+
+def upcoming_public(session: Session, now: dt.datetime, limit: int = 50) -> list[Visit]:
+    query = (
+        _public().where(Visit.status.in_(UPCOMING), Visit.end_at >= now).order_by(Visit.start_at, Visit.id)
+    )
+    return list(session.scalars(query.limit(limit)))
+
+
+def past_public(session: Session, limit: int = 50) -> list[Visit]:
+    query = _public().where(Visit.status.in_(DONE)).order_by(Visit.start_at.desc(), Visit.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+def public_visit(session: Session, visit_id: int) -> Visit | None:
+    return session.scalar(_public().where(Visit.id == visit_id))
+
+
+def dong_visits(session: Session, dong: Dong) -> list[Visit]:
+    site_visit_ids = select(TourSite.visit_id).where(TourSite.dong_id == dong.id)
+    query = _public().where(or_(Visit.dong_id == dong.id, Visit.id.in_(site_visit_ids)))
+    return list(session.scalars(query.order_by(Visit.start_at.desc(), Visit.id.desc())))
+
+
+def dong_card_items(session: Session, dong: Dong):
+    from civic_app.cards.models import CardItem
+
+    return list(
+        session.scalars(
+            select(CardItem)
+            .where(CardItem.dong_id == dong.id)
+            .order_by(CardItem.created_at.desc(), CardItem.id.desc())
+        )
+    )
+
+
+def plan_vs_actual(session: Session) -> list[dict]:
+    """Per year: planned vs held, regular visits and themed tours (like the source's table)."""
+    rows = session.execute(select(Visit.kind, Visit.start_at, Visit.status).where(Visit.published.is_(True)))
+    table: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"regular_planned": 0, "regular_held": 0, "tour_planned": 0, "tour_held": 0}
+    )
+    for kind, start_at, status in rows:
+        year = to_seoul(start_at).year
+        prefix = "regular" if kind == KIND_REGULAR else "tour"
+        if status != CANCELLED:
+            table[year][f"{prefix}_planned"] += 1
+        if status in DONE:
+            table[year][f"{prefix}_held"] += 1
+    return [{"year": year, **counts} for year, counts in sorted(table.items())]
+
+
+def cycles(session: Session) -> list[VisitCycle]:
+    return list(session.scalars(select(VisitCycle).order_by(VisitCycle.start_day.desc())))
+
+
+def cycle_visits(session: Session, cycle: VisitCycle) -> list[Visit]:
+    query = select(Visit).where(Visit.cycle_id == cycle.id).order_by(Visit.start_at, Visit.id)
+    return list(session.scalars(query))
+
+
+def tours(session: Session, limit: int = 100) -> list[Visit]:
+    query = select(Visit).where(Visit.kind != KIND_REGULAR).order_by(Visit.start_at.desc()).limit(limit)
+    return list(session.scalars(query.options(selectinload(Visit.sites))))
+
+
+def mayor_unavailable(session: Session, since: dt.date) -> list[MayorUnavailable]:
+    query = select(MayorUnavailable).where(MayorUnavailable.day >= since).order_by(MayorUnavailable.day)
+    return list(session.scalars(query))
+
+
+def month_grid(visits: list[Visit]) -> list[dict]:
+    """Calendar view: months → weeks → days (Mon–Fri … Sun) with that day's visits."""
+    by_day: dict[dt.date, list[Visit]] = defaultdict(list)
+    for v in visits:
+        by_day[to_seoul(v.start_at).date()].append(v)
+    if not by_day:
+        return []
+    first, last = min(by_day), max(by_day)
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        start = dt.date(year, month, 1)
+        cursor = start - dt.timedelta(days=start.weekday())
+        weeks = []
+        while cursor.month == month or cursor < start:
+            week = []
+            for _i in range(7):
+                week.append(
+                    {"day": cursor, "in_month": cursor.month == month, "visits": by_day.get(cursor, [])}
+                )
+                cursor += dt.timedelta(days=1)
+            weeks.append(week)
+        months.append({"year": year, "month": month, "weeks": weeks})
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    return months
