@@ -1,0 +1,144 @@
+"""Flask-WTF forms of the committee pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from civic_app.committee.labels import (
+    AFFILIATION_LABELS,
+    AGE_BAND_LABELS,
+    GENDER_LABELS,
+    MEETING_KIND_LABELS,
+    MEMBERSHIP_LABELS,
+    POSITION_LABELS,
+)
+
+
+def _choices(labels: dict, blank: bool = False) -> list:
+    items = list(labels.items())
+    return [("", _l("(기록 안 함)")), *items] if blank else items
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
+class OpenQuarterForm(FlaskForm):
+    year = IntegerField(
+        _l("연도"),
+        validators=[
+            InputRequired(_l("연도를 입력해 주세요.")),
+            NumberRange(2000, 2100, _l("연도는 2000~2100 사이여야 합니다.")),
+        ],
+    )
+    quarter = SelectField(
+        _l("분기"),
+        choices=[(1, _l("1분기")), (2, _l("2분기")), (3, _l("3분기")), (4, _l("4분기"))],
+        coerce=int,
+    )
+    deadline = DateField(_l("보고 마감일"), validators=[InputRequired(_l("마감일을 입력해 주세요."))])
+
+
+class EntryForm(FlaskForm):
+    progress_text = TextAreaField(
+        _l("추진상황"), validators=[DataRequired(_l("추진상황을 입력해 주세요.")), Length(max=5000)]
+    )
+    progress_pct = IntegerField(
+        _l("진척률 (%)"),
+        validators=[
+            InputRequired(_l("진척률을 입력해 주세요.")),
+            NumberRange(0, 100, _l("진척률은 0에서 100 사이의 정수여야 합니다.")),
+        ],
+    )
+    issues = TextAreaField(_l("문제점·건의사항"), validators=[Optional(), Length(max=5000)])
+    next_steps = TextAreaField(_l("향후 계획"), validators=[Optional(), Length(max=5000)])
+
+
+class PublishForm(FlaskForm):
+    summary = TextAreaField(_l("총평 (공개)"), validators=[Optional(), Length(max=2000)])
+
+
+class EvaluationRoundForm(FlaskForm):
+    year = IntegerField(
+        _l("연도"),
+        validators=[
+            InputRequired(_l("연도를 입력해 주세요.")),
+            NumberRange(2000, 2100, _l("연도는 2000~2100 사이여야 합니다.")),
+        ],
+    )
+    half = SelectField(_l("반기"), choices=[(1, _l("상반기")), (2, _l("하반기"))], coerce=int)
+
+
+class EvaluationForm(FlaskForm):
+    score = SelectField(
+        _l("점수 (1~5)"),
+        choices=[(5, "5"), (4, "4"), (3, "3"), (2, "2"), (1, "1")],
+        coerce=int,
+        validators=[InputRequired(_l("점수를 골라 주세요."))],
+    )
+    comment = TextAreaField(_l("의견"), validators=[Optional(), Length(max=2000)])
+
+
+class ReviewForm(FlaskForm):
+    title = StringField(
+        _l("중간점검 제목"), validators=[DataRequired(_l("제목을 입력해 주세요.")), Length(max=200)]
+    )
+
+
+class MemberForm(FlaskForm):
+    name = StringField(_l("성명"), validators=[DataRequired(_l("성명을 입력해 주세요.")), Length(max=100)])
+    position = SelectField(_l("직위"), choices=_choices(POSITION_LABELS))
+    membership = SelectField(_l("구분"), choices=_choices(MEMBERSHIP_LABELS))
+    affiliation = SelectField(_l("소속 유형"), choices=_choices(AFFILIATION_LABELS))
+    subcommittee_id = SelectField(_l("분과"), coerce=int)
+    term_start = DateField(_l("임기 시작일"), validators=[InputRequired(_l("임기 시작일을 입력해 주세요."))])
+    term_end = DateField(_l("임기 종료일"), validators=[InputRequired(_l("임기 종료일을 입력해 주세요."))])
+    gender = SelectField(_l("성별 (선택)"), choices=_choices(GENDER_LABELS, blank=True))
+    age_band = SelectField(_l("연령대 (선택)"), choices=_choices(AGE_BAND_LABELS, blank=True))
+    email = StringField(
+        _l("연락 이메일 (비공개)"),
+        validators=[Optional(), Email(_l("이메일 형식이 아닙니다.")), Length(max=254)],
+    )
+    phone = StringField(_l("연락처 (비공개)"), validators=[Optional(), Length(max=30)])
+    account_email = StringField(
+        _l("연결할 위원 계정 이메일 (선택)"),
+        validators=[Optional(), Email(_l("이메일 형식이 아닙니다.")), Length(max=254)],
+    )
+    active = BooleanField(_l("재임 중"), default=True)
+
+
+class MeetingForm(FlaskForm):
+    kind = SelectField(_l("회의 종류"), choices=_choices(MEETING_KIND_LABELS))
+    title = StringField(
+        _l("회의 제목"), validators=[DataRequired(_l("회의 제목을 입력해 주세요.")), Length(max=200)]
+    )
+    day = DateField(_l("날짜"), validators=[InputRequired(_l("날짜를 입력해 주세요."))])
+    start = TimeField(_l("시작 시각"), validators=[InputRequired(_l("시작 시각을 입력해 주세요."))])
+    duration = IntegerField(
+        _l("회의 시간 (분)"),
+        default=120,
+        validators=[
+            InputRequired(_l("회의 시간을 입력해 주세요.")),
+            NumberRange(15, 600, _l("15~600분 사이로 입력해 주세요.")),
+        ],
+    )
+    location = StringField(_l("장소"), validators=[Optional(), Length(max=200)])
+    agenda = TextAreaField(_l("안건"), validators=[Optional(), Length(max=10000)])
+
+
+class MinutesForm(FlaskForm):
+    minutes = TextAreaField(_l("회의록"), validators=[Optional(), Length(max=50000)])
+
+
+class AdvisoryForm(FlaskForm):
+    code = StringField(
+        _l("과제 코드"), validators=[DataRequired(_l("과제 코드를 입력해 주세요.")), Length(max=30)]
+    )
+    title = StringField(
+        _l("자문안건"), validators=[DataRequired(_l("과제명을 입력해 주세요.")), Length(max=300)]
+    )
+    subcommittee_id = SelectField(_l("분야"), coerce=int)
+    department_id = SelectField(_l("담당 부서"), coerce=int)
