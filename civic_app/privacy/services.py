@@ -43,6 +43,7 @@ PERSONAL_COLUMNS = (
     "contact_email",
     "address",
     "birth_date",
+    "accessibility",
 )
 # Roles whose accounts are citizens' own; staff and appointed members are managed by admins.
 CITIZEN_ONLY_ROLES = frozenset({"citizen"})
@@ -162,16 +163,23 @@ def purge_email_outbox(session: Session, cutoff: dt.datetime, now: dt.datetime, 
     return count
 
 
-def _request_tables() -> list[sa.Table]:
-    """Tables of the 통통데이 feature that hold a citizen's contact details, if it has any."""
+def meeting_models():
+    """The 통통데이 models module, or None while that feature has none."""
+    import importlib
     import importlib.util
 
     if importlib.util.find_spec("civic_app.meetings.models") is None:
-        return []
-    import civic_app.meetings.models as meeting_models
+        return None
+    return importlib.import_module("civic_app.meetings.models")
 
+
+def _request_tables() -> list[sa.Table]:
+    """Tables of the 통통데이 feature that hold a citizen's contact details, if it has any."""
+    module = meeting_models()
+    if module is None:
+        return []
     tables = []
-    for value in vars(meeting_models).values():
+    for value in vars(module).values():
         table = getattr(value, "__table__", None)
         if (
             isinstance(table, sa.Table)
@@ -201,16 +209,21 @@ def purge_meeting_requests(session: Session, cutoff: dt.datetime, now: dt.dateti
             where.append(table.c.anonymized_at.is_(None))
             values["anonymized_at"] = now
         personal = [table.c[name] for name in PERSONAL_COLUMNS if name in table.c]
-        if "anonymized_at" not in table.c:
-            # Without a marker column, a row is done when every personal field is blank.
-            where.append(sa.or_(*[c.is_not(None) & (sa.cast(c, sa.String) != "") for c in personal]))
+        pending: list = []  # "this row still holds personal data"
         for col in personal:
-            if "name" in col.name and not col.nullable:
-                values[col.name] = ANONYMOUS_NAME
-            elif col.nullable:
+            if col.nullable:
                 values[col.name] = None
+                pending.append(col.is_not(None))
             elif isinstance(col.type, sa.String):
-                values[col.name] = ""
+                values[col.name] = ANONYMOUS_NAME if "name" in col.name else ""
+                pending.append(col != values[col.name])
+        if "anonymized_at" not in table.c:
+            where.append(sa.or_(*pending))
+        if "status" in table.c:
+            # A request still being handled is not past its purpose, however old.
+            active = getattr(meeting_models(), "ACTIVE_STATUSES", ())
+            if active:
+                where.append(table.c.status.not_in(active))
         count = session.scalar(sa.select(sa.func.count()).select_from(table).where(*where)) or 0
         if count and not dry_run:
             session.execute(sa.update(table).where(*where).values(**values))

@@ -185,3 +185,65 @@ def test_cli_dry_run_then_purge_and_login_refused(runner, client, session):
     assert response.status_code == 400
     assert not verify_password(purged, PASSWORD)
     assert not verify_password(purged, "!")
+
+
+def _meeting_request(session, code: str, status: str, at: dt.datetime, requester: User | None = None):
+    from civic_app.meetings.models import MeetingRequest
+
+    request = MeetingRequest(
+        code=code,
+        requester_id=requester.id if requester else None,
+        requester_name="박신청",
+        requester_phone="010-5555-6666",
+        requester_email="applicant@example.com",
+        topic="통학로 안전",
+        category="안전",
+        desired_outcome="면담을 원합니다.",
+        accessibility="휠체어 사용",
+        consent_at=at,
+        consent_version="2026-11",
+        status=status,
+        queue_since=at,
+        public_summary="통학로 안전 대책을 마련하기로 했습니다.",
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def test_meeting_requests_past_retention_lose_contact_details(session):
+    old = _meeting_request(session, "TT-2020-0001", "answered", OLD)
+    waiting = _meeting_request(session, "TT-2020-0002", "submitted", OLD)
+    recent = _meeting_request(session, "TT-2026-0003", "answered", RECENT)
+
+    dry = run_purge(session, now=NOW, retention_days=DAYS, dry_run=True)
+    assert dry.counts["meetings"] == 1
+    assert old.requester_phone == "010-5555-6666"
+
+    report = run_purge(session, now=NOW, retention_days=DAYS)
+    session.expire_all()
+    assert report.counts["meetings"] == 1
+    assert (old.requester_name, old.requester_phone, old.requester_email, old.accessibility) == (
+        ANONYMOUS_NAME,
+        None,
+        None,
+        None,
+    )
+    # The public record of what was asked and decided stays.
+    assert (old.topic, old.public_summary, old.status) == (
+        "통학로 안전",
+        "통학로 안전 대책을 마련하기로 했습니다.",
+        "answered",
+    )
+    assert waiting.requester_phone == "010-5555-6666"
+    assert recent.requester_email == "applicant@example.com"
+    assert run_purge(session, now=NOW, retention_days=DAYS).counts["meetings"] == 0
+
+
+def test_citizen_with_a_recent_meeting_request_is_kept(session):
+    citizen = _citizen("asker@example.com", OLD)
+    _meeting_request(session, "TT-2026-0009", "answered", RECENT, requester=citizen)
+    assert run_purge(session, now=NOW, retention_days=DAYS).counts["users"] == 0
+    assert citizen.anonymized_at is None
