@@ -1,5 +1,33 @@
 """통통데이: citizen–mayor meeting sessions, requests, review and follow-up."""
 
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
 
 def init_app(app) -> None:
-    """Views are added by the 통통데이 feature."""
+    from civic_app.meetings import api, cli, demo, schedule, views
+    from civic_app.registry import NavItem, get_registry
+    from civic_app.web.policy import ADMIN, CIVIC_STAFF, HOST
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.cli.add_command(cli.tongtong_cli)
+    reg = get_registry(app)
+    reg.add_nav(NavItem(lambda: str(_l("통통데이")), "meetings.public_index", None, 30, "main"))
+    reg.add_nav(NavItem(lambda: str(_l("내 면담 신청")), "meetings.my_requests", frozenset(), 35, "main"))
+    reg.add_nav(
+        NavItem(
+            lambda: str(_l("면담 신청 검토")),
+            "meetings.review_queue",
+            frozenset({CIVIC_STAFF, ADMIN}),
+            30,
+            "staff",
+        )
+    )
+    reg.add_nav(
+        NavItem(lambda: str(_l("내 면담 일정")), "meetings.host_schedule", frozenset({HOST}), 31, "staff")
+    )
+    reg.add_reference_loader(10, "tongtong_rule", schedule.ensure_default_rule)
+    reg.add_demo_loader(50, "tongtong", demo.load_demo)
+    reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)

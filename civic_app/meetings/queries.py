@@ -1,29 +1,298 @@
-"""Read-only queries of 통통데이. CONTRACT STUB: ``tongtong_days`` keeps this signature
-(the visit planner calls it to keep visits off session days)."""
+"""Read-only queries of 통통데이, shaped for pages (a fixed number of statements per page).
+
+CONTRACT: ``tongtong_days(session, start, end) -> set[date]`` keeps its signature (the visit
+planner calls it to keep visits off session days)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from civic_app.meetings import schedule
+from civic_app.meetings.models import (
+    OPEN_STATUSES,
+    ROUTES,
+    SESSION_SCHEDULED,
+    SLOT_HOST,
+    ST_REFERRED,
+    ST_WAITLISTED,
+    FollowUp,
+    MeetingBooking,
+    MeetingRequest,
+    MeetingSlot,
+    TongtongSession,
+)
+from civic_app.timeutil import to_seoul, today_seoul
 
 
 def nth_weekdays(year: int, month: int, weekday: int, ordinals: tuple[int, ...]) -> list[dt.date]:
-    first = dt.date(year, month, 1)
-    offset = (weekday - first.weekday()) % 7
-    days = [first + dt.timedelta(days=offset + 7 * (n - 1)) for n in ordinals]
-    return [d for d in days if d.month == month]
+    return schedule.nth_weekdays(year, month, weekday, ordinals)
 
 
 def tongtong_days(session: Session, start: dt.date, end: dt.date) -> set[dt.date]:
     """Dates in [start, end] that hold (or by the rule would hold) a 통통데이 session."""
-    days: set[dt.date] = set()
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        for day in nth_weekdays(year, month, 3, (2, 4)):
-            if start <= day <= end:
-                days.add(day)
-        month += 1
-        if month == 13:
-            year, month = year + 1, 1
-    return days
+    return schedule.tongtong_days(session, start, end)
+
+
+# --- sessions --------------------------------------------------------------------------------------
+def booked_counts(session: Session, session_ids: list[int]) -> dict[int, int]:
+    if not session_ids:
+        return {}
+    rows = session.execute(
+        select(MeetingSlot.session_id, func.count(MeetingBooking.id))
+        .join(MeetingBooking, MeetingBooking.slot_id == MeetingSlot.id)
+        .where(MeetingSlot.session_id.in_(session_ids))
+        .group_by(MeetingSlot.session_id)
+    ).all()
+    return {sid: n for sid, n in rows}
+
+
+@dataclass
+class SessionRow:
+    session: TongtongSession
+    slots: int
+    free: int
+
+
+def sessions_between(
+    session: Session, start: dt.datetime | None, end: dt.datetime | None
+) -> list[SessionRow]:
+    query = select(TongtongSession).order_by(TongtongSession.start_at)
+    if start is not None:
+        query = query.where(TongtongSession.start_at >= start)
+    if end is not None:
+        query = query.where(TongtongSession.start_at < end)
+    rows = session.scalars(query).all()
+    counts = booked_counts(session, [r.id for r in rows])
+    result = []
+    for row in rows:
+        total = len([s for s in row.slots if s.active])
+        free = 0 if row.status != SESSION_SCHEDULED else max(0, total - counts.get(row.id, 0))
+        result.append(SessionRow(row, total, free))
+    return result
+
+
+def upcoming_sessions(session: Session, now: dt.datetime, limit: int = 8) -> list[SessionRow]:
+    rows = sessions_between(session, now, now + dt.timedelta(days=120))
+    return [r for r in rows if r.session.status == SESSION_SCHEDULED][:limit]
+
+
+def open_host_slots(session: Session, now: dt.datetime, host_id: int | None = None) -> list[MeetingSlot]:
+    query = (
+        select(MeetingSlot)
+        .outerjoin(MeetingBooking, MeetingBooking.slot_id == MeetingSlot.id)
+        .where(
+            MeetingSlot.kind == SLOT_HOST,
+            MeetingSlot.active.is_(True),
+            MeetingSlot.start_at > now,
+            MeetingBooking.id.is_(None),
+        )
+        .order_by(MeetingSlot.start_at)
+    )
+    if host_id is not None:
+        query = query.where(MeetingSlot.host_id == host_id)
+    return list(session.scalars(query.limit(100)))
+
+
+# --- queue -----------------------------------------------------------------------------------------
+@dataclass
+class QueueInfo:
+    place: int | None
+    estimated: dt.datetime | None
+
+
+def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> QueueInfo:
+    """Place among the requests waiting for review or a free place, and the estimated date:
+    the session in which, filling free places in queue order, this request's turn comes."""
+    if req.status not in OPEN_STATUSES:
+        booking = req.active_booking
+        return QueueInfo(None, booking.start_at if booking else None)
+    ahead = session.scalar(
+        select(func.count(MeetingRequest.id)).where(
+            MeetingRequest.status.in_(OPEN_STATUSES),
+            (MeetingRequest.queue_since < req.queue_since)
+            | ((MeetingRequest.queue_since == req.queue_since) & (MeetingRequest.id < req.id)),
+        )
+    )
+    place = (ahead or 0) + 1
+    remaining = place
+    for row in upcoming_sessions(session, now, limit=24):
+        remaining -= row.free
+        if remaining <= 0:
+            return QueueInfo(place, row.session.start_at)
+    return QueueInfo(place, None)
+
+
+@dataclass
+class ReviewFilters:
+    category: str | None = None
+    dong_id: int | None = None
+    group: bool = False
+    overdue: bool = False
+    status: str | None = None
+
+
+def review_queue(session: Session, filters: ReviewFilters, now: dt.datetime) -> list[MeetingRequest]:
+    """Open and in-progress requests, the longest waiting first."""
+    statuses = [filters.status] if filters.status else [*OPEN_STATUSES, ST_REFERRED, "booked"]
+    query = (
+        select(MeetingRequest)
+        .where(MeetingRequest.status.in_(statuses))
+        .options(
+            selectinload(MeetingRequest.bookings),
+            selectinload(MeetingRequest.events),
+            selectinload(MeetingRequest.followups),
+        )
+        .order_by(MeetingRequest.queue_since, MeetingRequest.id)
+    )
+    if filters.category:
+        query = query.where(MeetingRequest.category == filters.category)
+    if filters.dong_id:
+        query = query.where(MeetingRequest.dong_id == filters.dong_id)
+    if filters.group:
+        query = query.where(MeetingRequest.is_group.is_(True))
+    rows = list(session.scalars(query.limit(300)))
+    if filters.overdue:
+        rows = [r for r in rows if is_overdue(r, now)]
+    return rows
+
+
+REVIEW_DAYS = 7  # a request waiting longer than this for review is overdue
+
+
+def is_overdue(req: MeetingRequest, now: dt.datetime) -> bool:
+    if req.status == "submitted":
+        return (now - req.queue_since) > dt.timedelta(days=REVIEW_DAYS)
+    if req.status == ST_REFERRED:
+        return req.answer_due is not None and req.answer_due < today_seoul(now)
+    return False
+
+
+def my_requests(session: Session, user_id: int) -> list[MeetingRequest]:
+    return list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.requester_id == user_id)
+            .order_by(MeetingRequest.created_at.desc())
+        )
+    )
+
+
+def request_by_code(session: Session, code: str) -> MeetingRequest | None:
+    return session.scalar(select(MeetingRequest).where(MeetingRequest.code == code))
+
+
+def host_bookings(session: Session, host_ids: list[int], now: dt.datetime) -> list[MeetingBooking]:
+    if not host_ids:
+        return []
+    return list(
+        session.scalars(
+            select(MeetingBooking)
+            .where(
+                MeetingBooking.host_id.in_(host_ids),
+                MeetingBooking.active.is_(True),
+                MeetingBooking.end_at > now - dt.timedelta(days=30),
+            )
+            .options(selectinload(MeetingBooking.request))
+            .order_by(MeetingBooking.start_at)
+        )
+    )
+
+
+def public_summaries(session: Session, limit: int = 20) -> list[MeetingRequest]:
+    return list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.publish_consent.is_(True), MeetingRequest.public_summary.is_not(None))
+            .order_by(MeetingRequest.held_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+# --- statistics ------------------------------------------------------------------------------------
+@dataclass
+class Stats:
+    per_month: list[tuple[str, int]] = field(default_factory=list)
+    by_route: list[tuple[str, int, float]] = field(default_factory=list)
+    by_category: list[tuple[str, int]] = field(default_factory=list)
+    median_wait_days: float | None = None
+    p90_wait_days: float | None = None
+    overdue_followups: int = 0
+    open_followups: int = 0
+    total: int = 0
+    waiting: int = 0
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def statistics_for(session: Session, now: dt.datetime) -> Stats:
+    """Aggregates only: no personal data. Three statements whatever the data size."""
+    rows = session.execute(
+        select(
+            MeetingRequest.id,
+            MeetingRequest.created_at,
+            MeetingRequest.status,
+            MeetingRequest.route,
+            MeetingRequest.category,
+        )
+    ).all()
+    starts = dict(
+        session.execute(
+            select(MeetingBooking.request_id, func.min(MeetingBooking.start_at))
+            .where(MeetingBooking.active.is_(True))
+            .group_by(MeetingBooking.request_id)
+        ).all()
+    )
+    today = today_seoul(now)
+    follow = session.execute(select(FollowUp.status, FollowUp.due_date)).all()
+    stats = Stats(total=len(rows))
+    months = Counter(to_seoul(r.created_at).strftime("%Y-%m") for r in rows)
+    stats.per_month = sorted(months.items())
+    routes = Counter(r.route for r in rows if r.route)
+    decided = sum(routes.values())
+    stats.by_route = [
+        (route, routes.get(route, 0), (100.0 * routes.get(route, 0) / decided) if decided else 0.0)
+        for route in ROUTES
+    ]
+    stats.by_category = Counter(r.category for r in rows).most_common()
+    waits = []
+    for r in rows:
+        start = starts.get(r.id)
+        if start is not None:
+            from civic_app.timeutil import as_utc
+
+            waits.append((as_utc(start) - as_utc(r.created_at)).total_seconds() / 86400)
+    if waits:
+        stats.median_wait_days = round(statistics.median(waits), 1)
+        stats.p90_wait_days = round(percentile(waits, 90) or 0, 1)
+    stats.open_followups = sum(1 for f in follow if f.status == "open")
+    stats.overdue_followups = sum(1 for f in follow if f.status == "open" and f.due_date < today)
+    stats.waiting = sum(1 for r in rows if r.status in (*OPEN_STATUSES,))
+    return stats
+
+
+def overdue_followups(session: Session, now: dt.datetime) -> list[FollowUp]:
+    return list(
+        session.scalars(
+            select(FollowUp)
+            .where(FollowUp.status == "open", FollowUp.due_date < today_seoul(now))
+            .options(selectinload(FollowUp.request))
+            .order_by(FollowUp.due_date)
+        )
+    )
+
+
+__all__ = ["ST_WAITLISTED", "tongtong_days"]

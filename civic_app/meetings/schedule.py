@@ -1,0 +1,269 @@
+"""Session rules: the series rule, generation of sessions, cancellation, host slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civic_app.dongs.models import Host
+from civic_app.errors import InvalidTransition, ValidationFailed
+from civic_app.meetings.models import (
+    DEFAULT_RULE,
+    POLICY_NEXT,
+    POLICY_PREVIOUS,
+    SESSION_CANCELLED,
+    SESSION_SCHEDULED,
+    SLOT_HOST,
+    SLOT_TONGTONG,
+    MeetingSlot,
+    TongtongRule,
+    TongtongSession,
+)
+from civic_app.timeutil import seoul_datetime
+from civic_app.workdays.services import WorkCalendar
+
+MAX_MOVE_DAYS = 14
+
+
+def nth_weekdays(year: int, month: int, weekday: int, ordinals: tuple[int, ...]) -> list[dt.date]:
+    first = dt.date(year, month, 1)
+    offset = (weekday - first.weekday()) % 7
+    days = [first + dt.timedelta(days=offset + 7 * (n - 1)) for n in ordinals]
+    return [d for d in days if d.month == month]
+
+
+def rule_dates(rule: TongtongRule | dict, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The dates the rule gives in [start, end], before the holiday policy."""
+    ordinals = (
+        rule.ordinal_list
+        if isinstance(rule, TongtongRule)
+        else tuple(int(x) for x in rule["ordinals"].split(","))
+    )
+    weekday = rule.weekday if isinstance(rule, TongtongRule) else rule["weekday"]
+    days: list[dt.date] = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        days += [d for d in nth_weekdays(year, month, weekday, ordinals) if start <= d <= end]
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    return days
+
+
+def ensure_default_rule(session: Session) -> TongtongRule:
+    """Reference data: the source's rule (idempotent)."""
+    rule = session.scalar(select(TongtongRule).order_by(TongtongRule.id).limit(1))
+    if rule is None:
+        rule = TongtongRule(**DEFAULT_RULE)
+        session.add(rule)
+        session.flush()
+    return rule
+
+
+def current_rule(session: Session) -> TongtongRule | None:
+    return session.scalar(
+        select(TongtongRule).where(TongtongRule.active.is_(True)).order_by(TongtongRule.id).limit(1)
+    )
+
+
+def mayor_host(session: Session) -> Host | None:
+    return session.scalar(select(Host).where(Host.active.is_(True)).order_by(Host.rank, Host.id).limit(1))
+
+
+@dataclass
+class Planned:
+    rule_date: dt.date
+    day: dt.date | None  # None: skipped
+    reason: str  # why skipped or moved ("" when on the rule's date)
+
+
+def plan(rule: TongtongRule, calendar: WorkCalendar, start: dt.date, end: dt.date) -> list[Planned]:
+    """Apply the holiday policy to the rule's dates (pure: no SQL)."""
+    result: list[Planned] = []
+    for day in rule_dates(rule, start, end):
+        reason = calendar.closed_reason(day)
+        if reason is None:
+            result.append(Planned(day, day, ""))
+            continue
+        if rule.holiday_policy in (POLICY_NEXT, POLICY_PREVIOUS):
+            step = dt.timedelta(days=1 if rule.holiday_policy == POLICY_NEXT else -1)
+            other = day + step
+            for _i in range(MAX_MOVE_DAYS):
+                if calendar.is_working_day(other):
+                    break
+                other += step
+            else:
+                result.append(Planned(day, None, reason))
+                continue
+            result.append(Planned(day, other, reason))
+        else:
+            result.append(Planned(day, None, reason))
+    return result
+
+
+def _calendar(session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
+    pad = dt.timedelta(days=MAX_MOVE_DAYS + 1)
+    return WorkCalendar.load(session, start - pad, end + pad)
+
+
+@dataclass
+class GenerateLine:
+    action: str  # created | moved | skipped | exists
+    rule_date: dt.date
+    day: dt.date | None
+    reason: str
+
+
+def generate(
+    session: Session, rule: TongtongRule, start: dt.date, end: dt.date, *, now: dt.datetime
+) -> list[GenerateLine]:
+    """Materialise the sessions of [start, end]. Idempotent: existing rows (also ones moved or
+    cancelled by hand) are left as they are."""
+    if end < start:
+        raise ValidationFailed(_("종료일은 시작일과 같거나 뒤여야 합니다."))
+    existing = {
+        s.rule_date
+        for s in session.scalars(
+            select(TongtongSession).where(
+                TongtongSession.rule_id == rule.id,
+                TongtongSession.rule_date >= start,
+                TongtongSession.rule_date <= end,
+            )
+        )
+    }
+    lines: list[GenerateLine] = []
+    for item in plan(rule, _calendar(session, start, end), start, end):
+        if item.rule_date in existing:
+            lines.append(GenerateLine("exists", item.rule_date, None, _("이미 있음")))
+            continue
+        if item.day is None:
+            lines.append(GenerateLine("skipped", item.rule_date, None, item.reason))
+            continue
+        _create_session(session, rule, item, now=now)
+        action = "moved" if item.day != item.rule_date else "created"
+        lines.append(GenerateLine(action, item.rule_date, item.day, item.reason))
+    session.flush()
+    return lines
+
+
+def _create_session(
+    session: Session, rule: TongtongRule, item: Planned, *, now: dt.datetime
+) -> TongtongSession:
+    assert item.day is not None
+    start_at = seoul_datetime(item.day, rule.start_time).astimezone(dt.UTC)
+    end_at = start_at + dt.timedelta(minutes=rule.duration_minutes)
+    row = TongtongSession(
+        rule_id=rule.id,
+        rule_date=item.rule_date,
+        start_at=start_at,
+        end_at=end_at,
+        status=SESSION_SCHEDULED,
+        moved_from=item.rule_date if item.day != item.rule_date else None,
+        host_id=rule.host_id,
+        location=rule.location,
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    length = dt.timedelta(minutes=rule.duration_minutes // max(1, rule.slot_count))
+    for i in range(rule.slot_count):
+        session.add(
+            MeetingSlot(
+                kind=SLOT_TONGTONG,
+                session_id=row.id,
+                host_id=rule.host_id,
+                start_at=start_at + i * length,
+                end_at=start_at + (i + 1) * length,
+                location=rule.location,
+                active=True,
+                created_at=now,
+            )
+        )
+    return row
+
+
+def tongtong_days(session: Session, start: dt.date, end: dt.date) -> set[dt.date]:
+    """Non-cancelled materialised session dates, plus the rule's dates (after the holiday
+    policy) where no session is materialised."""
+    rule = current_rule(session)
+    pad = dt.timedelta(days=MAX_MOVE_DAYS + 1)
+    rows = session.execute(
+        select(TongtongSession.rule_date, TongtongSession.start_at, TongtongSession.status).where(
+            TongtongSession.rule_date >= start - pad, TongtongSession.rule_date <= end + pad
+        )
+    ).all()
+    materialised = {r.rule_date for r in rows}
+    days: set[dt.date] = set()
+    from civic_app.timeutil import to_seoul
+
+    for r in rows:
+        day = to_seoul(r.start_at).date()
+        if r.status != SESSION_CANCELLED and start <= day <= end:
+            days.add(day)
+    if rule is None:
+        return days
+    for item in plan(rule, _calendar(session, start, end), start - pad, end + pad):
+        if item.rule_date not in materialised and item.day and start <= item.day <= end:
+            days.add(item.day)
+    return days
+
+
+def publish_host_slot(
+    session: Session,
+    host: Host,
+    *,
+    start_at: dt.datetime,
+    minutes: int,
+    location: str,
+    now: dt.datetime,
+) -> MeetingSlot:
+    """A deputy's or director's own meeting slot (any weekday time)."""
+    errors = []
+    if start_at <= now:
+        errors.append(("start", _("지난 시각에는 면담 시간을 열 수 없습니다.")))
+    if not 10 <= minutes <= 180:
+        errors.append(("minutes", _("면담 시간은 10분에서 180분 사이여야 합니다.")))
+    if host.rank == Host.RANK_MAYOR:
+        errors.append(("host_id", _("시장 면담은 통통데이 회차로만 엽니다.")))
+    if errors:
+        raise ValidationFailed(_("입력 내용을 확인해 주세요."), errors)
+    slot = MeetingSlot(
+        kind=SLOT_HOST,
+        host_id=host.id,
+        start_at=start_at,
+        end_at=start_at + dt.timedelta(minutes=minutes),
+        location=location or host.title + " 집무실",
+        active=True,
+        created_at=now,
+    )
+    session.add(slot)
+    session.flush()
+    return slot
+
+
+def cancel_session(
+    session: Session, tsession: TongtongSession, *, reason: str, actor, now: dt.datetime
+) -> list:
+    """Cancel a session (e.g. the mayor is called away). Booked citizens keep their queue place
+    and are moved to the waiting list for the next session (or a deputy, by staff decision)."""
+    from civic_app.meetings import services
+
+    if tsession.status != SESSION_SCHEDULED:
+        raise InvalidTransition(_("예정된 회차만 취소할 수 있습니다."))
+    if not reason.strip():
+        raise ValidationFailed(_("취소 사유를 입력해 주세요."), [("reason", _("취소 사유를 입력해 주세요."))])
+    tsession.status = SESSION_CANCELLED
+    tsession.cancel_reason = reason.strip()
+    tsession.sequence += 1
+    tsession.updated_at = now
+    affected = services.release_session_bookings(
+        session, tsession, reason=reason.strip(), actor=actor, now=now
+    )
+    session.flush()
+    return affected

@@ -1,0 +1,1064 @@
+"""Rules of 통통데이 requests: submission, review decisions, booking, waiting list, outcome.
+
+Every function takes the session, the acting user and ``now``; it flushes, never commits.
+Booking relies on the database: ``meeting_bookings.slot_id`` is UNIQUE and the insert uses
+ON CONFLICT DO NOTHING, so of many concurrent bookings of one slot exactly one wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civic_app.calendar.ical import CalEvent, build_calendar
+from civic_app.dongs.models import Department, Host
+from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.meetings.models import (
+    ACTIVE_STATUSES,
+    ANSWER_DAYS_DEFAULT,
+    CATEGORIES,
+    ROOM_NAME,
+    ROUTE_DECLINED,
+    ROUTE_DEPUTY,
+    ROUTE_DIRECTOR,
+    ROUTE_MAYOR,
+    ROUTE_REFERRAL,
+    ROUTE_WRITTEN,
+    SESSION_SCHEDULED,
+    SLOT_HOST,
+    SLOT_ROOM,
+    SLOT_TONGTONG,
+    ST_ANSWERED,
+    ST_BOOKED,
+    ST_DECLINED,
+    ST_HELD,
+    ST_REFERRED,
+    ST_SUBMITTED,
+    ST_WAITLISTED,
+    ST_WITHDRAWN,
+    FollowUp,
+    MeetingBooking,
+    MeetingRequest,
+    MeetingSlot,
+    RequestEvent,
+    TongtongSession,
+)
+from civic_app.notify.services import enqueue_email, enqueue_telegram
+from civic_app.timeutil import SEOUL, to_seoul, today_seoul
+from civic_app.web.filters import format_datetime
+
+CONSENT_VERSION = "tongtong-2026-11"
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+# extension → (content type, magic prefixes)
+ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+STAFF_ROLES = frozenset({"civic_staff", "admin"})
+
+REASON_CODES: dict[str, object] = {
+    "mayor_priority": _l("시장 직접 면담이 필요한 사안"),
+    "mayor_full": _l("시장 면담 일정이 가득 참"),
+    "field_host": _l("소관 분야 책임자가 바로 답할 수 있는 사안"),
+    "urgent": _l("빠른 면담이 필요해 가장 가까운 일정으로 배정"),
+    "department_matter": _l("담당 부서 처리로 충분한 사안"),
+    "duplicate": _l("같은 내용의 신청이 이미 처리 중"),
+    "out_of_scope": _l("시 소관이 아닌 사안"),
+    "insufficient": _l("신청 내용이 부족함"),
+}
+
+
+def reason_label(code: str | None) -> str:
+    return str(REASON_CODES.get(code or "", code or ""))
+
+
+def route_label(route: str | None) -> str:
+    return str(
+        {
+            ROUTE_MAYOR: _l("시장 면담"),
+            ROUTE_DEPUTY: _l("부시장 면담"),
+            ROUTE_DIRECTOR: _l("실·국·소장 면담"),
+            ROUTE_WRITTEN: _l("서면 답변"),
+            ROUTE_REFERRAL: _l("부서 이관"),
+            ROUTE_DECLINED: _l("불채택"),
+        }.get(route or "", "")
+    )
+
+
+def status_label(status: str) -> str:
+    return str(
+        {
+            ST_SUBMITTED: _l("검토 대기"),
+            ST_WAITLISTED: _l("면담 대기"),
+            ST_BOOKED: _l("면담 확정"),
+            ST_HELD: _l("면담 완료"),
+            ST_REFERRED: _l("부서 답변 대기"),
+            ST_ANSWERED: _l("답변 완료"),
+            ST_DECLINED: _l("불채택"),
+            ST_WITHDRAWN: _l("신청 철회"),
+        }.get(status, status)
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def is_staff(actor) -> bool:
+    return actor is not None and bool(actor.role_set & STAFF_ROLES)
+
+
+def _require_staff(actor) -> None:
+    if not is_staff(actor):
+        raise NotAllowed(_("면담 신청을 검토할 권한이 없습니다."))
+
+
+def _require_owner(req: MeetingRequest, actor) -> None:
+    if actor is None or req.requester_id != actor.id:
+        raise NotAllowed(_("본인의 신청만 바꿀 수 있습니다."))
+
+
+def _transition(req: MeetingRequest, status: str, now: dt.datetime) -> None:
+    if not req.can_transition_to(status):
+        raise InvalidTransition(_("지금 상태에서는 이 처리를 할 수 없습니다."))
+    req.status = status
+    req.updated_at = now
+
+
+def add_event(
+    session: Session, req: MeetingRequest, kind: str, note: str, *, actor, now: dt.datetime
+) -> None:
+    event = RequestEvent(request_id=req.id, at=now, kind=kind, note=note, actor_id=getattr(actor, "id", None))
+    session.add(event)
+    req.events.append(event)
+
+
+def next_code(session: Session, year: int) -> str:
+    prefix = f"TT-{year}-"
+    last = session.scalar(select(func.max(MeetingRequest.code)).where(MeetingRequest.code.like(prefix + "%")))
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def check_attachment(filename: str, data: bytes) -> tuple[str, str]:
+    """Return (extension, content type) or raise: only PDF/PNG/JPEG up to 5 MB."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext not in ATTACHMENT_TYPES:
+        raise ValidationFailed(
+            _("첨부 파일은 PDF, PNG, JPG만 올릴 수 있습니다."),
+            [("attachment", _("첨부 파일은 PDF, PNG, JPG만 올릴 수 있습니다."))],
+        )
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(
+            _("첨부 파일은 5MB 이하여야 합니다."), [("attachment", _("첨부 파일은 5MB 이하여야 합니다."))]
+        )
+    content_type, magics = ATTACHMENT_TYPES[ext]
+    if not any(data.startswith(m) for m in magics):
+        raise ValidationFailed(
+            _("파일 내용이 확장자와 맞지 않습니다."),
+            [("attachment", _("파일 내용이 확장자와 맞지 않습니다."))],
+        )
+    return ext, content_type
+
+
+# --- submission ------------------------------------------------------------------------------------
+def submit_request(
+    session: Session,
+    *,
+    actor,
+    now: dt.datetime,
+    topic: str,
+    category: str,
+    desired_outcome: str,
+    dong_id: int | None,
+    is_group: bool,
+    party_size: int,
+    preferred_session_ids: list[int],
+    accessibility: str | None,
+    consent: bool,
+    publish_consent: bool,
+    attachment: tuple[str, bytes] | None = None,
+    upload_dir: str | None = None,
+    walk_in: bool = False,
+    requester: dict | None = None,
+) -> MeetingRequest:
+    """A citizen's request (or a walk-in logged by staff with ``requester`` data)."""
+    errors: list[tuple[str, str]] = []
+    if not consent:
+        errors.append(("consent", _("개인정보 수집·이용에 동의해야 신청할 수 있습니다.")))
+    if not topic.strip():
+        errors.append(("topic", _("면담 주제를 입력해 주세요.")))
+    if category not in CATEGORIES:
+        errors.append(("category", _("분야를 골라 주세요.")))
+    if not desired_outcome.strip():
+        errors.append(("desired_outcome", _("바라는 내용을 입력해 주세요.")))
+    if not 1 <= party_size <= 30:
+        errors.append(("party_size", _("참석 인원은 1명에서 30명 사이여야 합니다.")))
+    if walk_in:
+        _require_staff(actor)
+        if not requester or not (requester.get("name") or "").strip():
+            errors.append(("requester_name", _("신청인 이름을 입력해 주세요.")))
+    if errors:
+        raise ValidationFailed(_("입력 내용을 확인해 주세요."), errors)
+    ext = content_type = None
+    if attachment is not None:
+        ext, content_type = check_attachment(attachment[0], attachment[1])
+    if walk_in:
+        assert requester is not None
+        name, phone, email, requester_id = (
+            requester["name"].strip(),
+            requester.get("phone") or None,
+            requester.get("email") or None,
+            None,
+        )
+    else:
+        name, phone, email, requester_id = actor.name, actor.phone, actor.email, actor.id
+    valid_sessions = set(
+        session.scalars(
+            select(TongtongSession.id).where(
+                TongtongSession.id.in_(preferred_session_ids or [0]),
+                TongtongSession.status == SESSION_SCHEDULED,
+            )
+        )
+    )
+    req = MeetingRequest(
+        code=next_code(session, to_seoul(now).year),
+        requester_id=requester_id,
+        requester_name=name,
+        requester_phone=phone,
+        requester_email=email,
+        topic=topic.strip(),
+        category=category,
+        desired_outcome=desired_outcome.strip(),
+        dong_id=dong_id or None,
+        is_group=is_group,
+        party_size=party_size,
+        preferred_session_ids=[i for i in preferred_session_ids if i in valid_sessions],
+        accessibility=(accessibility or "").strip() or None,
+        consent_at=now,
+        consent_version=CONSENT_VERSION,
+        publish_consent=publish_consent,
+        walk_in=walk_in,
+        status=ST_SUBMITTED,
+        queue_since=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(req)
+    session.flush()
+    if attachment is not None and upload_dir:
+        folder = Path(upload_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = f"{uuid.uuid4().hex}.{ext}"
+        (folder / stored).write_bytes(attachment[1])
+        req.attachment_name = Path(attachment[0]).name[:200]
+        req.attachment_path = stored
+        req.attachment_type = content_type
+    add_event(
+        session,
+        req,
+        "submitted",
+        _("방문 접수했습니다.") if walk_in else _("신청을 접수했습니다. 담당자가 검토합니다."),
+        actor=actor,
+        now=now,
+    )
+    _notify(session, req, "submitted", _("[통통데이] 신청을 접수했습니다 (%(code)s)", code=req.code), now=now)
+    session.flush()
+    return req
+
+
+def log_walk_in(
+    session: Session, *, actor, now: dt.datetime, room_start: dt.datetime, room_minutes: int = 30, **data
+) -> MeetingRequest:
+    """A walk-in or group visit: a request on the citizen's behalf and the 상담실 booked."""
+    _require_staff(actor)
+    req = submit_request(session, actor=actor, now=now, walk_in=True, **data)
+    slot = MeetingSlot(
+        kind=SLOT_ROOM,
+        host_id=None,
+        start_at=room_start,
+        end_at=room_start + dt.timedelta(minutes=room_minutes),
+        location=ROOM_NAME,
+        active=True,
+        created_at=now,
+    )
+    overlap = session.scalar(
+        select(func.count(MeetingBooking.id))
+        .join(MeetingSlot, MeetingBooking.slot_id == MeetingSlot.id)
+        .where(
+            MeetingSlot.kind == SLOT_ROOM,
+            MeetingSlot.start_at < slot.end_at,
+            MeetingSlot.end_at > slot.start_at,
+        )
+    )
+    if overlap:
+        raise ValidationFailed(
+            _("그 시간에는 직소민원 상담실이 이미 예약되어 있습니다."),
+            [("room_start", _("그 시간에는 직소민원 상담실이 이미 예약되어 있습니다."))],
+        )
+    session.add(slot)
+    session.flush()
+    booking = _insert_booking(session, req, slot, now=now)
+    assert booking is not None  # a fresh slot cannot be taken
+    add_event(session, req, "room", _("직소민원 상담실에서 상담합니다."), actor=actor, now=now)
+    return req
+
+
+# --- citizen changes ---------------------------------------------------------------------------------
+def _before_deadline(req: MeetingRequest, now: dt.datetime) -> None:
+    booking = req.active_booking
+    if booking is not None and today_seoul(now) >= to_seoul(booking.start_at).date():
+        raise InvalidTransition(_("면담 전날까지만 바꿀 수 있습니다."))
+
+
+def withdraw(session: Session, req: MeetingRequest, *, actor, now: dt.datetime) -> None:
+    _require_owner(req, actor)
+    if req.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(_("지금 상태에서는 신청을 철회할 수 없습니다."))
+    _before_deadline(req, now)
+    freed = _release_active(session, req, now=now)
+    _transition(req, ST_WITHDRAWN, now)
+    add_event(session, req, "withdrawn", _("신청인이 신청을 철회했습니다."), actor=actor, now=now)
+    if freed is not None and freed.session is not None:
+        promote_waitlist(session, freed.session, actor=None, now=now)
+    session.flush()
+
+
+def ask_other_session(
+    session: Session, req: MeetingRequest, *, session_id: int, actor, now: dt.datetime
+) -> None:
+    """The citizen asks for another 통통데이 session; the queue place is kept."""
+    _require_owner(req, actor)
+    if req.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(_("지금 상태에서는 회차를 바꿀 수 없습니다."))
+    _before_deadline(req, now)
+    target = session.get(TongtongSession, session_id)
+    if target is None or target.status != SESSION_SCHEDULED or target.start_at <= now:
+        raise ValidationFailed(_("고를 수 없는 회차입니다."), [("session_id", _("고를 수 없는 회차입니다."))])
+    req.preferred_session_ids = [target.id]
+    req.updated_at = now
+    note = _("신청인이 %(when)s 회차를 희망했습니다.", when=format_datetime(target.start_at))
+    if req.status == ST_BOOKED and req.route == ROUTE_MAYOR:
+        freed = _release_active(session, req, now=now)
+        _transition(req, ST_WAITLISTED, now)
+        add_event(session, req, "reschedule", note, actor=actor, now=now)
+        _book_in_session(session, req, target, actor=actor, now=now)
+        if freed is not None and freed.session is not None:
+            promote_waitlist(session, freed.session, actor=None, now=now)
+    else:
+        add_event(session, req, "reschedule", note, actor=actor, now=now)
+        if req.status == ST_WAITLISTED:
+            _book_in_session(session, req, target, actor=actor, now=now)
+    session.flush()
+
+
+# --- booking -----------------------------------------------------------------------------------------
+def _insert_booking(session: Session, req: MeetingRequest, slot: MeetingSlot, *, now: dt.datetime):
+    """INSERT ... ON CONFLICT (slot_id) DO NOTHING: None when the slot is already taken."""
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = (
+        insert(MeetingBooking)
+        .values(
+            slot_id=slot.id,
+            request_id=req.id,
+            host_id=slot.host_id,
+            session_id=slot.session_id,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            location=slot.location,
+            active=True,
+            sequence=0,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["slot_id"])
+        .returning(MeetingBooking.id)
+    )
+    booking_id = session.execute(stmt).scalar()
+    if booking_id is None:
+        return None
+    booking = session.get(MeetingBooking, booking_id)
+    if booking not in req.bookings:
+        req.bookings.append(booking)
+    return booking
+
+
+def _resolve_host(session: Session, slot: MeetingSlot, booking: MeetingBooking) -> None:
+    if booking.host_id is None and slot.kind == SLOT_TONGTONG:
+        from civic_app.meetings.schedule import mayor_host
+
+        host = mayor_host(session)
+        booking.host_id = host.id if host else None
+
+
+def book_slot(session: Session, req: MeetingRequest, slot: MeetingSlot, *, actor, now: dt.datetime):
+    """Book ``slot`` for ``req``. Returns the booking, or None when the slot is full (then the
+    request waits on the list, keeping its queue place)."""
+    if not slot.active or slot.start_at <= now:
+        raise ValidationFailed(
+            _("이 면담 시간은 예약할 수 없습니다."), [("slot_id", _("이 면담 시간은 예약할 수 없습니다."))]
+        )
+    if slot.session is not None and slot.session.status != SESSION_SCHEDULED:
+        raise ValidationFailed(
+            _("취소되었거나 끝난 회차입니다."), [("slot_id", _("취소되었거나 끝난 회차입니다."))]
+        )
+    booking = _insert_booking(session, req, slot, now=now)
+    if booking is None:
+        return None
+    _resolve_host(session, slot, booking)
+    session.flush()
+    return booking
+
+
+def _book_in_session(
+    session: Session, req: MeetingRequest, tsession: TongtongSession, *, actor, now: dt.datetime
+):
+    for slot in free_slots(session, tsession):
+        booking = book_slot(session, req, slot, actor=actor, now=now)
+        if booking is not None:
+            _booked(session, req, booking, actor=actor, now=now)
+            return booking
+    return None
+
+
+def free_slots(session: Session, tsession: TongtongSession) -> list[MeetingSlot]:
+    taken = set(
+        session.scalars(
+            select(MeetingBooking.slot_id)
+            .join(MeetingSlot, MeetingBooking.slot_id == MeetingSlot.id)
+            .where(MeetingSlot.session_id == tsession.id)
+        )
+    )
+    return [s for s in tsession.slots if s.active and s.id not in taken]
+
+
+def _booked(
+    session: Session, req: MeetingRequest, booking: MeetingBooking, *, actor, now: dt.datetime
+) -> None:
+    _transition(req, ST_BOOKED, now)
+    host = session.get(Host, booking.host_id) if booking.host_id else None
+    note = _(
+        "%(when)s %(host)s 면담이 확정되었습니다 (장소: %(place)s).",
+        when=format_datetime(booking.start_at),
+        host=host.title if host else _("시장"),
+        place=booking.location,
+    )
+    add_event(session, req, "booked", note, actor=actor, now=now)
+    _notify(
+        session,
+        req,
+        f"booked-{booking.id}",
+        _("[통통데이] 면담 일정이 확정되었습니다 (%(code)s)", code=req.code),
+        now=now,
+        booking=booking,
+        host_title=host.title if host else _("시장"),
+    )
+
+
+def _release_active(session: Session, req: MeetingRequest, *, now: dt.datetime) -> MeetingBooking | None:
+    booking = req.active_booking
+    if booking is None:
+        return None
+    booking.active = False
+    booking.slot_id = None
+    booking.sequence += 1
+    booking.updated_at = now
+    session.flush()
+    return booking
+
+
+def promote_waitlist(
+    session: Session, tsession: TongtongSession, *, actor, now: dt.datetime
+) -> list[MeetingRequest]:
+    """Fill free places of an upcoming session with the waiting list, oldest first."""
+    if tsession.status != SESSION_SCHEDULED or tsession.start_at <= now:
+        return []
+    promoted = []
+    for slot in free_slots(session, tsession):
+        candidates = session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.status == ST_WAITLISTED, MeetingRequest.route == ROUTE_MAYOR)
+            .order_by(MeetingRequest.queue_since, MeetingRequest.id)
+        ).all()
+        # Requests that asked for another session wait for that one.
+        candidates = [
+            r for r in candidates if not r.preferred_session_ids or tsession.id in r.preferred_session_ids
+        ] or []
+        if not candidates:
+            break
+        req = candidates[0]
+        booking = book_slot(session, req, slot, actor=actor, now=now)
+        if booking is None:
+            continue
+        add_event(
+            session, req, "promoted", _("대기 순서가 되어 자리가 배정되었습니다."), actor=actor, now=now
+        )
+        _booked(session, req, booking, actor=actor, now=now)
+        promoted.append(req)
+    session.flush()
+    return promoted
+
+
+def release_session_bookings(
+    session: Session, tsession: TongtongSession, *, reason: str, actor, now: dt.datetime
+) -> list[MeetingRequest]:
+    """A cancelled session: its citizens go back to the waiting list with their queue place."""
+    affected = []
+    bookings = session.scalars(
+        select(MeetingBooking).where(
+            MeetingBooking.session_id == tsession.id, MeetingBooking.active.is_(True)
+        )
+    ).all()
+    for booking in bookings:
+        req = booking.request
+        _release_active(session, req, now=now)
+        _transition(req, ST_WAITLISTED, now)
+        note = _(
+            "%(when)s 회차가 취소되었습니다 (사유: %(reason)s). 대기 순서를 그대로 유지한 채 다음 회차에 "
+            "우선 배정하며, 원하시면 부시장 면담으로 바꿀 수 있습니다.",
+            when=format_datetime(tsession.start_at),
+            reason=reason,
+        )
+        add_event(session, req, "session_cancelled", note, actor=actor, now=now)
+        _notify(
+            session,
+            req,
+            f"cancelled-{tsession.id}-{booking.id}",
+            _("[통통데이] 회차 취소 안내 (%(code)s)", code=req.code),
+            now=now,
+        )
+        affected.append(req)
+    session.flush()
+    upcoming = session.scalars(
+        select(TongtongSession)
+        .where(TongtongSession.status == SESSION_SCHEDULED, TongtongSession.start_at > now)
+        .order_by(TongtongSession.start_at)
+        .limit(4)
+    ).all()
+    for other in upcoming:
+        promote_waitlist(session, other, actor=actor, now=now)
+    return affected
+
+
+def mark_session_held(session: Session, tsession: TongtongSession, *, actor, now: dt.datetime) -> None:
+    """The session took place; unserved waiting requests carry over to the next one."""
+    _require_staff(actor)
+    if tsession.status != SESSION_SCHEDULED:
+        raise InvalidTransition(_("예정된 회차만 진행 완료로 바꿀 수 있습니다."))
+    if tsession.start_at > now:
+        raise InvalidTransition(_("아직 열리지 않은 회차입니다."))
+    tsession.status = "held"
+    tsession.sequence += 1
+    tsession.updated_at = now
+    upcoming = session.scalars(
+        select(TongtongSession)
+        .where(TongtongSession.status == SESSION_SCHEDULED, TongtongSession.start_at > now)
+        .order_by(TongtongSession.start_at)
+        .limit(1)
+    ).first()
+    if upcoming is not None:
+        promote_waitlist(session, upcoming, actor=actor, now=now)
+    session.flush()
+
+
+# --- decisions -------------------------------------------------------------------------------------
+def _decide(req: MeetingRequest, route: str, reason_code: str, note: str, *, actor, now: dt.datetime) -> None:
+    _require_staff(actor)
+    if req.status not in (ST_SUBMITTED, ST_WAITLISTED, ST_BOOKED):
+        raise InvalidTransition(_("이미 처리가 끝난 신청입니다."))
+    if reason_code not in REASON_CODES:
+        raise ValidationFailed(_("사유를 골라 주세요."), [("reason_code", _("사유를 골라 주세요."))])
+    req.route = route
+    req.reason_code = reason_code
+    req.decision_note = note.strip() or None
+    req.decided_at = now
+    req.decided_by_id = actor.id
+
+
+def _decision_note(req: MeetingRequest) -> str:
+    text = _(
+        "결정: %(route)s. 사유: %(reason)s.",
+        route=route_label(req.route),
+        reason=reason_label(req.reason_code),
+    )
+    if req.decision_note:
+        text += " " + req.decision_note
+    return text
+
+
+def decide_mayor(
+    session: Session,
+    req: MeetingRequest,
+    *,
+    actor,
+    now: dt.datetime,
+    reason_code: str = "mayor_priority",
+    note: str = "",
+    slot: MeetingSlot | None = None,
+) -> MeetingBooking | None:
+    """Book the mayor in a 통통데이 session (the given slot, the preferred session or the next
+    one with a free place). A full session puts the request on the waiting list."""
+    _decide(req, ROUTE_MAYOR, reason_code, note, actor=actor, now=now)
+    freed = _release_active(session, req, now=now)
+    add_event(session, req, "decided", _decision_note(req), actor=actor, now=now)
+    booking = None
+    if slot is not None:
+        if slot.kind != SLOT_TONGTONG:
+            raise ValidationFailed(
+                _("통통데이 면담 시간을 골라 주세요."), [("slot_id", _("통통데이 면담 시간을 골라 주세요."))]
+            )
+        booking = book_slot(session, req, slot, actor=actor, now=now)
+        if booking is not None:
+            _booked(session, req, booking, actor=actor, now=now)
+    else:
+        for tsession in _candidate_sessions(session, req, now):
+            booking = _book_in_session(session, req, tsession, actor=actor, now=now)
+            if booking is not None:
+                break
+    if booking is None:
+        if req.status != ST_WAITLISTED:
+            _transition(req, ST_WAITLISTED, now)
+        add_event(
+            session,
+            req,
+            "full",
+            _(
+                "선택한 면담 시간이 이미 찼습니다. 대기 명단에 올렸고, 자리가 나면 신청 순서대로 자동 배정합니다."
+            ),
+            actor=actor,
+            now=now,
+        )
+        _notify(
+            session,
+            req,
+            f"waitlisted-{req.id}-{len(req.events)}",
+            _("[통통데이] 면담 대기 안내 (%(code)s)", code=req.code),
+            now=now,
+        )
+    if freed is not None and freed.session is not None:
+        promote_waitlist(session, freed.session, actor=actor, now=now)
+    session.flush()
+    return booking
+
+
+def _candidate_sessions(session: Session, req: MeetingRequest, now: dt.datetime) -> list[TongtongSession]:
+    rows = session.scalars(
+        select(TongtongSession)
+        .where(TongtongSession.status == SESSION_SCHEDULED, TongtongSession.start_at > now)
+        .order_by(TongtongSession.start_at)
+        .limit(12)
+    ).all()
+    preferred = [s for s in rows if s.id in (req.preferred_session_ids or [])]
+    return preferred or rows
+
+
+def decide_fallback(
+    session: Session,
+    req: MeetingRequest,
+    *,
+    slot: MeetingSlot,
+    reason_code: str,
+    note: str,
+    actor,
+    now: dt.datetime,
+) -> MeetingBooking | None:
+    """Book the deputy mayor or a director in one of their slots, saying why not the mayor."""
+    if slot.kind != SLOT_HOST or slot.host is None:
+        raise ValidationFailed(
+            _("부시장·실국소장 면담 시간을 골라 주세요."),
+            [("slot_id", _("부시장·실국소장 면담 시간을 골라 주세요."))],
+        )
+    if not note.strip():
+        raise ValidationFailed(
+            _("시장 면담이 아닌 이유를 시민에게 알려 주세요."),
+            [("note", _("시장 면담이 아닌 이유를 시민에게 알려 주세요."))],
+        )
+    route = ROUTE_DEPUTY if slot.host.rank == Host.RANK_DEPUTY else ROUTE_DIRECTOR
+    _decide(req, route, reason_code, note, actor=actor, now=now)
+    freed = _release_active(session, req, now=now)
+    booking = book_slot(session, req, slot, actor=actor, now=now)
+    if booking is None:
+        from civic_app.errors import Conflict
+
+        raise Conflict(_("이 면담 시간은 방금 다른 신청에 배정되었습니다. 다른 시간을 골라 주세요."))
+    add_event(session, req, "decided", _decision_note(req), actor=actor, now=now)
+    _booked(session, req, booking, actor=actor, now=now)
+    if freed is not None and freed.session is not None:
+        promote_waitlist(session, freed.session, actor=actor, now=now)
+    session.flush()
+    return booking
+
+
+def suggest_hosts(session: Session, req: MeetingRequest) -> list[Host]:
+    """Fallback hosts by field: directors of the request's category first, then the deputy."""
+    hosts = session.scalars(
+        select(Host).where(Host.active.is_(True), Host.rank > 1).order_by(Host.rank, Host.id)
+    ).all()
+    return sorted(hosts, key=lambda h: (0 if h.field == req.category else 1, h.rank, h.id))
+
+
+def decide_written(
+    session: Session,
+    req: MeetingRequest,
+    *,
+    route: str,
+    department: Department,
+    reason_code: str,
+    note: str,
+    actor,
+    now: dt.datetime,
+    due: dt.date | None = None,
+) -> None:
+    """Hand to a department as an ordinary civil complaint with an answer deadline."""
+    if route not in (ROUTE_WRITTEN, ROUTE_REFERRAL):
+        raise ValidationFailed(_("처리 방식을 골라 주세요."))
+    _decide(req, route, reason_code, note, actor=actor, now=now)
+    due = due or today_seoul(now) + dt.timedelta(days=ANSWER_DAYS_DEFAULT)
+    if due < today_seoul(now):
+        raise ValidationFailed(
+            _("답변 기한은 오늘 이후여야 합니다."), [("due", _("답변 기한은 오늘 이후여야 합니다."))]
+        )
+    freed = _release_active(session, req, now=now)
+    _transition(req, ST_REFERRED, now)
+    req.department_id = department.id
+    req.answer_due = due
+    add_event(
+        session,
+        req,
+        "decided",
+        _decision_note(req)
+        + " "
+        + _("담당: %(dept)s, 답변 기한: %(due)s", dept=department.name, due=due.isoformat()),
+        actor=actor,
+        now=now,
+    )
+    _notify(
+        session, req, f"referred-{req.id}", _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code), now=now
+    )
+    if freed is not None and freed.session is not None:
+        promote_waitlist(session, freed.session, actor=actor, now=now)
+    session.flush()
+
+
+def answer_is_overdue(req: MeetingRequest, now: dt.datetime) -> bool:
+    return req.status == ST_REFERRED and req.answer_due is not None and req.answer_due < today_seoul(now)
+
+
+def record_interim(
+    session: Session, req: MeetingRequest, *, text: str, new_due: dt.date, actor, now: dt.datetime
+) -> None:
+    """The answer slips: an interim answer and a new deadline, both shown to the citizen."""
+    _require_staff(actor)
+    if req.status != ST_REFERRED:
+        raise InvalidTransition(_("부서 답변 대기 중인 신청만 중간 답변을 남길 수 있습니다."))
+    if not text.strip() or new_due <= today_seoul(now):
+        raise ValidationFailed(
+            _("중간 답변과 오늘 이후의 새 기한을 입력해 주세요."),
+            [("text", _("중간 답변과 오늘 이후의 새 기한을 입력해 주세요."))],
+        )
+    req.interim_answer = text.strip()
+    req.interim_at = now
+    req.answer_due = new_due
+    req.updated_at = now
+    add_event(
+        session,
+        req,
+        "interim",
+        _("중간 답변: %(t)s (새 기한 %(d)s)", t=text.strip(), d=new_due.isoformat()),
+        actor=actor,
+        now=now,
+    )
+    session.flush()
+
+
+def record_answer(session: Session, req: MeetingRequest, *, text: str, actor, now: dt.datetime) -> None:
+    _require_staff(actor)
+    if not text.strip():
+        raise ValidationFailed(_("답변 내용을 입력해 주세요."), [("text", _("답변 내용을 입력해 주세요."))])
+    _transition(req, ST_ANSWERED, now)
+    req.answer_text = text.strip()
+    req.answered_at = now
+    add_event(session, req, "answered", _("답변: %(t)s", t=text.strip()), actor=actor, now=now)
+    _notify(session, req, f"answered-{req.id}", _("[통통데이] 답변 안내 (%(code)s)", code=req.code), now=now)
+    session.flush()
+
+
+def decline(
+    session: Session, req: MeetingRequest, *, reason_code: str, note: str, actor, now: dt.datetime
+) -> None:
+    if not note.strip():
+        raise ValidationFailed(
+            _("불채택 사유를 시민에게 알려 주세요."), [("note", _("불채택 사유를 시민에게 알려 주세요."))]
+        )
+    _decide(req, ROUTE_DECLINED, reason_code, note, actor=actor, now=now)
+    freed = _release_active(session, req, now=now)
+    _transition(req, ST_DECLINED, now)
+    add_event(session, req, "decided", _decision_note(req), actor=actor, now=now)
+    _notify(
+        session, req, f"declined-{req.id}", _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code), now=now
+    )
+    if freed is not None and freed.session is not None:
+        promote_waitlist(session, freed.session, actor=actor, now=now)
+    session.flush()
+
+
+# --- after the meeting -------------------------------------------------------------------------------
+def record_outcome(
+    session: Session,
+    req: MeetingRequest,
+    *,
+    attended: bool,
+    outcome: str,
+    public_summary: str,
+    actor,
+    now: dt.datetime,
+    public_url: str | None = None,
+) -> None:
+    _require_staff(actor)
+    booking = req.active_booking
+    if req.status != ST_BOOKED or booking is None:
+        raise InvalidTransition(_("확정된 면담에만 결과를 기록할 수 있습니다."))
+    if booking.start_at > now:
+        raise InvalidTransition(_("면담이 끝난 뒤에 결과를 기록할 수 있습니다."))
+    if not outcome.strip():
+        raise ValidationFailed(
+            _("면담 결과를 입력해 주세요."), [("outcome", _("면담 결과를 입력해 주세요."))]
+        )
+    _transition(req, ST_HELD, now)
+    req.attended = attended
+    req.outcome = outcome.strip()
+    req.held_at = now
+    summary = public_summary.strip()
+    if summary and not req.publish_consent:
+        raise ValidationFailed(
+            _("신청인이 결과 공개에 동의하지 않았습니다."),
+            [("public_summary", _("신청인이 결과 공개에 동의하지 않았습니다."))],
+        )
+    req.public_summary = summary or None
+    add_event(
+        session,
+        req,
+        "held",
+        (
+            _("면담을 마쳤습니다. 결과: %(o)s", o=req.outcome)
+            if attended
+            else _("신청인이 참석하지 않았습니다.")
+        ),
+        actor=actor,
+        now=now,
+    )
+    _notify(session, req, f"held-{req.id}", _("[통통데이] 면담 결과 안내 (%(code)s)", code=req.code), now=now)
+    if req.public_summary:
+        publish_summary(session, req, now=now)
+    session.flush()
+
+
+def publish_summary(session: Session, req: MeetingRequest, *, now: dt.datetime) -> None:
+    """A public Telegram post: topic, category, dong and the consented summary; nothing personal."""
+    if not (req.publish_consent and req.public_summary):
+        return
+    from civic_app.web.filters import mask_text
+
+    lines = [f"분야: {req.category}"]
+    if req.dong is not None:
+        lines.append(f"동: {req.dong.name}")
+    host = req.active_booking.host if req.active_booking else None
+    if host is not None:
+        lines.append(f"면담: {host.title}")
+    enqueue_telegram(
+        session,
+        kind="tongtong_summary",
+        payload={
+            "title": f"통통데이 면담 결과: {mask_text(req.topic)}",
+            "summary": mask_text(req.public_summary),
+            "url": f"/tongtong/summaries/{req.id}",
+            "lines": lines,
+        },
+        dedupe_key=f"tongtong-summary-{req.id}",
+        subject_ref=f"meeting:{req.id}",
+        now=now,
+    )
+
+
+def add_followup(
+    session: Session,
+    req: MeetingRequest,
+    *,
+    title: str,
+    department: Department | None,
+    due_date: dt.date,
+    local_budget: bool,
+    actor,
+    now: dt.datetime,
+) -> FollowUp:
+    """A follow-up action; a local budget matter also becomes an item on the dong's card."""
+    _require_staff(actor)
+    errors = []
+    if not title.strip():
+        errors.append(("title", _("후속 조치 내용을 입력해 주세요.")))
+    if local_budget and req.dong_id is None:
+        errors.append(
+            ("local_budget", _("지역 예산 사안은 관련 동이 있어야 동 관리카드로 넘길 수 있습니다."))
+        )
+    if errors:
+        raise ValidationFailed(_("입력 내용을 확인해 주세요."), errors)
+    if req.status not in (ST_HELD, ST_ANSWERED, ST_REFERRED):
+        raise InvalidTransition(_("면담이나 답변 뒤에 후속 조치를 기록할 수 있습니다."))
+    item = FollowUp(
+        request_id=req.id,
+        title=title.strip(),
+        department_id=department.id if department else None,
+        due_date=due_date,
+        local_budget=local_budget,
+        status="open",
+        created_at=now,
+    )
+    session.add(item)
+    session.flush()
+    if local_budget:
+        from civic_app.cards.services import create_item
+
+        card = create_item(
+            session,
+            dong_id=req.dong_id,
+            title=title.strip(),
+            description=f"통통데이 {req.code}: {req.topic}",
+            category=req.category,
+            source_kind="meeting",
+            source_ref=req.id,
+            actor_id=actor.id,
+            now=now,
+            department_id=department.id if department else None,
+        )
+        item.card_item_id = card.id
+    req.followups.append(item) if item not in req.followups else None
+    note = _("후속 조치: %(t)s (기한 %(d)s)", t=item.title, d=due_date.isoformat())
+    if local_budget:
+        note += " " + _("동 관리카드에 올렸습니다.")
+    add_event(session, req, "followup", note, actor=actor, now=now)
+    session.flush()
+    return item
+
+
+def complete_followup(session: Session, item: FollowUp, *, note: str, actor, now: dt.datetime) -> None:
+    _require_staff(actor)
+    if item.status != "open":
+        raise InvalidTransition(_("이미 끝난 후속 조치입니다."))
+    item.status = "done"
+    item.done_at = now
+    item.done_note = note.strip() or None
+    add_event(
+        session, item.request, "followup_done", _("후속 조치 완료: %(t)s", t=item.title), actor=actor, now=now
+    )
+    session.flush()
+
+
+def remind_overdue(session: Session, *, now: dt.datetime, staff_email: str | None = None) -> list[FollowUp]:
+    """Overdue follow-ups get one reminder a day (to the office mailbox)."""
+    today = today_seoul(now)
+    items = session.scalars(
+        select(FollowUp).where(FollowUp.status == "open", FollowUp.due_date < today)
+    ).all()
+    for item in items:
+        if item.reminded_at is not None and to_seoul(item.reminded_at).date() == today:
+            continue
+        item.reminded_at = now
+        if staff_email:
+            enqueue_email(
+                session,
+                to=staff_email,
+                subject=_("[통통데이] 기한이 지난 후속 조치: %(t)s", t=item.title),
+                body=_(
+                    "신청 %(code)s의 후속 조치 기한(%(d)s)이 지났습니다.",
+                    code=item.request.code,
+                    d=item.due_date.isoformat(),
+                ),
+                kind="tongtong_followup_reminder",
+                dedupe_key=f"tongtong-followup-{item.id}-{today.isoformat()}",
+                now=now,
+            )
+    session.flush()
+    return items
+
+
+def get_request(session: Session, request_id: int) -> MeetingRequest:
+    req = session.get(MeetingRequest, request_id)
+    if req is None:
+        raise NotFound(_("신청을 찾을 수 없습니다."))
+    return req
+
+
+# --- notices -----------------------------------------------------------------------------------------
+def booking_ics(booking: MeetingBooking, host_title: str) -> str:
+    event = CalEvent(
+        uid=f"meeting-{booking.id}@civic_app",
+        start=booking.start_at,
+        end=booking.end_at,
+        summary=f"통통데이 면담 ({host_title})",
+        dtstamp=booking.updated_at,
+        sequence=booking.sequence,
+        location=booking.location,
+    )
+    return build_calendar([event], name="통통데이", method="REQUEST").decode()
+
+
+def _notify(
+    session: Session,
+    req: MeetingRequest,
+    key: str,
+    subject: str,
+    *,
+    now: dt.datetime,
+    booking: MeetingBooking | None = None,
+    host_title: str | None = None,
+) -> None:
+    """E-mail the requester through the outbox (walk-ins without an address get none)."""
+    if not req.requester_email:
+        return
+    last = req.events[-1].note if req.events else ""
+    body = "\n".join(
+        [
+            _("신청 번호: %(code)s", code=req.code),
+            _("주제: %(t)s", t=req.topic),
+            _("현재 상태: %(s)s", s=status_label(req.status)),
+            "",
+            last,
+            "",
+            _("진행 상황은 누리집의 '내 면담 신청'에서 확인할 수 있습니다."),
+        ]
+    )
+    attachments = []
+    if booking is not None:
+        attachments.append(
+            {
+                "filename": "tongtong.ics",
+                "content_type": "text/calendar",
+                "content": booking_ics(booking, host_title or ""),
+                "method": "REQUEST",
+            }
+        )
+    enqueue_email(
+        session,
+        to=req.requester_email,
+        subject=subject,
+        body=body,
+        kind="tongtong_notice",
+        dedupe_key=f"tongtong-{req.id}-{key}",
+        now=now,
+        attachments=attachments,
+        subject_ref=f"meeting:{req.id}",
+    )
+
+
+def seoul_slot_time(day: dt.date, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SEOUL).astimezone(dt.UTC)

@@ -1,0 +1,694 @@
+"""통통데이 pages: public sessions and summaries, the citizen's requests, staff review, hosts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from civic_app.audit.services import VIEW_PERSONAL_DATA, record
+from civic_app.dongs.models import Department, Dong, Host
+from civic_app.errors import DomainError
+from civic_app.extensions import db
+from civic_app.meetings import queries, schedule, services
+from civic_app.meetings.forms import (
+    ActionForm,
+    AnswerForm,
+    CancelSessionForm,
+    DecisionForm,
+    FollowUpForm,
+    HostSlotForm,
+    OtherSessionForm,
+    OutcomeForm,
+    RequestForm,
+    WalkInForm,
+)
+from civic_app.meetings.models import CATEGORIES, FollowUp, MeetingSlot, TongtongSession
+from civic_app.timeutil import SEOUL, utcnow
+from civic_app.web.forms import apply_domain_error
+from civic_app.web.htmx import is_htmx, render_page_or_fragment
+from civic_app.web.policy import ADMIN, CIVIC_STAFF, HOST, public, roles_required, signed_in
+
+bp = Blueprint("meetings", __name__)
+STAFF = (CIVIC_STAFF, ADMIN)
+
+
+def _helpers() -> dict:
+    return {
+        "status_label": services.status_label,
+        "route_label": services.route_label,
+        "reason_label": services.reason_label,
+    }
+
+
+@bp.app_context_processor
+def _inject() -> dict:
+    return {"tt": _helpers()}
+
+
+def _upload_dir() -> str:
+    return str(Path(current_app.instance_path) / "meeting_uploads")
+
+
+def _dong_choices() -> list[tuple[int, str]]:
+    dongs = db.session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.name)).all()
+    return [(0, _("(선택 안 함)"))] + [(d.id, d.name) for d in dongs]
+
+
+def _dept_choices(blank: bool = True) -> list[tuple[int, str]]:
+    depts = db.session.scalars(
+        select(Department).where(Department.active.is_(True)).order_by(Department.name)
+    ).all()
+    return ([(0, _("(없음)"))] if blank else []) + [(d.id, d.name) for d in depts]
+
+
+# --- public ----------------------------------------------------------------------------------------
+@bp.route("/tongtong")
+@public
+def public_index():
+    now = utcnow()
+    return render_template(
+        "meetings/public_index.html",
+        sessions=queries.upcoming_sessions(db.session, now, limit=6),
+        summaries=queries.public_summaries(db.session, limit=10),
+        stats=queries.statistics_for(db.session, now),
+    )
+
+
+@bp.route("/tongtong/summaries/<int:request_id>")
+@public
+def summary(request_id: int):
+    req = services.get_request(db.session, request_id)
+    if not (req.publish_consent and req.public_summary):
+        abort(404)
+    return render_template("meetings/summary.html", req=req)
+
+
+@bp.route("/tongtong/stats")
+@public
+def public_stats():
+    stats = queries.statistics_for(db.session, utcnow())
+    return render_template("meetings/stats.html", stats=stats, staff=False, overdue=[])
+
+
+# --- citizen ---------------------------------------------------------------------------------------
+@bp.route("/tongtong/requests")
+@signed_in
+def my_requests():
+    return render_template("meetings/my_requests.html", rows=queries.my_requests(db.session, current_user.id))
+
+
+def _session_choices(now: dt.datetime) -> list[tuple[int, str]]:
+    from civic_app.web.filters import format_datetime
+
+    rows = queries.upcoming_sessions(db.session, now, limit=8)
+    return [
+        (r.session.id, f"{format_datetime(r.session.start_at)} · " + _("남은 자리 %(n)d", n=r.free))
+        for r in rows
+    ]
+
+
+def _read_attachment(form) -> tuple[str, bytes] | None:
+    file = form.attachment.data
+    if file is None or not getattr(file, "filename", ""):
+        return None
+    data = file.read(services.MAX_ATTACHMENT_BYTES + 1)
+    return file.filename, data
+
+
+def _request_kwargs(form) -> dict:
+    return {
+        "topic": form.topic.data or "",
+        "category": form.category.data,
+        "desired_outcome": form.desired_outcome.data or "",
+        "dong_id": form.dong_id.data or None,
+        "is_group": form.is_group.data,
+        "party_size": form.party_size.data or 1,
+        "preferred_session_ids": list(form.preferred_sessions.data or []),
+        "accessibility": form.accessibility.data,
+        "consent": form.consent.data,
+        "publish_consent": form.publish_consent.data,
+        "attachment": _read_attachment(form),
+        "upload_dir": _upload_dir(),
+    }
+
+
+@bp.route("/tongtong/requests/new", methods=["GET", "POST"])
+@signed_in
+def new_request():
+    now = utcnow()
+    form = RequestForm()
+    form.dong_id.choices = _dong_choices()
+    form.preferred_sessions.choices = _session_choices(now)
+    if form.validate_on_submit():
+        try:
+            req = services.submit_request(db.session, actor=current_user, now=now, **_request_kwargs(form))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(_("신청을 접수했습니다. 신청 번호는 %(code)s입니다.", code=req.code), "success")
+            return redirect(url_for("meetings.request_status", code=req.code))
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/request_form.html", form=form, walk_in=False), status
+
+
+def _own_request(code: str):
+    req = queries.request_by_code(db.session, code)
+    if req is None or req.requester_id != current_user.id:
+        abort(404)
+    return req
+
+
+@bp.route("/tongtong/requests/<code>")
+@signed_in
+def request_status(code: str):
+    now = utcnow()
+    req = _own_request(code)
+    other = OtherSessionForm()
+    other.session_id.choices = _session_choices(now)
+    return render_template(
+        "meetings/request_status.html",
+        req=req,
+        queue=queries.queue_info(db.session, req, now),
+        other_form=other,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/tongtong/requests/<code>/withdraw", methods=["POST"])
+@signed_in
+def withdraw(code: str):
+    req = _own_request(code)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.withdraw(db.session, req, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("신청을 철회했습니다."), "success")
+    return redirect(url_for("meetings.request_status", code=code))
+
+
+@bp.route("/tongtong/requests/<code>/session", methods=["POST"])
+@signed_in
+def other_session(code: str):
+    now = utcnow()
+    req = _own_request(code)
+    form = OtherSessionForm()
+    form.session_id.choices = _session_choices(now)
+    if not form.validate_on_submit():
+        flash(_("고를 수 없는 회차입니다."), "error")
+        return redirect(url_for("meetings.request_status", code=code))
+    services.ask_other_session(db.session, req, session_id=form.session_id.data, actor=current_user, now=now)
+    db.session.commit()
+    flash(_("희망 회차를 바꿨습니다."), "success")
+    return redirect(url_for("meetings.request_status", code=code))
+
+
+# --- staff: review ---------------------------------------------------------------------------------
+def _filters() -> queries.ReviewFilters:
+    args = request.args
+    category = args.get("category") if args.get("category") in CATEGORIES else None
+    dong = args.get("dong", "")
+    return queries.ReviewFilters(
+        category=category,
+        dong_id=int(dong) if dong.isdigit() else None,
+        group=args.get("group") == "1",
+        overdue=args.get("overdue") == "1",
+    )
+
+
+@bp.route("/staff/tongtong/requests")
+@roles_required(*STAFF)
+def review_queue():
+    now = utcnow()
+    filters = _filters()
+    rows = queries.review_queue(db.session, filters, now)
+    return render_page_or_fragment(
+        "meetings/review_queue.html",
+        "meetings/_queue_table.html",
+        rows=rows,
+        filters=filters,
+        now=now,
+        is_overdue=queries.is_overdue,
+        categories=CATEGORIES,
+        dongs=_dong_choices()[1:],
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>/quick-mayor", methods=["POST"])
+@roles_required(*STAFF)
+def quick_mayor(request_id: int):
+    """Inline action of the queue: book the mayor in the next free place (or wait-list)."""
+    now = utcnow()
+    req = services.get_request(db.session, request_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    booking = services.decide_mayor(db.session, req, actor=current_user, now=now)
+    db.session.commit()
+    message = _("시장 면담을 배정했습니다.") if booking else _("자리가 없어 대기 명단에 올렸습니다.")
+    if is_htmx():
+        response = render_page_or_fragment(
+            "meetings/_queue_row.html",
+            "meetings/_queue_row.html",
+            r=req,
+            now=now,
+            is_overdue=queries.is_overdue,
+            action_form=ActionForm(),
+            message=message,
+        )
+        return response
+    flash(message, "success")
+    return redirect(url_for("meetings.review_queue"))
+
+
+PREFIXES = {"mayor": "m", "fallback": "f", "written": "w", "decline": "d"}
+
+
+def _detail_context(req, now: dt.datetime, **forms) -> dict:
+    from civic_app.web.filters import format_datetime
+
+    decision = {a: forms.get(a) or DecisionForm(prefix=p) for a, p in PREFIXES.items()}
+    slots = queries.open_host_slots(db.session, now)
+    suggested = {h.id: i for i, h in enumerate(services.suggest_hosts(db.session, req))}
+    slots.sort(key=lambda s: (suggested.get(s.host_id, 99), s.start_at))
+    decision["fallback"].slot_id.choices = [
+        (s.id, f"{s.host.title} · {format_datetime(s.start_at)}" + (" ★" if req.category == s.host.field else ""))
+        for s in slots
+    ]
+    decision["written"].department_id.choices = _dept_choices(blank=False)
+    sess = queries.upcoming_sessions(db.session, now, limit=8)
+    decision["mayor"].slot_id.choices = [(0, _("자동 (희망 회차 또는 가장 가까운 회차)"))] + [
+        (slot.id, f"{format_datetime(slot.start_at)}")
+        for row in sess
+        for slot in services.free_slots(db.session, row.session)
+    ]
+    followup = forms.get("followup") or FollowUpForm()
+    followup.department_id.choices = _dept_choices()
+    return {
+        "req": req,
+        "now": now,
+        "queue": queries.queue_info(db.session, req, now),
+        "mayor_form": decision["mayor"],
+        "fallback_form": decision["fallback"],
+        "written_form": decision["written"],
+        "decline_form": decision["decline"],
+        "answer_form": forms.get("answer") or AnswerForm(),
+        "outcome_form": forms.get("outcome") or OutcomeForm(),
+        "followup_form": followup,
+        "action_form": ActionForm(),
+        "is_overdue": queries.is_overdue,
+        "answer_overdue": services.answer_is_overdue(req, now),
+        "today": now.astimezone(SEOUL).date(),
+    }
+
+
+def _log_view(req, now: dt.datetime) -> None:
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action=VIEW_PERSONAL_DATA,
+        now=now,
+        target_type="meeting_request",
+        target_id=req.id,
+        detail={"fields": ["name", "phone", "email"]},
+        ip=request.remote_addr,
+    )
+
+
+def _render_detail(req, now: dt.datetime, status: int = 200, **forms):
+    _log_view(req, now)
+    db.session.commit()
+    return render_template("meetings/review_detail.html", **_detail_context(req, now, **forms)), status
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>")
+@roles_required(*STAFF)
+def review_detail(request_id: int):
+    req = services.get_request(db.session, request_id)
+    return _render_detail(req, utcnow())
+
+
+@bp.route(
+    "/staff/tongtong/requests/<int:request_id>/decide/<any(mayor, fallback, written, decline):action>",
+    methods=["POST"],
+)
+@roles_required(*STAFF)
+def decide(request_id: int, action: str):
+    now = utcnow()
+    req = services.get_request(db.session, request_id)
+    form = DecisionForm(prefix=PREFIXES[action])
+    if form.validate_on_submit():
+        try:
+            if action == "mayor":
+                slot = db.session.get(MeetingSlot, form.slot_id.data) if form.slot_id.data else None
+                booking = services.decide_mayor(
+                    db.session,
+                    req,
+                    actor=current_user,
+                    now=now,
+                    reason_code=form.reason_code.data,
+                    note=form.note.data or "",
+                    slot=slot,
+                )
+                message = (
+                    _("시장 면담을 배정했습니다.") if booking else _("자리가 없어 대기 명단에 올렸습니다.")
+                )
+            elif action == "fallback":
+                slot = db.session.get(MeetingSlot, form.slot_id.data or 0)
+                if slot is None:
+                    raise services.ValidationFailed(
+                        _("면담 시간을 골라 주세요."), [("slot_id", _("면담 시간을 골라 주세요."))]
+                    )
+                services.decide_fallback(
+                    db.session,
+                    req,
+                    slot=slot,
+                    reason_code=form.reason_code.data,
+                    note=form.note.data or "",
+                    actor=current_user,
+                    now=now,
+                )
+                message = _("대리 면담을 배정했습니다.")
+            elif action == "written":
+                dept = db.session.get(Department, form.department_id.data or 0)
+                if dept is None:
+                    raise services.ValidationFailed(
+                        _("담당 부서를 골라 주세요."), [("department_id", _("담당 부서를 골라 주세요."))]
+                    )
+                services.decide_written(
+                    db.session,
+                    req,
+                    route=form.route.data,
+                    department=dept,
+                    reason_code=form.reason_code.data,
+                    note=form.note.data or "",
+                    actor=current_user,
+                    now=now,
+                    due=form.due.data,
+                )
+                message = _("담당 부서로 넘겼습니다.")
+            else:
+                services.decline(
+                    db.session,
+                    req,
+                    reason_code=form.reason_code.data,
+                    note=form.note.data or "",
+                    actor=current_user,
+                    now=now,
+                )
+                message = _("불채택으로 처리했습니다.")
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = services.get_request(db.session, request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(message, "success")
+            return redirect(url_for("meetings.review_detail", request_id=req.id))
+    return _render_detail(req, now, 400, **{action: form})
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>/answer/<any(interim, final):kind>", methods=["POST"])
+@roles_required(*STAFF)
+def answer(request_id: int, kind: str):
+    now = utcnow()
+    req = services.get_request(db.session, request_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            if kind == "interim":
+                if form.new_due.data is None:
+                    raise services.ValidationFailed(
+                        _("새 답변 기한을 입력해 주세요."), [("new_due", _("새 답변 기한을 입력해 주세요."))]
+                    )
+                services.record_interim(
+                    db.session,
+                    req,
+                    text=form.text.data,
+                    new_due=form.new_due.data,
+                    actor=current_user,
+                    now=now,
+                )
+            else:
+                services.record_answer(db.session, req, text=form.text.data, actor=current_user, now=now)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = services.get_request(db.session, request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(_("저장했습니다."), "success")
+            return redirect(url_for("meetings.review_detail", request_id=req.id))
+    return _render_detail(req, now, 400, answer=form)
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>/outcome", methods=["POST"])
+@roles_required(*STAFF)
+def outcome(request_id: int):
+    now = utcnow()
+    req = services.get_request(db.session, request_id)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        try:
+            services.record_outcome(
+                db.session,
+                req,
+                attended=form.attended.data,
+                outcome=form.outcome.data or "",
+                public_summary=form.public_summary.data or "",
+                actor=current_user,
+                now=now,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = services.get_request(db.session, request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(_("면담 결과를 기록했습니다."), "success")
+            return redirect(url_for("meetings.review_detail", request_id=req.id))
+    return _render_detail(req, now, 400, outcome=form)
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>/followups", methods=["POST"])
+@roles_required(*STAFF)
+def add_followup(request_id: int):
+    now = utcnow()
+    req = services.get_request(db.session, request_id)
+    form = FollowUpForm()
+    form.department_id.choices = _dept_choices()
+    if form.validate_on_submit():
+        try:
+            services.add_followup(
+                db.session,
+                req,
+                title=form.title.data,
+                department=db.session.get(Department, form.department_id.data or 0),
+                due_date=form.due_date.data,
+                local_budget=form.local_budget.data,
+                actor=current_user,
+                now=now,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = services.get_request(db.session, request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(_("후속 조치를 추가했습니다."), "success")
+            return redirect(url_for("meetings.review_detail", request_id=req.id))
+    return _render_detail(req, now, 400, followup=form)
+
+
+@bp.route("/staff/tongtong/followups/<int:item_id>/done", methods=["POST"])
+@roles_required(*STAFF)
+def followup_done(item_id: int):
+    item = db.get_or_404(FollowUp, item_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.complete_followup(db.session, item, note="", actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("후속 조치를 완료로 바꿨습니다."), "success")
+    return redirect(url_for("meetings.review_detail", request_id=item.request_id))
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>/attachment")
+@roles_required(*STAFF)
+def attachment(request_id: int):
+    req = services.get_request(db.session, request_id)
+    if not req.attachment_path:
+        abort(404)
+    _log_view(req, utcnow())
+    db.session.commit()
+    path = Path(_upload_dir()) / Path(req.attachment_path).name
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=req.attachment_type, as_attachment=True, download_name=req.attachment_name
+    )
+
+
+@bp.route("/staff/tongtong/walk-in", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def walk_in():
+    now = utcnow()
+    form = WalkInForm()
+    form.dong_id.choices = _dong_choices()
+    form.preferred_sessions.choices = _session_choices(now)
+    if form.validate_on_submit():
+        try:
+            kwargs = _request_kwargs(form)
+            start = form.room_start.data.replace(tzinfo=SEOUL).astimezone(dt.UTC)
+            req = services.log_walk_in(
+                db.session,
+                actor=current_user,
+                now=now,
+                room_start=start,
+                room_minutes=form.room_minutes.data or 30,
+                requester={
+                    "name": form.requester_name.data or "",
+                    "phone": form.requester_phone.data,
+                    "email": form.requester_email.data,
+                },
+                **kwargs,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(_("방문 민원을 접수했습니다 (%(code)s).", code=req.code), "success")
+            return redirect(url_for("meetings.review_detail", request_id=req.id))
+    return render_template(
+        "meetings/request_form.html", form=form, walk_in=True
+    ), 400 if request.method == "POST" else 200
+
+
+# --- staff: sessions, slots, statistics ------------------------------------------------------------
+@bp.route("/staff/tongtong/sessions")
+@roles_required(*STAFF)
+def sessions():
+    now = utcnow()
+    rows = queries.sessions_between(db.session, now - dt.timedelta(days=60), now + dt.timedelta(days=180))
+    return render_template(
+        "meetings/sessions.html",
+        rows=rows,
+        now=now,
+        cancel_form=CancelSessionForm(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/staff/tongtong/sessions/<int:session_id>/cancel", methods=["POST"])
+@roles_required(*STAFF)
+def cancel_session(session_id: int):
+    tsession = db.get_or_404(TongtongSession, session_id)
+    form = CancelSessionForm()
+    if not form.validate_on_submit():
+        flash(_("취소 사유를 입력해 주세요."), "error")
+        return redirect(url_for("meetings.sessions"))
+    affected = schedule.cancel_session(
+        db.session, tsession, reason=form.reason.data, actor=current_user, now=utcnow()
+    )
+    db.session.commit()
+    flash(_("회차를 취소했습니다. 안내한 신청 %(n)d건", n=len(affected)), "success")
+    return redirect(url_for("meetings.sessions"))
+
+
+@bp.route("/staff/tongtong/sessions/<int:session_id>/held", methods=["POST"])
+@roles_required(*STAFF)
+def session_held(session_id: int):
+    tsession = db.get_or_404(TongtongSession, session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.mark_session_held(db.session, tsession, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("회차를 진행 완료로 바꿨습니다."), "success")
+    return redirect(url_for("meetings.sessions"))
+
+
+def _slot_form(hosts: list[Host]) -> HostSlotForm:
+    form = HostSlotForm()
+    form.host_id.choices = [(h.id, f"{h.title} {h.person_name or ''}".strip()) for h in hosts]
+    return form
+
+
+def _publish(form: HostSlotForm, hosts: list[Host], now: dt.datetime) -> bool:
+    if not form.validate_on_submit():
+        return False
+    host = next((h for h in hosts if h.id == form.host_id.data), None)
+    if host is None:
+        abort(403)
+    try:
+        schedule.publish_host_slot(
+            db.session,
+            host,
+            start_at=form.start.data.replace(tzinfo=SEOUL).astimezone(dt.UTC),
+            minutes=form.minutes.data or 30,
+            location=form.location.data or "",
+            now=now,
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(form, error)
+        return False
+    flash(_("면담 시간을 열었습니다."), "success")
+    return True
+
+
+@bp.route("/staff/tongtong/slots", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def slots():
+    now = utcnow()
+    hosts = db.session.scalars(
+        select(Host).where(Host.active.is_(True), Host.rank > 1).order_by(Host.rank, Host.id)
+    ).all()
+    form = _slot_form(list(hosts))
+    if request.method == "POST" and _publish(form, list(hosts), now):
+        return redirect(url_for("meetings.slots"))
+    return render_template(
+        "meetings/host_schedule.html",
+        form=form,
+        open_slots=queries.open_host_slots(db.session, now),
+        bookings=queries.host_bookings(db.session, [h.id for h in hosts], now),
+        staff=True,
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.route("/host/tongtong", methods=["GET", "POST"])
+@roles_required(HOST)
+def host_schedule():
+    now = utcnow()
+    hosts = list(db.session.scalars(select(Host).where(Host.user_id == current_user.id)))
+    publishable = [h for h in hosts if h.rank > 1]
+    form = _slot_form(publishable)
+    if request.method == "POST" and _publish(form, publishable, now):
+        return redirect(url_for("meetings.host_schedule"))
+    open_slots = [s for h in hosts for s in queries.open_host_slots(db.session, now, h.id)]
+    return render_template(
+        "meetings/host_schedule.html",
+        form=form if publishable else None,
+        open_slots=open_slots,
+        bookings=queries.host_bookings(db.session, [h.id for h in hosts], now),
+        staff=False,
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.route("/staff/tongtong/stats")
+@roles_required(*STAFF)
+def stats():
+    now = utcnow()
+    return render_template(
+        "meetings/stats.html",
+        stats=queries.statistics_for(db.session, now),
+        staff=True,
+        overdue=queries.overdue_followups(db.session, now),
+    )
