@@ -14,9 +14,9 @@ from tests.factories import NOW, make_dong
 PRIORITY_FLAGS = ("contested_area", "natural_village", "outlying_area")
 
 
-def make_city(n: int = 39) -> list:
+def make_city(n: int = 39, first: int = 0) -> list:
     dongs = []
-    for i in range(n):
+    for i in range(first, first + n):
         flags = {}
         if i % 5 == 2:
             flags[PRIORITY_FLAGS[(i // 5) % 3]] = True

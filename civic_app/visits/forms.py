@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -57,7 +58,11 @@ class SwapForm(FlaskForm):
 class StatusForm(FlaskForm):
     status = SelectField(
         _l("상태"),
-        choices=[("confirmed", _l("확정")), ("postponed", _l("연기")), ("cancelled", _l("취소"))],
+        choices=[
+            SelectChoice("confirmed", _l("확정")),
+            SelectChoice("postponed", _l("연기")),
+            SelectChoice("cancelled", _l("취소")),
+        ],
     )
     reason = StringField(_l("사유 (연기·취소 시 필수)"), validators=[Optional(), Length(max=300)])
 

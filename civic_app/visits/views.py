@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from civic_app.audit.services import record
 from civic_app.dongs.models import Department, Dong
@@ -241,9 +242,9 @@ def _visit_forms(visit: Visit, **given) -> dict:
         "result_form": given.get("result_form") or ResultForm(prefix="r"),
     }
     held = forms["held_form"]
-    held.agenda.choices = [(a, labels["agenda_labels"][a]) for a in AGENDA_ITEMS]
-    held.participant_groups.choices = [(g, labels["group_labels"][g]) for g in PARTICIPANT_GROUPS]
-    held.departments.choices = [(d.id, d.name) for d in departments]
+    held.agenda.choices = [SelectChoice(a, labels["agenda_labels"][a]) for a in AGENDA_ITEMS]
+    held.participant_groups.choices = [SelectChoice(g, labels["group_labels"][g]) for g in PARTICIPANT_GROUPS]
+    held.departments.choices = [SelectChoice(d.id, d.name) for d in departments]
     if "held_form" not in given:
         held.agenda.data = list(visit.agenda or [])
         held.participant_groups.data = list(visit.participant_groups or [])
@@ -252,10 +253,14 @@ def _visit_forms(visit: Visit, **given) -> dict:
         held.other_participants.data = visit.other_participants
         held.notes.data = visit.notes
     sug = forms["suggestion_form"]
-    sug.category.choices = [(c, card_category_labels()[c]) for c in CARD_CATEGORIES]
-    sug.department_id.choices = [(0, _("(모름)"))] + [(d.id, d.name) for d in departments]
+    sug.category.choices = [SelectChoice(c, card_category_labels()[c]) for c in CARD_CATEGORIES]
+    sug.department_id.choices = [SelectChoice(0, _("(모름)"))] + [
+        SelectChoice(d.id, d.name) for d in departments
+    ]
     site_dongs = [s.dong for s in visit.sites if s.dong]
-    sug.dong_id.choices = [(0, _("(방문한 동)"))] + [(d.id, d.name) for d in site_dongs]
+    sug.dong_id.choices = [SelectChoice(0, _("(방문한 동)"))] + [
+        SelectChoice(d.id, d.name) for d in site_dongs
+    ]
     if "result_form" not in given and visit.result_summary:
         forms["result_form"].summary.data = visit.result_summary
     swap = forms["swap_form"]
@@ -271,7 +276,7 @@ def _visit_forms(visit: Visit, **given) -> dict:
     from civic_app.web.filters import format_date
 
     swap.other.choices = [
-        (o.id, f"{format_date(o.start_at)} {o.dong.name if o.dong else ''}") for o in others
+        SelectChoice(o.id, f"{format_date(o.start_at)} {o.dong.name if o.dong else ''}") for o in others
     ]
     return forms
 
@@ -473,8 +478,8 @@ def publish(visit_id: int):
 @roles_required(*STAFF_ROLES)
 def new_tour():
     form = TourForm(prefix="t")
-    form.theme_group.choices = [(g, theme_group_labels()[g]) for g in THEME_GROUPS]
-    form.departments.choices = [(d.id, d.name) for d in _departments()]
+    form.theme_group.choices = [SelectChoice(g, theme_group_labels()[g]) for g in THEME_GROUPS]
+    form.departments.choices = [SelectChoice(d.id, d.name) for d in _departments()]
     if form.validate_on_submit():
         now = utcnow()
         try:

@@ -99,7 +99,8 @@ def test_reasons_are_readable_and_longest_wait_goes_first(session, app):
     with app.test_request_context():
         assert planner.describe_reason(ordered[0].plan_reason).endswith("우선")
         text = planner.describe_reason(others[-1].plan_reason)
-        assert text.startswith("최근 방문 후 ") and text.endswith("개월 경과")
+        assert text.startswith("최근 방문 후 ")
+        assert text.endswith("개월 경과")
         assert planner.describe_reason("elapsed:23") == "최근 방문 후 23개월 경과"
         assert planner.describe_reason("priority:contested_area") == "쟁점민원 지역 우선"
 
@@ -119,7 +120,8 @@ def test_quotas_that_do_not_add_up_write_nothing(session, app):
     make_city(39)
     with app.test_request_context(), pytest.raises(ValidationFailed) as error:
         plan(dt.date(2019, 1, 1), dt.date(2020, 12, 31), [19, 19])
-    assert "합계(38)" in error.value.message and "활성 동 수(39)" in error.value.message
+    assert "합계(38)" in error.value.message
+    assert "활성 동 수(39)" in error.value.message
     with app.test_request_context(), pytest.raises(ValidationFailed) as error:
         plan(dt.date(2019, 1, 1), dt.date(2020, 12, 31), [39])
     assert "연도 순서대로" in error.value.message

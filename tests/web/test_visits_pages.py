@@ -1,0 +1,328 @@
+"""Visits over HTTP and the CLI: staff flow, bad input, public pages, API, statement counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import event, func, select
+
+from civic_app.cards.models import CardItem
+from civic_app.extensions import db
+from civic_app.notify.models import OutboxMessage
+from civic_app.timeutil import seoul_datetime, to_seoul
+from civic_app.visits import services
+from civic_app.visits.models import HELD, Visit, VisitCycle
+from tests.factories import NOW, login, make_department, make_dong, make_user
+from tests.factories_visits import make_city, plan
+
+
+@pytest.fixture
+def staff(session):
+    return make_user("civic_staff", name="김담당", email="staff-visits@example.com", phone="010-9876-5432")
+
+
+def _set_day(visit: Visit, day: dt.date) -> None:
+    visit.start_at = seoul_datetime(day, dt.time(10)).astimezone(dt.UTC)
+    visit.end_at = visit.start_at + dt.timedelta(hours=2)
+
+
+def test_staff_plans_a_cycle_and_bad_quotas_change_nothing(client, session, staff):
+    make_city(5)
+    login(client, staff)
+    bad = client.post(
+        "/staff/visits/cycles",
+        data={"c-start": "2027-01-01", "c-end": "2028-12-31", "c-quotas": "2,2", "c-max_per_week": "3"},
+    )
+    assert bad.status_code == 400
+    assert "연도별 할당의 합계(4)가 활성 동 수(5)와 같아야 합니다" in bad.get_data(as_text=True)
+    assert session.scalar(select(func.count(VisitCycle.id))) == 0
+
+    ok = client.post(
+        "/staff/visits/cycles",
+        data={"c-start": "2027-01-01", "c-end": "2028-12-31", "c-quotas": "2,3", "c-max_per_week": "3"},
+    )
+    assert ok.status_code == 302
+    cycle = session.scalar(select(VisitCycle))
+    page = client.get(ok.headers["Location"]).get_data(as_text=True)
+    assert "방문 기록 없음" in page
+    assert len(cycle.visits) == 5
+    calendar = client.get(f"/staff/visits/cycles/{cycle.id}?view=calendar").get_data(as_text=True)
+    assert "2027년 1월" in calendar or "2027년" in calendar
+    # Drafts are not public until published.
+    assert client.get("/api/v1/visits").get_json()["total"] == 0
+    client.post(f"/staff/visits/cycles/{cycle.id}/publish")
+    assert client.get("/api/v1/visits").get_json()["total"] == 5
+
+
+def test_moving_onto_a_holiday_is_refused_and_changes_nothing(client, session, staff):
+    make_city(3)
+    cycle = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [3])
+    visit = cycle.visits[0]
+    before = (visit.start_at, visit.sequence)
+    login(client, staff)
+    response = client.post(f"/staff/visits/{visit.id}/move", data={"m-day": "2027-02-08"})  # 설날 연휴
+    assert response.status_code == 400
+    assert "공휴일·휴무일(설날" in response.get_data(as_text=True)
+    db.session.expire_all()
+    visit = session.get(Visit, visit.id)
+    assert (visit.start_at, visit.sequence, visit.moved_manually) == (*before, False)
+    thursday = client.post(f"/staff/visits/{visit.id}/move", data={"m-day": "2027-03-11"})  # 2nd Thursday
+    assert "통통데이에는 방문을 잡을 수 없습니다" in thursday.get_data(as_text=True)
+
+    moved = client.post(
+        f"/staff/visits/{visit.id}/move", data={"m-day": "2027-03-10", "m-start_time": "15:00"}
+    )
+    assert moved.status_code == 302
+    db.session.expire_all()
+    visit = session.get(Visit, visit.id)
+    assert to_seoul(visit.start_at) == seoul_datetime(dt.date(2027, 3, 10), dt.time(15))
+    assert visit.moved_manually
+    assert visit.sequence == before[1] + 1
+
+
+def test_tour_with_unknown_dong_code_is_refused(client, session, staff):
+    make_dong("중앙동", code="4199051000")
+    login(client, staff)
+    data = {
+        "t-day": "2027-03-10",
+        "t-start_time": "14:00",
+        "t-end_time": "16:00",
+        "t-theme_group": "season",
+        "t-theme": "폭우 대비 배수로 점검",
+        "t-sites": "4199051000 중앙시장\n4199099999 없는 동 현장",
+    }
+    response = client.post("/staff/visits/tours/new", data=data)
+    assert response.status_code == 400
+    assert "알 수 없는 행정동코드입니다: 4199099999" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(Visit.id))) == 0
+    data["t-sites"] = "4199051000 중앙시장\n빗물펌프장"
+    assert client.post("/staff/visits/tours/new", data=data).status_code == 302
+    tour = session.scalar(select(Visit))
+    assert (tour.kind, [s.name for s in tour.sites]) == ("tour", ["중앙시장", "빗물펌프장"])
+    assert tour.sites[0].dong.name == "중앙동"
+
+
+def test_hold_suggestions_and_results_reach_card_outbox_and_public_pages(client, session, staff):
+    dong = make_dong("푸른동", code="4199060000")
+    road = make_department("도로과")
+    cycle = plan(dt.date(2026, 1, 1), dt.date(2026, 12, 31), [1], publish=True)
+    visit = cycle.visits[0]
+    _set_day(visit, dt.date(2026, 11, 18))
+    session.commit()
+    login(client, staff)
+    assert (
+        client.post(
+            f"/staff/visits/{visit.id}/held",
+            data={
+                "h-agenda": ["dialogue", "field"],
+                "h-residents_count": "31",
+                "h-participant_groups": "monitors",
+                "h-departments": str(road.id),
+                "h-notes": "내부 메모: 010-5555-1234 홍길동 통장",
+            },
+        ).status_code
+        == 302
+    )
+    for title, category in (("통학로 보도 확장", "도로·교통"), ("보안등 설치", "안전")):
+        response = client.post(
+            f"/staff/visits/{visit.id}/suggestions",
+            data={
+                "g-title": title,
+                "g-description": "제안자 홍길동 010-1111-2222",
+                "g-category": category,
+                "g-location": "푸른초 앞",
+                "g-department_id": str(road.id),
+            },
+        )
+        assert response.status_code == 302
+    bad = client.post(
+        f"/staff/visits/{visit.id}/suggestions", data={"g-title": "분류 없음", "g-category": "우주"}
+    )
+    assert bad.status_code == 400
+    items = session.scalars(select(CardItem).order_by(CardItem.id)).all()
+    assert [(i.dong_id, i.source_kind, i.source_ref, i.status) for i in items] == [
+        (dong.id, "visit", visit.id, "received")
+    ] * 2
+
+    public = client.get(f"/visits/{visit.id}").get_data(as_text=True)
+    assert "통학로 보도 확장" not in public  # results not yet published
+    assert (
+        client.post(
+            f"/staff/visits/{visit.id}/results",
+            data={"r-summary": "주민 31명과 통학로 안전을 이야기했습니다."},
+        ).status_code
+        == 302
+    )
+
+    message = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "visit_result"))
+    assert message.subject_ref == f"visit:{visit.id}"
+    assert message.payload["url"] == f"/visits/{visit.id}"
+    assert message.payload["dong_name"] == "푸른동"
+    assert message.payload["departments"] == ["도로과"]
+    assert message.payload["lines"] == ["도로·교통 · 통학로 보도 확장", "안전 · 보안등 설치"]
+    dumped = json.dumps(message.payload, ensure_ascii=False)
+    for secret in ("홍길동", "010-", "김담당", "staff-visits@", "내부 메모"):
+        assert secret not in dumped
+
+    dong_page = client.get("/visits/dongs/4199060000").get_data(as_text=True)
+    assert "통학로 보도 확장" in dong_page
+    assert "접수" in dong_page
+    assert "홍길동" not in dong_page
+    assert "010-5555" not in dong_page
+    detail = client.get(f"/visits/{visit.id}").get_data(as_text=True)
+    assert "주민 31명과 통학로 안전을 이야기했습니다." in detail
+
+    # A correction is a new message about the same subject.
+    client.post(
+        f"/staff/visits/{visit.id}/results", data={"r-summary": "주민 32명과 통학로 안전을 이야기했습니다."}
+    )
+    messages = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.subject_ref == f"visit:{visit.id}")
+    ).all()
+    assert sorted(m.dedupe_key for m in messages) == [
+        f"visit_result:{visit.id}",
+        f"visit_result:{visit.id}:r1",
+    ]
+
+
+def test_hold_before_the_day_is_refused(session):
+    make_city(1)
+    cycle = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [1])
+    visit = cycle.visits[0]
+    with pytest.raises(Exception, match="아직 방문일이 되지 않았습니다"):
+        services.record_held(
+            session, visit, agenda=[], residents_count=None, participant_groups=[], actor_id=None, now=NOW
+        )
+    assert visit.status == "planned"
+
+
+def test_postpone_needs_a_reason(client, session, staff):
+    make_city(1)
+    visit = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [1]).visits[0]
+    login(client, staff)
+    response = client.post(
+        f"/staff/visits/{visit.id}/status", data={"st-status": "postponed", "st-reason": ""}
+    )
+    assert response.status_code == 400
+    assert "연기·취소 사유를 입력해 주세요" in response.get_data(as_text=True)
+    assert (
+        client.post(
+            f"/staff/visits/{visit.id}/status", data={"st-status": "postponed", "st-reason": "태풍"}
+        ).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert session.get(Visit, visit.id).status == "postponed"
+
+
+def test_api_lists_published_visits_in_seoul_time(client, session):
+    make_city(3)
+    published = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [3], publish=True)
+    session.commit()
+    body = client.get("/api/v1/visits?from=2027-01-01&to=2027-12-31").get_json()
+    assert body["total"] == 3
+    assert set(body) == {"items", "total", "page", "per_page"}
+    item = body["items"][0]
+    assert set(item) >= {"start", "dong_code", "dong_name", "kind", "status", "cycle", "theme"}
+    assert item["start"].endswith("+09:00")
+    assert item["kind"] == "regular"
+    assert item["cycle"] == published.name
+    first = to_seoul(min(v.start_at for v in published.visits)).date()
+    narrow = client.get(f"/api/v1/visits?from={first}&to={first}").get_json()
+    assert narrow["total"] == 1
+    bad = client.get("/api/v1/visits?from=2027-13-01")
+    assert bad.status_code == 400
+    assert "YYYY-MM-DD" in bad.get_json()["error"]["message"]
+    reversed_range = client.get("/api/v1/visits?from=2027-12-01&to=2027-01-01")
+    assert "to 값은 from 값과 같거나 뒤여야 합니다" in reversed_range.get_json()["error"]["message"]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/visits" in spec["paths"]
+    assert "Visit" in spec["components"]["schemas"]
+
+
+def test_staff_pages_are_for_staff_only(client, session):
+    citizen = make_user("citizen")
+    login(client, citizen)
+    assert client.get("/staff/visits").status_code == 403
+    assert client.post("/staff/visits/cycles", data={}).status_code == 403
+
+
+def test_unknown_dong_page_is_404(client, session):
+    assert client.get("/visits/dongs/0000000000").status_code == 404
+
+
+def _count_statements(client, url: str) -> int:
+    count = 0
+
+    def before(*_args, **_kw):
+        nonlocal count
+        count += 1
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return count
+
+
+def _held_visits(n: int, session):
+    dong = session.scalar(select(Visit.dong_id).limit(1))
+    dept = make_department()
+    for i, visit in enumerate(session.scalars(select(Visit).order_by(Visit.start_at)).all()[:n]):
+        visit.status = HELD
+        visit.dong_id = dong
+        visit.departments = [dept]
+        services.add_suggestion(
+            session, visit, title=f"건의 {i}", description="", category="안전", actor_id=None, now=NOW
+        )
+    session.commit()
+
+
+def test_public_pages_cost_a_fixed_number_of_statements(client, session, staff):
+    make_city(4)
+    plan(dt.date(2026, 1, 1), dt.date(2026, 12, 31), [4], publish=True)
+    plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [4], publish=True)
+    _held_visits(2, session)
+    code = session.scalar(select(Visit).where(Visit.status == HELD)).dong.code
+    urls = ["/visits", f"/visits/dongs/{code}", "/visits/plan-vs-actual", "/", "/api/v1/visits"]
+    small = {url: _count_statements(client, url) for url in urls}
+    make_city(20, first=4)
+    plan(dt.date(2028, 1, 1), dt.date(2028, 12, 31), [24], publish=True)
+    _held_visits(6, session)
+    large = {url: _count_statements(client, url) for url in urls}
+    assert large == small
+
+
+def test_cli_plans_a_cycle_and_refuses_bad_quotas(runner, session):
+    make_dong("가동", code="4199070000", contested_area=True)
+    make_dong("나동", code="4199070300")
+    session.commit()
+    bad = runner.invoke(
+        args=["visits", "plan-cycle", "--start", "2027-01-01", "--end", "2028-12-31", "--quotas", "1,2"]
+    )
+    assert bad.exit_code != 0
+    assert "연도별 할당의 합계(3)가 활성 동 수(2)와 같아야 합니다" in bad.output
+    assert session.scalar(select(func.count(VisitCycle.id))) == 0
+    ok = runner.invoke(
+        args=[
+            "visits",
+            "plan-cycle",
+            "--start",
+            "2027-01-01",
+            "--end",
+            "2028-12-31",
+            "--quotas",
+            "1,1",
+            "--publish",
+        ]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "쟁점민원 지역 우선" in ok.output
+    assert "4199070300" in ok.output
+    assert "2027년 1건, 2028년 1건" in ok.output
+    db.session.expire_all()
+    assert all(v.published for v in session.scalars(select(Visit)))
