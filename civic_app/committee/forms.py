@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from civic_app.committee.labels import (
@@ -18,8 +27,8 @@ from civic_app.committee.labels import (
 
 
 def _choices(labels: dict, blank: bool = False) -> list:
-    items = list(labels.items())
-    return [("", _l("(기록 안 함)")), *items] if blank else items
+    items = [SelectChoice(value, text) for value, text in labels.items()]
+    return [SelectChoice("", _l("(기록 안 함)")), *items] if blank else items
 
 
 class ActionForm(FlaskForm):
@@ -36,7 +45,7 @@ class OpenQuarterForm(FlaskForm):
     )
     quarter = SelectField(
         _l("분기"),
-        choices=[(1, _l("1분기")), (2, _l("2분기")), (3, _l("3분기")), (4, _l("4분기"))],
+        choices=[SelectChoice(n, _l("%(n)d분기", n=n)) for n in (1, 2, 3, 4)],
         coerce=int,
     )
     deadline = DateField(_l("보고 마감일"), validators=[InputRequired(_l("마감일을 입력해 주세요."))])
@@ -69,13 +78,15 @@ class EvaluationRoundForm(FlaskForm):
             NumberRange(2000, 2100, _l("연도는 2000~2100 사이여야 합니다.")),
         ],
     )
-    half = SelectField(_l("반기"), choices=[(1, _l("상반기")), (2, _l("하반기"))], coerce=int)
+    half = SelectField(
+        _l("반기"), choices=[SelectChoice(1, _l("상반기")), SelectChoice(2, _l("하반기"))], coerce=int
+    )
 
 
 class EvaluationForm(FlaskForm):
     score = SelectField(
         _l("점수 (1~5)"),
-        choices=[(5, "5"), (4, "4"), (3, "3"), (2, "2"), (1, "1")],
+        choices=[SelectChoice(n, str(n)) for n in (5, 4, 3, 2, 1)],
         coerce=int,
         validators=[InputRequired(_l("점수를 골라 주세요."))],
     )

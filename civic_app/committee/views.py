@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from civic_app.committee import queries, services
 from civic_app.committee.forms import (
@@ -483,7 +484,9 @@ def admin_member(member_id: int | None = None):
     committee = _committee()
     member = db.get_or_404(CommitteeMember, member_id) if member_id else None
     form = MemberForm(obj=member)
-    form.subcommittee_id.choices = [(0, _("(없음)"))] + [(s.id, s.name) for s in committee.subcommittees]
+    form.subcommittee_id.choices = [SelectChoice(0, _("(없음)"))] + [
+        SelectChoice(s.id, s.name) for s in committee.subcommittees
+    ]
     if request.method == "GET" and member is not None:
         form.account_email.data = member.user.email if member.user else ""
         form.subcommittee_id.data = member.subcommittee_id or 0
@@ -570,9 +573,11 @@ def admin_meeting(meeting_id: int | None = None):
 
 def _meeting_context(committee, meeting: CommitteeMeeting, advisory: AdvisoryForm | None = None) -> dict:
     advisory = advisory or AdvisoryForm(formdata=None)
-    advisory.subcommittee_id.choices = [(s.id, s.name) for s in committee.subcommittees]
+    advisory.subcommittee_id.choices = [SelectChoice(s.id, s.name) for s in committee.subcommittees]
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
-    advisory.department_id.choices = [(0, _("(미정)"))] + [(d.id, d.name) for d in departments]
+    advisory.department_id.choices = [SelectChoice(0, _("(미정)"))] + [
+        SelectChoice(d.id, d.name) for d in departments
+    ]
     present = {a.member_id for a in meeting.attendance if a.present}
     return {
         "members": queries.members(db.session, committee),
