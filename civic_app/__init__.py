@@ -68,6 +68,10 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", _translation_dirs())
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Seoul")
+    # Flask-Babel caches loaded catalogs on the global Babel's Domain, across apps; a new app
+    # may list other catalog directories, so it starts from an empty cache.
+    if "domain_instance" in vars(babel):
+        babel.domain_instance.cache.clear()
     csrf.init_app(app)
     _init_limiter(app)
     login_manager.init_app(app)
@@ -178,6 +182,9 @@ def _init_errors(app: Flask) -> None:
         403: lambda: _("이 페이지를 볼 권한이 없습니다."),
         404: lambda: _("페이지를 찾을 수 없습니다."),
         405: lambda: _("허용되지 않는 요청 방식입니다."),
+        409: lambda: _(
+            "다른 사람이 먼저 바꾸었거나 이미 처리된 요청입니다. 새로 고친 뒤 다시 확인해 주세요."
+        ),
         413: lambda: _("올린 파일이 너무 큽니다."),
         429: lambda: _("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."),
         500: lambda: _("일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."),

@@ -23,6 +23,8 @@ def _api_error(error: ApiError):
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     messages = {
+        401: _("로그인이 필요합니다."),
+        403: _("이 자료를 볼 권한이 없습니다."),
         404: _("요청한 자료를 찾을 수 없습니다."),
         405: _("허용되지 않는 요청 방식입니다."),
         429: _("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."),
