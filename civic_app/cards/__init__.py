@@ -1,5 +1,30 @@
 """동 관리카드: each dong's card of suggestions, the shared budget queue."""
 
+from __future__ import annotations
+
 
 def init_app(app) -> None:
-    """Views are added by the card feature."""
+    from flask_babel import lazy_gettext as _l
+
+    from civic_app.cards import api, demo, services, views
+    from civic_app.registry import NavItem, get_registry
+    from civic_app.web.policy import ADMIN, BUDGET_OFFICE, CIVIC_STAFF, DEPARTMENT, POLICY_OFFICE
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.staff)
+    app.register_blueprint(api.bp)
+    reg = get_registry(app)
+    reg.add_nav(NavItem(lambda: str(_l("동 관리카드")), "cards.scoreboard", None, 40, "main"))
+    reg.add_nav(
+        NavItem(
+            lambda: str(_l("관리카드 검토")),
+            "cards_staff.index",
+            frozenset({BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, CIVIC_STAFF, ADMIN}),
+            40,
+            "staff",
+        )
+    )
+    reg.add_reference_loader(40, "cards", services.ensure_reference)
+    reg.add_demo_loader(40, "cards", demo.load_demo)
+    reg.add_home_section(40, views.home_section)
+    reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)

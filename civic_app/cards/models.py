@@ -1,12 +1,15 @@
-"""Card items. CONTRACT STUB written by the integrator: the card feature extends this model,
-keeping these columns and names, because visits and 통통데이 write items through
-``civic_app.cards.services.create_item``."""
+"""Card items, their history, the three-party reviews and the budget envelope.
+
+The contract columns of ``CardItem`` (written by the integrator) stay as they are: visits and
+통통데이 write items through ``civic_app.cards.services.create_item``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic_app.db_types import UTCDateTime
@@ -14,9 +17,91 @@ from civic_app.extensions import db
 
 SOURCE_KINDS = ("visit", "meeting", "walk_in", "staff")
 
+RECEIVED = "received"
+UNDER_REVIEW = "under_review"
+SELECTED = "selected"
+BUDGET_REFLECTED = "budget_reflected"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+LONG_TERM = "long_term"
+NOT_FEASIBLE = "not_feasible"
+REFERRED = "referred"
+MERGED = "merged"  # a duplicate folded into another item (merged_into_id)
+
+STATUSES = (
+    RECEIVED,
+    UNDER_REVIEW,
+    SELECTED,
+    BUDGET_REFLECTED,
+    IN_PROGRESS,
+    DONE,
+    LONG_TERM,
+    NOT_FEASIBLE,
+    REFERRED,
+    MERGED,
+)
+STATUS_LABELS = {
+    RECEIVED: _l("접수"),
+    UNDER_REVIEW: _l("검토중"),
+    SELECTED: _l("선정"),
+    BUDGET_REFLECTED: _l("예산반영"),
+    IN_PROGRESS: _l("집행중"),
+    DONE: _l("완료"),
+    LONG_TERM: _l("장기검토"),
+    NOT_FEASIBLE: _l("불가"),
+    REFERRED: _l("이송"),
+    MERGED: _l("병합"),
+}
+# The state machine: what each state may become (merging is its own operation).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    RECEIVED: frozenset({UNDER_REVIEW, NOT_FEASIBLE, REFERRED}),
+    UNDER_REVIEW: frozenset({SELECTED, LONG_TERM, NOT_FEASIBLE, REFERRED}),
+    SELECTED: frozenset({BUDGET_REFLECTED, UNDER_REVIEW, LONG_TERM}),
+    BUDGET_REFLECTED: frozenset({IN_PROGRESS}),
+    IN_PROGRESS: frozenset({DONE}),
+    LONG_TERM: frozenset({UNDER_REVIEW}),
+    DONE: frozenset(),
+    NOT_FEASIBLE: frozenset(),
+    REFERRED: frozenset(),
+    MERGED: frozenset(),
+}
+# States whose items still wait for a decision (merge, split, carry-over apply to them).
+OPEN_STATUSES = (RECEIVED, UNDER_REVIEW, SELECTED, LONG_TERM)
+REVIEWABLE_STATUSES = (RECEIVED, UNDER_REVIEW)
+
+BUDGET_KINDS = ("main", "supplementary")
+BUDGET_KIND_LABELS = {"main": _l("본예산"), "supplementary": _l("추경")}
+
+PARTY_BUDGET = "budget"
+PARTY_POLICY = "policy"
+PARTY_DEPARTMENT = "department"
+PARTIES = (PARTY_BUDGET, PARTY_POLICY, PARTY_DEPARTMENT)
+PARTY_LABELS = {
+    PARTY_BUDGET: _l("예산법무과"),
+    PARTY_POLICY: _l("정책담당관"),
+    PARTY_DEPARTMENT: _l("담당 부서"),
+}
+CRITERIA = ("feasibility", "legality", "urgency", "safety", "beneficiaries")
+CRITERION_LABELS = {
+    "feasibility": _l("실현 가능성"),
+    "legality": _l("적법성"),
+    "urgency": _l("시급성"),
+    "safety": _l("안전"),
+    "beneficiaries": _l("수혜 범위"),
+}
+RECOMMENDATIONS = ("select", "long_term", "not_feasible", "refer")
+RECOMMENDATION_LABELS = {
+    "select": _l("선정 권고"),
+    "long_term": _l("장기검토 권고"),
+    "not_feasible": _l("불가 권고"),
+    "refer": _l("이송 권고"),
+}
+DEFAULT_CATEGORIES = ("도로·교통", "안전", "환경", "복지", "문화·체육", "기타")
+
 
 class CardItem(db.Model):
     __tablename__ = "card_items"
+    __table_args__ = (Index("ix_card_items_dong_status", "dong_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dong_id: Mapped[int] = mapped_column(ForeignKey("dongs.id"), index=True)
@@ -34,5 +119,166 @@ class CardItem(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
+    # --- added by the card feature ---------------------------------------------------
+    # Optimistic locking: every UPDATE checks and bumps it; forms carry the value they saw.
+    version: Mapped[int] = mapped_column(default=1)
+    # The fiscal year the item is queued for; carry-over moves it to the next one.
+    target_year: Mapped[int | None] = mapped_column(index=True)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The public reason of the last decision (shown on public pages and in the API).
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    rank: Mapped[int | None] = mapped_column()
+    fiscal_year: Mapped[int | None] = mapped_column()
+    budget_kind: Mapped[str | None] = mapped_column(String(20))
+    budget_amount: Mapped[int | None] = mapped_column(BigInteger)
+    budget_line: Mapped[str | None] = mapped_column(String(200))
+    referred_to: Mapped[str | None] = mapped_column(String(200))
+    # Weighted review score 0..100, recomputed whenever a review or the weights change.
+    review_score: Mapped[float | None] = mapped_column(Float)
+    priority_override: Mapped[float | None] = mapped_column(Float)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("card_items.id"))
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("card_items.id"))
+
     dong = relationship("Dong", lazy="joined")
     department = relationship("Department", lazy="joined")
+    reviews: Mapped[list[CardReview]] = relationship(back_populates="item", order_by="CardReview.party")
+    events: Mapped[list[CardEvent]] = relationship(back_populates="item", order_by="CardEvent.id")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative API
+
+    def can_transition_to(self, target: str) -> bool:
+        return target in TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+    @property
+    def budget_kind_label(self) -> str:
+        return str(BUDGET_KIND_LABELS.get(self.budget_kind or "", ""))
+
+    @property
+    def anchor(self) -> str:
+        return f"item-{self.id}"
+
+
+class CardEvent(db.Model):
+    """One line of an item's history: who did what, when and why."""
+
+    __tablename__ = "card_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # status | review | merge | split | carry_over | ...
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Public events appear on the public card page; the others only for staff.
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    item: Mapped[CardItem] = relationship(back_populates="events")
+    actor = relationship("User")
+
+    @property
+    def from_label(self) -> str:
+        return str(STATUS_LABELS.get(self.from_status or "", ""))
+
+    @property
+    def to_label(self) -> str:
+        return str(STATUS_LABELS.get(self.to_status or "", ""))
+
+
+class CardReview(db.Model):
+    """One party's review of an item. Scores 1-5; ``comment`` is internal, never public."""
+
+    __tablename__ = "card_reviews"
+    __table_args__ = (UniqueConstraint("item_id", "party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), index=True)
+    party: Mapped[str] = mapped_column(String(20))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    feasibility: Mapped[int] = mapped_column()
+    legality: Mapped[int] = mapped_column()
+    urgency: Mapped[int] = mapped_column()
+    safety: Mapped[int] = mapped_column()
+    beneficiaries: Mapped[int] = mapped_column()
+    cost_estimate: Mapped[int | None] = mapped_column(BigInteger)
+    recommendation: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    item: Mapped[CardItem] = relationship(back_populates="reviews")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative API
+
+    @property
+    def party_label(self) -> str:
+        return str(PARTY_LABELS[self.party])
+
+    @property
+    def recommendation_label(self) -> str:
+        return str(RECOMMENDATION_LABELS.get(self.recommendation, self.recommendation))
+
+
+class CardComment(db.Model):
+    """Internal comment between the offices. Never shown on public pages, feeds or the API."""
+
+    __tablename__ = "card_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    author = relationship("User")
+
+
+class CardCategory(db.Model):
+    """Configurable item categories (도로·교통, 안전 ...)."""
+
+    __tablename__ = "card_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CardSettings(db.Model):
+    """Priority weights and the review deadline, set by the budget office (one row, id 1)."""
+
+    __tablename__ = "card_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weight_feasibility: Mapped[float] = mapped_column(Float, default=1.0)
+    weight_legality: Mapped[float] = mapped_column(Float, default=1.0)
+    weight_urgency: Mapped[float] = mapped_column(Float, default=1.5)
+    weight_safety: Mapped[float] = mapped_column(Float, default=1.5)
+    weight_beneficiaries: Mapped[float] = mapped_column(Float, default=1.0)
+    # Points added per priority flag of the dong (쟁점민원 지역, 자연부락, 소외·외곽지역).
+    dong_flag_bonus: Mapped[float] = mapped_column(Float, default=5.0)
+    review_deadline_days: Mapped[int] = mapped_column(default=14)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def weights(self) -> dict[str, float]:
+        return {c: getattr(self, f"weight_{c}") for c in CRITERIA}
+
+
+class BudgetEnvelope(db.Model):
+    """The money a fiscal year can give to card items."""
+
+    __tablename__ = "card_budget_envelopes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,13 +1,166 @@
-"""Card rules. CONTRACT STUB: ``create_item`` keeps this signature (visits and 통통데이 call it)."""
+"""Card rules: the state machine, joint review, priority, merge/split, carry-over, the envelope.
+
+Every function takes the session, the acting user and the clock, flushes and never commits.
+``create_item`` keeps the contract signature: visits and 통통데이 call it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from civic_app.cards.models import SOURCE_KINDS, CardItem
-from civic_app.errors import ValidationFailed
+from civic_app.cards.models import (
+    BUDGET_KINDS,
+    BUDGET_REFLECTED,
+    CRITERIA,
+    DEFAULT_CATEGORIES,
+    DONE,
+    IN_PROGRESS,
+    LONG_TERM,
+    MERGED,
+    NOT_FEASIBLE,
+    OPEN_STATUSES,
+    PARTIES,
+    PARTY_BUDGET,
+    PARTY_DEPARTMENT,
+    PARTY_LABELS,
+    PARTY_POLICY,
+    RECEIVED,
+    RECOMMENDATIONS,
+    REFERRED,
+    REVIEWABLE_STATUSES,
+    SELECTED,
+    SOURCE_KINDS,
+    STATUS_LABELS,
+    STATUSES,
+    TRANSITIONS,
+    UNDER_REVIEW,
+    BudgetEnvelope,
+    CardCategory,
+    CardComment,
+    CardEvent,
+    CardItem,
+    CardReview,
+    CardSettings,
+)
+from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from civic_app.timeutil import to_seoul
+
+BUDGET_OFFICE = "budget_office"
+POLICY_OFFICE = "policy_office"
+DEPARTMENT = "department"
+CIVIC_STAFF = "civic_staff"
+ADMIN = "admin"
+CARD_ROLES = frozenset({BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, CIVIC_STAFF, ADMIN})
+PARTY_ROLE = {PARTY_BUDGET: BUDGET_OFFICE, PARTY_POLICY: POLICY_OFFICE, PARTY_DEPARTMENT: DEPARTMENT}
+# Who may move an item into each state (the department acts only on its own items).
+TRANSITION_ROLES: dict[str, frozenset[str]] = {
+    UNDER_REVIEW: CARD_ROLES,
+    SELECTED: frozenset({BUDGET_OFFICE, POLICY_OFFICE, ADMIN}),
+    LONG_TERM: frozenset({BUDGET_OFFICE, POLICY_OFFICE, ADMIN}),
+    NOT_FEASIBLE: frozenset({BUDGET_OFFICE, POLICY_OFFICE, ADMIN}),
+    REFERRED: frozenset({CIVIC_STAFF, POLICY_OFFICE, ADMIN}),
+    BUDGET_REFLECTED: frozenset({BUDGET_OFFICE, ADMIN}),
+    IN_PROGRESS: frozenset({DEPARTMENT, ADMIN}),
+    DONE: frozenset({DEPARTMENT, ADMIN}),
+}
+REASON_REQUIRED = frozenset({LONG_TERM, NOT_FEASIBLE, REFERRED})
+MAX_AMOUNT = 10**13  # 10조원: anything larger is a typing error
+
+
+def conflict_message() -> str:
+    return _("다른 사람이 먼저 수정했습니다. 새로 고친 뒤 다시 시도해 주세요.")
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _roles(actor) -> frozenset[str]:
+    return frozenset() if actor is None else actor.role_set
+
+
+def _check_version(obj, expected: int | None) -> None:
+    """Forms carry the version they were rendered with; a different one means a lost update."""
+    if expected is not None and expected != obj.version:
+        raise Conflict(conflict_message())
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:  # a concurrent UPDATE bumped the version first
+        raise Conflict(conflict_message()) from exc
+
+
+def _event(
+    session: Session,
+    item: CardItem,
+    *,
+    kind: str,
+    actor,
+    now: dt.datetime,
+    reason: str | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    public: bool = True,
+) -> CardEvent:
+    event = CardEvent(
+        item_id=item.id,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        reason=(reason or "").strip() or None,
+        public=public,
+        actor_id=getattr(actor, "id", actor if isinstance(actor, int) else None),
+        at=now,
+    )
+    session.add(event)
+    return event
+
+
+def default_target_year(now: dt.datetime) -> int:
+    """Suggestions received this year compete for next year's 본예산."""
+    return to_seoul(now).year + 1
+
+
+def public_item_path(item: CardItem) -> str:
+    return f"/cards/{item.dong.code}/items/{item.id}"
+
+
+def get_settings(session: Session) -> CardSettings:
+    settings = session.get(CardSettings, 1)
+    if settings is None:
+        settings = CardSettings(id=1)
+        session.add(settings)
+        session.flush()
+    return settings
+
+
+def ensure_reference(session: Session) -> None:
+    """Reference data a fresh database holds: the settings row and the default categories."""
+    get_settings(session)
+    existing = set(session.scalars(select(CardCategory.name)))
+    for position, name in enumerate(DEFAULT_CATEGORIES):
+        if name not in existing:
+            session.add(CardCategory(name=name, position=position, active=True))
+    session.flush()
+
+
+def category_names(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(CardCategory.name).where(CardCategory.active.is_(True)).order_by(CardCategory.position)
+        )
+    )
+
+
+# --- items -----------------------------------------------------------------------------
 
 
 def create_item(
@@ -28,9 +181,19 @@ def create_item(
     """Add a suggestion to a dong's card in state 접수 (received). Flushes, never commits."""
     if source_kind not in SOURCE_KINDS:
         raise ValidationFailed(f"unknown source kind {source_kind!r}")
+    title = (title or "").strip()
+    errors = []
+    if not title or len(title) > 200:
+        errors.append(("title", _("제목은 1~200자로 입력해 주세요.")))
+    if not category or len(category) > 40:
+        errors.append(("category", _("분류를 선택해 주세요.")))
+    if estimated_cost is not None and not (0 <= estimated_cost <= MAX_AMOUNT):
+        errors.append(("estimated_cost", _("예상 사업비는 0원 이상 10조원 이하로 입력해 주세요.")))
+    if errors:
+        raise ValidationFailed(errors[0][1], errors)
     item = CardItem(
         dong_id=dong_id,
-        title=title.strip(),
+        title=title,
         description=description or "",
         category=category,
         location=location,
@@ -38,11 +201,776 @@ def create_item(
         source_ref=source_ref,
         department_id=department_id,
         estimated_cost=estimated_cost,
-        status="received",
+        status=RECEIVED,
         created_by_id=actor_id,
         created_at=now,
         updated_at=now,
+        status_changed_at=now,
+        target_year=default_target_year(now),
     )
     session.add(item)
     session.flush()
+    _event(session, item, kind="created", actor=actor_id, now=now, to_status=RECEIVED)
+    session.flush()
     return item
+
+
+def update_item(
+    session: Session,
+    item: CardItem,
+    *,
+    actor,
+    now: dt.datetime,
+    expected_version: int | None,
+    title: str,
+    description: str,
+    category: str,
+    location: str | None,
+    department_id: int | None,
+    estimated_cost: int | None,
+) -> CardItem:
+    """Edit an open item's facts (the department assignment included)."""
+    if not (_roles(actor) & (CARD_ROLES - {DEPARTMENT})):
+        raise NotAllowed(_("관리카드 항목을 고칠 권한이 없습니다."))
+    if item.status not in OPEN_STATUSES:
+        raise InvalidTransition(_("'%(s)s' 상태의 항목은 고칠 수 없습니다.", s=item.status_label))
+    _check_version(item, expected_version)
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ValidationFailed(
+            _("제목은 1~200자로 입력해 주세요."), [("title", _("제목은 1~200자로 입력해 주세요."))]
+        )
+    if estimated_cost is not None and not (0 <= estimated_cost <= MAX_AMOUNT):
+        msg = _("예상 사업비는 0원 이상 10조원 이하로 입력해 주세요.")
+        raise ValidationFailed(msg, [("estimated_cost", msg)])
+    changed = []
+    for name, value in (
+        ("title", title),
+        ("description", description or ""),
+        ("category", category),
+        ("location", location or None),
+        ("department_id", department_id),
+        ("estimated_cost", estimated_cost),
+    ):
+        if getattr(item, name) != value:
+            setattr(item, name, value)
+            changed.append(name)
+    if changed:
+        item.updated_at = now
+        _event(session, item, kind="edit", actor=actor, now=now, reason=", ".join(changed), public=False)
+    _flush(session)
+    return item
+
+
+def add_comment(session: Session, item: CardItem, *, actor, now: dt.datetime, body: str) -> CardComment:
+    """An internal note between the offices (never public)."""
+    if not (_roles(actor) & CARD_ROLES):
+        raise NotAllowed(_("내부 의견을 남길 권한이 없습니다."))
+    body = (body or "").strip()
+    if not body or len(body) > 4000:
+        msg = _("의견은 1~4000자로 입력해 주세요.")
+        raise ValidationFailed(msg, [("body", msg)])
+    comment = CardComment(item_id=item.id, author_id=actor.id, body=body, created_at=now)
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+# --- state machine ---------------------------------------------------------------------
+
+
+def _refuse(item: CardItem, target: str) -> InvalidTransition:
+    allowed = [s for s in STATUSES if s in TRANSITIONS.get(item.status, frozenset())]
+    if allowed:
+        nexts = ", ".join(str(STATUS_LABELS[s]) for s in allowed)
+        return InvalidTransition(
+            _(
+                "'%(a)s' 상태에서 '%(b)s'(으)로 바꿀 수 없습니다. 가능한 다음 단계: %(n)s",
+                a=item.status_label,
+                b=str(STATUS_LABELS.get(target, target)),
+                n=nexts,
+            )
+        )
+    return InvalidTransition(
+        _(
+            "'%(a)s' 상태는 마지막 단계라서 '%(b)s'(으)로 바꿀 수 없습니다.",
+            a=item.status_label,
+            b=str(STATUS_LABELS.get(target, target)),
+        )
+    )
+
+
+def _check_transition_actor(item: CardItem, target: str, actor) -> None:
+    roles = _roles(actor)
+    allowed = TRANSITION_ROLES.get(target, frozenset())
+    if not (roles & allowed):
+        raise NotAllowed(_("'%(b)s' 단계로 바꿀 권한이 없습니다.", b=str(STATUS_LABELS.get(target, target))))
+    own = item.department_id is not None and actor.department_id == item.department_id
+    if target in (IN_PROGRESS, DONE) and ADMIN not in roles and not own:
+        raise NotAllowed(_("담당 부서만 집행 단계를 기록할 수 있습니다."))
+
+
+def reviews_of(session: Session, item: CardItem) -> dict[str, CardReview]:
+    rows = session.scalars(select(CardReview).where(CardReview.item_id == item.id))
+    return {r.party: r for r in rows}
+
+
+def missing_parties(session: Session, item: CardItem) -> list[str]:
+    done = reviews_of(session, item)
+    return [p for p in PARTIES if p not in done]
+
+
+def transition(
+    session: Session,
+    item: CardItem,
+    target: str,
+    *,
+    actor,
+    now: dt.datetime,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    rank: int | None = None,
+    fiscal_year: int | None = None,
+    budget_kind: str | None = None,
+    amount: int | None = None,
+    budget_line: str | None = None,
+    referred_to: str | None = None,
+) -> CardItem:
+    """Move ``item`` to ``target`` if the state machine, the actor and the gate allow it."""
+    if target not in TRANSITIONS:
+        raise InvalidTransition(_("알 수 없는 단계입니다."))
+    if not item.can_transition_to(target):
+        raise _refuse(item, target)
+    _check_transition_actor(item, target, actor)
+    _check_version(item, expected_version)
+    reason = (reason or "").strip() or None
+    if target in REASON_REQUIRED and not reason:
+        msg = _("'%(b)s' 결정에는 사유가 필요합니다.", b=str(STATUS_LABELS[target]))
+        raise ValidationFailed(msg, [("reason", msg)])
+    if item.status == SELECTED and target == UNDER_REVIEW and not reason:
+        msg = _("선정을 취소하고 다시 검토하려면 사유가 필요합니다.")
+        raise ValidationFailed(msg, [("reason", msg)])
+    if reason and len(reason) > 2000:
+        msg = _("사유는 2000자 이내로 입력해 주세요.")
+        raise ValidationFailed(msg, [("reason", msg)])
+
+    if target == SELECTED:
+        missing = missing_parties(session, item)
+        if item.department_id is None:
+            raise InvalidTransition(_("담당 부서를 먼저 지정해야 선정할 수 있습니다."))
+        if missing:
+            names = ", ".join(str(PARTY_LABELS[p]) for p in missing)
+            raise InvalidTransition(
+                _("세 기관의 검토가 모두 끝나야 선정할 수 있습니다. 남은 검토: %(n)s", n=names)
+            )
+        if rank is not None and not (1 <= rank <= 100000):
+            msg = _("순위는 1 이상의 정수로 입력해 주세요.")
+            raise ValidationFailed(msg, [("rank", msg)])
+        if rank is None:
+            top = session.scalar(
+                select(func.max(CardItem.rank)).where(
+                    CardItem.status == SELECTED, CardItem.target_year == item.target_year
+                )
+            )
+            rank = (top or 0) + 1
+        item.rank = rank
+    elif target == REFERRED:
+        referred_to = (referred_to or "").strip()
+        if not referred_to or len(referred_to) > 200:
+            msg = _("이송할 기관을 입력해 주세요.")
+            raise ValidationFailed(msg, [("referred_to", msg)])
+        item.referred_to = referred_to
+    elif target == BUDGET_REFLECTED:
+        errors = []
+        if fiscal_year is None or not (2000 <= fiscal_year <= 2100):
+            errors.append(("fiscal_year", _("회계연도를 2000~2100 사이로 입력해 주세요.")))
+        if budget_kind not in BUDGET_KINDS:
+            errors.append(("budget_kind", _("본예산 또는 추경을 골라 주세요.")))
+        if amount is None or not (0 < amount <= MAX_AMOUNT):
+            errors.append(("amount", _("반영 금액은 1원 이상 10조원 이하로 입력해 주세요.")))
+        budget_line = (budget_line or "").strip()
+        if not budget_line or len(budget_line) > 200:
+            errors.append(("budget_line", _("예산과목을 입력해 주세요.")))
+        if errors:
+            raise ValidationFailed(errors[0][1], errors)
+        item.fiscal_year = fiscal_year
+        item.budget_kind = budget_kind
+        item.budget_amount = amount
+        item.budget_line = budget_line
+    elif item.status == SELECTED and target in (UNDER_REVIEW, LONG_TERM):
+        item.rank = None
+
+    previous = item.status
+    item.status = target
+    item.status_changed_at = now
+    item.updated_at = now
+    if reason or target in (SELECTED, BUDGET_REFLECTED, REFERRED):
+        item.decision_reason = reason
+    _event(
+        session,
+        item,
+        kind="status",
+        actor=actor,
+        now=now,
+        reason=reason,
+        from_status=previous,
+        to_status=target,
+    )
+    _flush(session)
+    if target in (BUDGET_REFLECTED, DONE):
+        _announce(session, item, now=now)
+    return item
+
+
+def _announce(session: Session, item: CardItem, *, now: dt.datetime) -> None:
+    """Outbox message for the public Telegram channel: public fields only."""
+    from civic_app.notify.services import enqueue_telegram
+
+    dong_name = item.dong.name
+    if item.status == BUDGET_REFLECTED:
+        kind = "card_budget_reflected"
+        title = _("%(d)s 제안이 예산에 반영되었습니다", d=dong_name)
+        lines = [
+            _("회계연도: %(y)d년 %(k)s", y=item.fiscal_year, k=item.budget_kind_label),
+            _("반영 금액: %(a)s원", a=f"{item.budget_amount:,}"),
+            _("예산과목: %(l)s", l=item.budget_line),
+        ]
+        dedupe = f"card:{item.id}:budget_reflected:{item.fiscal_year}"
+    else:
+        kind = "card_done"
+        title = _("%(d)s 제안이 완료되었습니다", d=dong_name)
+        lines = [_("분류: %(c)s", c=item.category)]
+        if item.fiscal_year:
+            lines.append(_("회계연도: %(y)d년 %(k)s", y=item.fiscal_year, k=item.budget_kind_label))
+        dedupe = f"card:{item.id}:done"
+    enqueue_telegram(
+        session,
+        kind=kind,
+        payload={
+            "title": title,
+            "summary": item.title,
+            "url": public_item_path(item),
+            "lines": lines,
+            "dong_name": dong_name,
+            "fiscal_year": item.fiscal_year,
+            "amount": item.budget_amount,
+        },
+        dedupe_key=dedupe,
+        subject_ref=f"card:{item.id}",
+        now=now,
+    )
+
+
+# --- joint review ----------------------------------------------------------------------
+
+
+def parties_of(actor, item: CardItem | None = None) -> list[str]:
+    """The review parties ``actor`` can speak for (on ``item`` when given)."""
+    roles = _roles(actor)
+    out = []
+    if BUDGET_OFFICE in roles:
+        out.append(PARTY_BUDGET)
+    if POLICY_OFFICE in roles:
+        out.append(PARTY_POLICY)
+    dept = actor.department_id if DEPARTMENT in roles else None
+    if dept is not None and (item is None or item.department_id == dept):
+        out.append(PARTY_DEPARTMENT)
+    return out
+
+
+def record_review(
+    session: Session,
+    item: CardItem,
+    *,
+    party: str,
+    actor,
+    now: dt.datetime,
+    scores: dict[str, int],
+    recommendation: str,
+    cost_estimate: int | None = None,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> CardReview:
+    """Record (or revise) one party's review; ``expected_version`` 0 means "a new review"."""
+    if party not in PARTIES:
+        raise ValidationFailed(_("알 수 없는 검토 기관입니다."))
+    if party not in parties_of(actor, item):
+        raise NotAllowed(_("%(p)s 검토를 기록할 권한이 없습니다.", p=str(PARTY_LABELS[party])))
+    if item.status not in REVIEWABLE_STATUSES:
+        raise InvalidTransition(
+            _(
+                "'%(s)s' 상태의 항목은 검토할 수 없습니다. 접수 또는 검토중인 항목만 검토합니다.",
+                s=item.status_label,
+            )
+        )
+    errors = []
+    for criterion in CRITERIA:
+        value = scores.get(criterion)
+        if value is None or not (1 <= value <= 5):
+            errors.append((criterion, _("1에서 5 사이의 점수를 골라 주세요.")))
+    if recommendation not in RECOMMENDATIONS:
+        errors.append(("recommendation", _("권고 의견을 골라 주세요.")))
+    if cost_estimate is not None and not (0 <= cost_estimate <= MAX_AMOUNT):
+        errors.append(("cost_estimate", _("추정 사업비는 0원 이상 10조원 이하로 입력해 주세요.")))
+    if comment and len(comment) > 4000:
+        errors.append(("comment", _("의견은 4000자 이내로 입력해 주세요.")))
+    if errors:
+        raise ValidationFailed(_("검토 내용을 확인해 주세요."), errors)
+
+    review = session.scalar(
+        select(CardReview).where(CardReview.item_id == item.id, CardReview.party == party)
+    )
+    if review is None:
+        if expected_version not in (None, 0):
+            raise Conflict(conflict_message())
+        review = CardReview(item_id=item.id, party=party, created_at=now)
+        session.add(review)
+    elif expected_version == 0:  # someone of the same party reviewed in the meantime
+        raise Conflict(conflict_message())
+    else:
+        _check_version(review, expected_version)
+    review.reviewer_id = actor.id
+    for criterion in CRITERIA:
+        setattr(review, criterion, scores[criterion])
+    review.recommendation = recommendation
+    review.cost_estimate = cost_estimate
+    review.comment = (comment or "").strip()
+    review.updated_at = now
+    previous = item.status
+    if item.status == RECEIVED:
+        item.status = UNDER_REVIEW
+        item.status_changed_at = now
+        _event(
+            session,
+            item,
+            kind="status",
+            actor=actor,
+            now=now,
+            from_status=previous,
+            to_status=UNDER_REVIEW,
+            reason=_("공동 검토를 시작했습니다."),
+        )
+    _event(
+        session,
+        item,
+        kind="review",
+        actor=actor,
+        now=now,
+        reason=_("%(p)s 검토 기록", p=str(PARTY_LABELS[party])),
+        public=False,
+    )
+    try:
+        _flush(session)
+    except IntegrityError as exc:  # the unique (item, party) lost a race
+        raise Conflict(conflict_message()) from exc
+    refresh_score(session, item, get_settings(session), now=now)
+    return review
+
+
+def review_score(review: CardReview, weights: dict[str, float]) -> float:
+    """One review on 0..100: the weighted mean of its 1-5 scores, rescaled."""
+    total = sum(weights.values()) or 1.0
+    return round(sum(weights[c] * (getattr(review, c) - 1) / 4 for c in CRITERIA) / total * 100, 2)
+
+
+def refresh_score(session: Session, item: CardItem, settings: CardSettings, *, now: dt.datetime) -> None:
+    reviews = list(reviews_of(session, item).values())
+    weights = settings.weights()
+    score = round(sum(review_score(r, weights) for r in reviews) / len(reviews), 2) if reviews else None
+    if item.review_score != score:
+        item.review_score = score
+        item.updated_at = now
+        _flush(session)
+
+
+def dong_flag_count(dong) -> int:
+    return int(dong.contested_area) + int(dong.natural_village) + int(dong.outlying_area)
+
+
+@dataclass
+class ScoreBreakdown:
+    review_score: float | None
+    flag_count: int
+    flag_bonus: float
+    computed: float
+    override: float | None
+    override_reason: str | None
+    final: float
+    per_review: list[tuple[str, float]] = field(default_factory=list)
+
+
+def score_breakdown(item: CardItem, reviews: list[CardReview], settings: CardSettings) -> ScoreBreakdown:
+    """How the priority is made, shown on the item page (transparency)."""
+    weights = settings.weights()
+    flags = dong_flag_count(item.dong)
+    bonus = flags * settings.dong_flag_bonus
+    computed = round((item.review_score or 0.0) + bonus, 2)
+    final = item.priority_override if item.priority_override is not None else computed
+    return ScoreBreakdown(
+        review_score=item.review_score,
+        flag_count=flags,
+        flag_bonus=bonus,
+        computed=computed,
+        override=item.priority_override,
+        override_reason=item.override_reason,
+        final=final,
+        per_review=[(r.party_label, review_score(r, weights)) for r in reviews],
+    )
+
+
+def priority_expr(settings: CardSettings):
+    """SQL for the priority (needs ``Dong`` joined): the override, or reviews + dong flags."""
+    from civic_app.dongs.models import Dong
+
+    flags = (
+        case((Dong.contested_area.is_(True), 1), else_=0)
+        + case((Dong.natural_village.is_(True), 1), else_=0)
+        + case((Dong.outlying_area.is_(True), 1), else_=0)
+    )
+    computed = func.coalesce(CardItem.review_score, 0.0) + flags * settings.dong_flag_bonus
+    return func.coalesce(CardItem.priority_override, computed)
+
+
+def set_override(
+    session: Session,
+    item: CardItem,
+    *,
+    actor,
+    now: dt.datetime,
+    score: float | None,
+    reason: str | None,
+    expected_version: int | None = None,
+) -> CardItem:
+    """Replace the computed priority (with a reason), or clear the override (``score`` None)."""
+    if not (_roles(actor) & {BUDGET_OFFICE, POLICY_OFFICE, ADMIN}):
+        raise NotAllowed(_("우선순위를 조정할 권한이 없습니다."))
+    _check_version(item, expected_version)
+    reason = (reason or "").strip()
+    if score is not None:
+        if not (0 <= score <= 1000):
+            msg = _("우선순위 점수는 0~1000 사이로 입력해 주세요.")
+            raise ValidationFailed(msg, [("score", msg)])
+        if not reason:
+            msg = _("우선순위를 직접 조정하려면 사유가 필요합니다.")
+            raise ValidationFailed(msg, [("reason", msg)])
+    item.priority_override = score
+    item.override_reason = reason or None if score is not None else None
+    item.updated_at = now
+    text = (
+        _("우선순위 %(s)s점으로 조정: %(r)s", s=f"{score:g}", r=reason)
+        if score is not None
+        else _("우선순위 조정 해제")
+    )
+    _event(session, item, kind="override", actor=actor, now=now, reason=text, public=False)
+    _flush(session)
+    return item
+
+
+def update_settings(
+    session: Session,
+    *,
+    actor,
+    now: dt.datetime,
+    weights: dict[str, float],
+    dong_flag_bonus: float,
+    review_deadline_days: int,
+) -> CardSettings:
+    """The budget office sets the weights; every open item's score is recomputed."""
+    if not (_roles(actor) & {BUDGET_OFFICE, ADMIN}):
+        raise NotAllowed(_("가중치는 예산법무과만 바꿀 수 있습니다."))
+    errors = [
+        (f"weight_{c}", _("가중치는 0~10 사이로 입력해 주세요."))
+        for c in CRITERIA
+        if not (0 <= weights[c] <= 10)
+    ]
+    if sum(weights.values()) <= 0:
+        errors.append(("weight_feasibility", _("가중치 중 하나는 0보다 커야 합니다.")))
+    if not (0 <= dong_flag_bonus <= 100):
+        errors.append(("dong_flag_bonus", _("동 우선 가산점은 0~100 사이로 입력해 주세요.")))
+    if not (1 <= review_deadline_days <= 365):
+        errors.append(("review_deadline_days", _("검토 기한은 1~365일 사이로 입력해 주세요.")))
+    if errors:
+        raise ValidationFailed(errors[0][1], errors)
+    settings = get_settings(session)
+    for c in CRITERIA:
+        setattr(settings, f"weight_{c}", weights[c])
+    settings.dong_flag_bonus = dong_flag_bonus
+    settings.review_deadline_days = review_deadline_days
+    settings.updated_by_id = actor.id
+    settings.updated_at = now
+    session.flush()
+    # Recompute in one pass: reviews grouped per item.
+    by_item: dict[int, list[CardReview]] = {}
+    for review in session.scalars(select(CardReview)):
+        by_item.setdefault(review.item_id, []).append(review)
+    w = settings.weights()
+    items = session.scalars(select(CardItem).where(CardItem.id.in_(list(by_item)))) if by_item else []
+    for item in items:
+        reviews = by_item[item.id]
+        item.review_score = round(sum(review_score(r, w) for r in reviews) / len(reviews), 2)
+    _flush(session)
+    return settings
+
+
+# --- merge, split, carry-over ----------------------------------------------------------
+
+
+def merge(
+    session: Session,
+    source: CardItem,
+    target: CardItem,
+    *,
+    actor,
+    now: dt.datetime,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> CardItem:
+    """Fold duplicate ``source`` into ``target``; both histories stay and show on ``target``."""
+    if not (_roles(actor) & {CIVIC_STAFF, BUDGET_OFFICE, POLICY_OFFICE, ADMIN}):
+        raise NotAllowed(_("항목을 병합할 권한이 없습니다."))
+    _check_version(source, expected_version)
+    if source.id == target.id:
+        raise ValidationFailed(
+            _("같은 항목끼리는 병합할 수 없습니다."),
+            [("target_id", _("같은 항목끼리는 병합할 수 없습니다."))],
+        )
+    if source.dong_id != target.dong_id:
+        msg = _("같은 동의 항목끼리만 병합할 수 있습니다.")
+        raise ValidationFailed(msg, [("target_id", msg)])
+    for one in (source, target):
+        if one.status not in OPEN_STATUSES:
+            raise InvalidTransition(
+                _("'%(s)s' 상태의 항목(#%(i)d)은 병합할 수 없습니다.", s=one.status_label, i=one.id)
+            )
+    previous = source.status
+    source.status = MERGED
+    source.merged_into_id = target.id
+    source.status_changed_at = now
+    source.updated_at = now
+    source.rank = None
+    text = (reason or "").strip()
+    source.decision_reason = _("#%(t)d 항목과 같은 제안이라 병합했습니다.", t=target.id) + (
+        f" {text}" if text else ""
+    )
+    _event(
+        session,
+        source,
+        kind="merge",
+        actor=actor,
+        now=now,
+        from_status=previous,
+        to_status=MERGED,
+        reason=source.decision_reason,
+    )
+    _event(
+        session,
+        target,
+        kind="merge",
+        actor=actor,
+        now=now,
+        reason=_("#%(s)d 항목(%(t)s)을 병합했습니다.", s=source.id, t=source.title)
+        + (f" {text}" if text else ""),
+    )
+    if target.estimated_cost is None and source.estimated_cost is not None:
+        target.estimated_cost = source.estimated_cost
+    target.updated_at = now
+    _flush(session)
+    return target
+
+
+def split(
+    session: Session,
+    item: CardItem,
+    parts: list[dict],
+    *,
+    actor,
+    now: dt.datetime,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> list[CardItem]:
+    """Split ``item``: it keeps the first part (and its history); the others become new items
+    that point back to it and show its history up to the split."""
+    if not (_roles(actor) & {CIVIC_STAFF, BUDGET_OFFICE, POLICY_OFFICE, ADMIN}):
+        raise NotAllowed(_("항목을 나눌 권한이 없습니다."))
+    _check_version(item, expected_version)
+    if item.status not in (RECEIVED, UNDER_REVIEW, LONG_TERM):
+        raise InvalidTransition(_("'%(s)s' 상태의 항목은 나눌 수 없습니다.", s=item.status_label))
+    clean = []
+    errors = []
+    for n, part in enumerate(parts, start=1):
+        title = (part.get("title") or "").strip()
+        if not title:
+            continue
+        if len(title) > 200:
+            errors.append((str(n), _("%(n)d번째 제목이 200자를 넘습니다.", n=n)))
+        cost = part.get("estimated_cost")
+        if cost is not None and not (0 <= cost <= MAX_AMOUNT):
+            errors.append((str(n), _("%(n)d번째 예상 사업비가 올바르지 않습니다.", n=n)))
+        clean.append({"title": title, "description": part.get("description") or "", "estimated_cost": cost})
+    if len(clean) < 2:
+        errors.append(("parts", _("두 개 이상의 항목 제목을 입력해 주세요.")))
+    if errors:
+        raise ValidationFailed(errors[0][1], errors)
+    text = (reason or "").strip()
+    first, rest = clean[0], clean[1:]
+    new_items = []
+    for part in rest:
+        child = CardItem(
+            dong_id=item.dong_id,
+            title=part["title"],
+            description=part["description"],
+            category=item.category,
+            location=item.location,
+            source_kind=item.source_kind,
+            source_ref=item.source_ref,
+            department_id=item.department_id,
+            estimated_cost=part["estimated_cost"],
+            status=RECEIVED,
+            created_by_id=actor.id,
+            created_at=now,
+            updated_at=now,
+            status_changed_at=now,
+            target_year=item.target_year,
+            split_from_id=item.id,
+        )
+        session.add(child)
+        new_items.append(child)
+    session.flush()
+    for child in new_items:
+        _event(
+            session,
+            child,
+            kind="split",
+            actor=actor,
+            now=now,
+            to_status=RECEIVED,
+            reason=_("#%(s)d 항목에서 나뉘었습니다.", s=item.id) + (f" {text}" if text else ""),
+        )
+    ids = ", ".join(f"#{c.id}" for c in new_items)
+    _event(
+        session,
+        item,
+        kind="split",
+        actor=actor,
+        now=now,
+        reason=_("항목을 나누어 %(ids)s 항목을 만들었습니다.", ids=ids) + (f" {text}" if text else ""),
+    )
+    item.title = first["title"]
+    if first["description"]:
+        item.description = first["description"]
+    if first["estimated_cost"] is not None:
+        item.estimated_cost = first["estimated_cost"]
+    item.updated_at = now
+    _flush(session)
+    return [item, *new_items]
+
+
+def carry_over(session: Session, *, from_year: int, actor, now: dt.datetime) -> int:
+    """Items of ``from_year`` not funded move to the next fiscal year, with their history."""
+    if not (_roles(actor) & {BUDGET_OFFICE, ADMIN}):
+        raise NotAllowed(_("이월은 예산법무과만 할 수 있습니다."))
+    items = list(
+        session.scalars(
+            select(CardItem).where(CardItem.target_year == from_year, CardItem.status.in_(OPEN_STATUSES))
+        )
+    )
+    to_year = from_year + 1
+    for item in items:
+        item.target_year = to_year
+        item.updated_at = now
+        _event(
+            session,
+            item,
+            kind="carry_over",
+            actor=actor,
+            now=now,
+            reason=_("%(a)d년도 예산에 반영되지 않아 %(b)d년도로 이월했습니다.", a=from_year, b=to_year),
+        )
+    _flush(session)
+    return len(items)
+
+
+# --- budget envelope -------------------------------------------------------------------
+
+
+def set_envelope(
+    session: Session, *, fiscal_year: int, amount: int, actor, now: dt.datetime
+) -> BudgetEnvelope:
+    if not (_roles(actor) & {BUDGET_OFFICE, ADMIN}):
+        raise NotAllowed(_("예산 총액은 예산법무과만 정할 수 있습니다."))
+    if not (2000 <= fiscal_year <= 2100):
+        msg = _("회계연도를 2000~2100 사이로 입력해 주세요.")
+        raise ValidationFailed(msg, [("fiscal_year", msg)])
+    if not (0 < amount <= MAX_AMOUNT):
+        msg = _("예산 총액은 1원 이상 10조원 이하로 입력해 주세요.")
+        raise ValidationFailed(msg, [("amount", msg)])
+    envelope = session.scalar(select(BudgetEnvelope).where(BudgetEnvelope.fiscal_year == fiscal_year))
+    if envelope is None:
+        envelope = BudgetEnvelope(fiscal_year=fiscal_year, amount=amount, updated_at=now)
+        session.add(envelope)
+    envelope.amount = amount
+    envelope.updated_by_id = actor.id
+    envelope.updated_at = now
+    session.flush()
+    return envelope
+
+
+FITS = "fits"
+DOES_NOT_FIT = "does_not_fit"
+FITS_REMAINDER = "fits_remainder"
+NO_COST = "no_cost"
+
+
+@dataclass
+class FitRow:
+    key: object
+    cost: int | None
+    verdict: str
+    remaining_after: int
+
+
+@dataclass
+class EnvelopeFit:
+    envelope: int
+    committed: int
+    rows: list[FitRow]
+    remaining: int  # what is left after the rank-order fill and the best next items
+
+    @property
+    def fitting(self) -> list[FitRow]:
+        return [r for r in self.rows if r.verdict == FITS]
+
+    @property
+    def not_fitting(self) -> list[FitRow]:
+        return [r for r in self.rows if r.verdict == DOES_NOT_FIT]
+
+    @property
+    def next_fitting(self) -> list[FitRow]:
+        return [r for r in self.rows if r.verdict == FITS_REMAINDER]
+
+
+def fit_envelope(envelope: int, committed: int, candidates: list[tuple[object, int | None]]) -> EnvelopeFit:
+    """Fill the envelope in rank order until an item does not fit; then the remaining money
+    takes the best next items (in rank order) that still fit it."""
+    remaining = envelope - committed
+    blocked = False
+    rows = []
+    for key, cost in candidates:
+        if cost is None:
+            rows.append(FitRow(key, cost, NO_COST, remaining))
+            continue
+        if cost <= remaining:
+            remaining -= cost
+            rows.append(FitRow(key, cost, FITS_REMAINDER if blocked else FITS, remaining))
+        else:
+            blocked = True
+            rows.append(FitRow(key, cost, DOES_NOT_FIT, remaining))
+    return EnvelopeFit(envelope=envelope, committed=committed, rows=rows, remaining=remaining)
+
+
+def planned_cost(item: CardItem, reviews: list[CardReview]) -> int | None:
+    """The budget office's estimate when it has one, else the item's own estimate."""
+    for review in reviews:
+        if review.party == PARTY_BUDGET and review.cost_estimate is not None:
+            return review.cost_estimate
+    return item.estimated_cost

@@ -1,0 +1,5 @@
+"""Demo data for the 39 cards (filled below)."""
+
+
+def load_demo(session, ctx) -> None:
+    return None

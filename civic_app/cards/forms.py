@@ -1,0 +1,162 @@
+"""Forms of the card pages. Every form that changes an item carries the version it saw."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from civic_app.cards.models import BUDGET_KIND_LABELS, CRITERION_LABELS, RECOMMENDATION_LABELS
+
+SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class VersionedForm(FlaskForm):
+    version = HiddenField()
+
+    @property
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class ItemForm(VersionedForm):
+    dong_id = SelectField(_l("동"), coerce=int, validators=[DataRequired(_l("동을 골라 주세요."))])
+    title = StringField(_l("제목"), validators=[DataRequired(_l("제목을 입력해 주세요.")), Length(max=200)])
+    description = TextAreaField(_l("내용"), validators=[Optional(), Length(max=4000)])
+    category = SelectField(_l("분류"), validators=[DataRequired(_l("분류를 골라 주세요."))])
+    location = StringField(_l("위치"), validators=[Optional(), Length(max=200)])
+    source_kind = SelectField(
+        _l("접수 경로"),
+        choices=[("walk_in", _l("방문 접수")), ("staff", _l("직원 입력"))],
+        default="staff",
+    )
+    department_id = SelectField(_l("담당 부서"), coerce=int, validators=[Optional()])
+    estimated_cost = IntegerField(
+        _l("예상 사업비 (원)"),
+        validators=[Optional(), NumberRange(0, 10**13, _l("0원 이상 10조원 이하로 입력해 주세요."))],
+    )
+
+
+class ReviewForm(VersionedForm):
+    party = HiddenField()
+    feasibility = RadioField(CRITERION_LABELS["feasibility"], choices=SCORE_CHOICES, coerce=int)
+    legality = RadioField(CRITERION_LABELS["legality"], choices=SCORE_CHOICES, coerce=int)
+    urgency = RadioField(CRITERION_LABELS["urgency"], choices=SCORE_CHOICES, coerce=int)
+    safety = RadioField(CRITERION_LABELS["safety"], choices=SCORE_CHOICES, coerce=int)
+    beneficiaries = RadioField(CRITERION_LABELS["beneficiaries"], choices=SCORE_CHOICES, coerce=int)
+    cost_estimate = IntegerField(
+        _l("추정 사업비 (원)"),
+        validators=[Optional(), NumberRange(0, 10**13, _l("0원 이상 10조원 이하로 입력해 주세요."))],
+    )
+    recommendation = SelectField(
+        _l("권고"), choices=list(RECOMMENDATION_LABELS.items()), validators=[DataRequired()]
+    )
+    comment = TextAreaField(_l("내부 의견 (공개되지 않음)"), validators=[Optional(), Length(max=4000)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("feasibility", "legality", "urgency", "safety", "beneficiaries"):
+            getattr(self, name).validators = [InputRequired(_l("1에서 5 사이의 점수를 골라 주세요."))]
+
+
+class TransitionForm(VersionedForm):
+    target = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("사유 (공개)"), validators=[Optional(), Length(max=2000)])
+    rank = IntegerField(_l("순위"), validators=[Optional(), NumberRange(1, 100000)])
+    referred_to = StringField(_l("이송 기관"), validators=[Optional(), Length(max=200)])
+    fiscal_year = IntegerField(_l("회계연도"), validators=[Optional(), NumberRange(2000, 2100)])
+    budget_kind = SelectField(
+        _l("예산 구분"), choices=list(BUDGET_KIND_LABELS.items()), validators=[Optional()]
+    )
+    amount = IntegerField(_l("반영 금액 (원)"), validators=[Optional(), NumberRange(1, 10**13)])
+    budget_line = StringField(_l("예산과목"), validators=[Optional(), Length(max=200)])
+    next = HiddenField()
+
+
+class OverrideForm(VersionedForm):
+    score = DecimalField(
+        _l("조정 점수 (비우면 조정 해제)"), places=2, validators=[Optional(), NumberRange(0, 1000)]
+    )
+    reason = TextAreaField(_l("조정 사유"), validators=[Optional(), Length(max=2000)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("내부 의견"), validators=[DataRequired(_l("의견을 입력해 주세요.")), Length(max=4000)]
+    )
+
+
+class MergeForm(VersionedForm):
+    target_id = IntegerField(
+        _l("합칠 대상 항목 번호"), validators=[DataRequired(_l("대상 항목 번호를 입력해 주세요."))]
+    )
+    reason = TextAreaField(_l("사유"), validators=[Optional(), Length(max=2000)])
+
+
+class SplitForm(VersionedForm):
+    title_1 = StringField(_l("첫째 항목 제목"), validators=[Optional(), Length(max=200)])
+    cost_1 = IntegerField(_l("첫째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)])
+    title_2 = StringField(_l("둘째 항목 제목"), validators=[Optional(), Length(max=200)])
+    cost_2 = IntegerField(_l("둘째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)])
+    title_3 = StringField(_l("셋째 항목 제목 (선택)"), validators=[Optional(), Length(max=200)])
+    cost_3 = IntegerField(_l("셋째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)])
+    reason = TextAreaField(_l("사유"), validators=[Optional(), Length(max=2000)])
+
+    def parts(self) -> list[dict]:
+        return [
+            {"title": getattr(self, f"title_{n}").data, "estimated_cost": getattr(self, f"cost_{n}").data}
+            for n in (1, 2, 3)
+        ]
+
+
+class EnvelopeForm(FlaskForm):
+    amount = IntegerField(
+        _l("예산 총액 (원)"),
+        validators=[
+            DataRequired(_l("예산 총액을 입력해 주세요.")),
+            NumberRange(1, 10**13, _l("1원 이상 10조원 이하로 입력해 주세요.")),
+        ],
+    )
+
+
+class CarryOverForm(FlaskForm):
+    from_year = IntegerField(
+        _l("이월할 회계연도"),
+        validators=[DataRequired(_l("회계연도를 입력해 주세요.")), NumberRange(2000, 2100)],
+    )
+
+
+class SettingsForm(FlaskForm):
+    weight_feasibility = DecimalField(
+        CRITERION_LABELS["feasibility"], places=2, validators=[InputRequired(), NumberRange(0, 10)]
+    )
+    weight_legality = DecimalField(
+        CRITERION_LABELS["legality"], places=2, validators=[InputRequired(), NumberRange(0, 10)]
+    )
+    weight_urgency = DecimalField(
+        CRITERION_LABELS["urgency"], places=2, validators=[InputRequired(), NumberRange(0, 10)]
+    )
+    weight_safety = DecimalField(
+        CRITERION_LABELS["safety"], places=2, validators=[InputRequired(), NumberRange(0, 10)]
+    )
+    weight_beneficiaries = DecimalField(
+        CRITERION_LABELS["beneficiaries"], places=2, validators=[InputRequired(), NumberRange(0, 10)]
+    )
+    dong_flag_bonus = DecimalField(
+        _l("동 우선지역 가산점 (플래그 하나당)"), places=2, validators=[InputRequired(), NumberRange(0, 100)]
+    )
+    review_deadline_days = IntegerField(
+        _l("검토 기한 (일)"), validators=[InputRequired(), NumberRange(1, 365)]
+    )

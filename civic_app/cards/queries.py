@@ -1,0 +1,347 @@
+"""Read-only queries shaped for pages: each costs a fixed number of SQL statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from civic_app.cards.models import (
+    BUDGET_REFLECTED,
+    CRITERIA,
+    DONE,
+    IN_PROGRESS,
+    LONG_TERM,
+    MERGED,
+    NOT_FEASIBLE,
+    OPEN_STATUSES,
+    PARTIES,
+    PARTY_DEPARTMENT,
+    RECOMMENDATION_LABELS,
+    REVIEWABLE_STATUSES,
+    SELECTED,
+    STATUSES,
+    BudgetEnvelope,
+    CardComment,
+    CardEvent,
+    CardItem,
+    CardReview,
+)
+from civic_app.cards.services import fit_envelope, get_settings, planned_cost, priority_expr
+from civic_app.dongs.models import Dong
+
+PER_PAGE = 50
+SCOREBOARD_COLUMNS = (DONE, IN_PROGRESS, BUDGET_REFLECTED, LONG_TERM, NOT_FEASIBLE)
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _page(session: Session, query, page: int, per_page: int = PER_PAGE) -> Page:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items, total, page, per_page)
+
+
+# --- public ----------------------------------------------------------------------------
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """City-wide counts per state (merged duplicates are not counted as suggestions)."""
+    rows = session.execute(select(CardItem.status, func.count()).group_by(CardItem.status))
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in rows:
+        counts[status] = n
+    counts["total"] = sum(n for s, n in counts.items() if s != MERGED)
+    return counts
+
+
+@dataclass
+class ScoreRow:
+    dong: Dong
+    counts: dict[str, int]
+
+    @property
+    def received(self) -> int:
+        return sum(n for s, n in self.counts.items() if s != MERGED)
+
+
+def scoreboard(session: Session) -> tuple[list[ScoreRow], dict[str, int]]:
+    """Per dong: suggestions received, done, in progress, reflected, long-term, not feasible."""
+    dongs = list(session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.code)))
+    rows = session.execute(
+        select(CardItem.dong_id, CardItem.status, func.count()).group_by(CardItem.dong_id, CardItem.status)
+    )
+    per_dong: dict[int, dict[str, int]] = {}
+    for dong_id, status, n in rows:
+        per_dong.setdefault(dong_id, {})[status] = n
+    out = [ScoreRow(d, per_dong.get(d.id, {})) for d in dongs]
+    totals = {s: sum(r.counts.get(s, 0) for r in out) for s in SCOREBOARD_COLUMNS}
+    totals["received"] = sum(r.received for r in out)
+    return out, totals
+
+
+def public_events(session: Session, item_ids: list[int]) -> dict[int, list[CardEvent]]:
+    if not item_ids:
+        return {}
+    by_item: dict[int, list[CardEvent]] = {}
+    rows = session.scalars(
+        select(CardEvent)
+        .where(CardEvent.item_id.in_(item_ids), CardEvent.public.is_(True))
+        .order_by(CardEvent.at, CardEvent.id)
+    )
+    for event in rows:
+        by_item.setdefault(event.item_id, []).append(event)
+    return by_item
+
+
+def dong_card(session: Session, dong: Dong, *, status: str | None, page: int) -> tuple[Page, dict]:
+    query = select(CardItem).where(CardItem.dong_id == dong.id, CardItem.status != MERGED)
+    if status:
+        query = query.where(CardItem.status == status)
+    query = query.order_by(CardItem.updated_at.desc(), CardItem.id.desc())
+    result = _page(session, query, page)
+    events = public_events(session, [i.id for i in result.items])
+    return result, events
+
+
+def dong_status_counts(session: Session, dong: Dong) -> dict[str, int]:
+    rows = session.execute(
+        select(CardItem.status, func.count()).where(CardItem.dong_id == dong.id).group_by(CardItem.status)
+    )
+    return dict(rows.all())
+
+
+def history_ids(session: Session, item: CardItem) -> tuple[list[int], CardItem | None]:
+    """The item, the duplicates merged into it, and the item it was split from."""
+    merged = list(session.scalars(select(CardItem.id).where(CardItem.merged_into_id == item.id)))
+    parent = session.get(CardItem, item.split_from_id) if item.split_from_id else None
+    return [item.id, *merged], parent
+
+
+def item_history(session: Session, item: CardItem, *, public_only: bool) -> list[CardEvent]:
+    """Every event of the item and of the items merged into it; for a split part, the parent's
+    events up to the split — both histories kept."""
+    ids, parent = history_ids(session, item)
+    clauses = [CardEvent.item_id.in_(ids)]
+    if parent is not None:
+        clauses.append(and_(CardEvent.item_id == parent.id, CardEvent.at <= item.created_at))
+    query = select(CardEvent).where(or_(*clauses)).order_by(CardEvent.at, CardEvent.id)
+    if public_only:
+        query = query.where(CardEvent.public.is_(True))
+    else:
+        query = query.options(selectinload(CardEvent.actor))
+    return list(session.scalars(query))
+
+
+# --- staff -----------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    item: CardItem
+    overdue: bool
+    due: dt.datetime
+
+
+def _queue_query(party: str, department_id: int | None):
+    reviewed = exists().where(CardReview.item_id == CardItem.id, CardReview.party == party)
+    query = select(CardItem).where(CardItem.status.in_(REVIEWABLE_STATUSES), ~reviewed)
+    if party == PARTY_DEPARTMENT:
+        query = query.where(CardItem.department_id == department_id)
+    return query
+
+
+def party_queue(
+    session: Session, party: str, *, department_id: int | None, now: dt.datetime, page: int
+) -> tuple[Page, dict[str, int], int]:
+    """Items waiting for ``party``'s review, oldest first, with counts and overdue flags."""
+    settings = get_settings(session)
+    days = settings.review_deadline_days
+    limit = now - dt.timedelta(days=days)
+    base = _queue_query(party, department_id)
+    counts = {
+        "waiting": session.scalar(select(func.count()).select_from(base.subquery())) or 0,
+        "overdue": session.scalar(
+            select(func.count()).select_from(base.where(CardItem.created_at < limit).subquery())
+        )
+        or 0,
+    }
+    result = _page(session, base.order_by(CardItem.created_at, CardItem.id), page)
+    result.items = [
+        QueueRow(i, i.created_at < limit, i.created_at + dt.timedelta(days=days)) for i in result.items
+    ]
+    return result, counts, days
+
+
+def queue_counts(session: Session, *, department_id: int | None, now: dt.datetime) -> dict[str, dict]:
+    """Waiting and overdue counts of the three queues (department: the given one)."""
+    settings = get_settings(session)
+    limit = now - dt.timedelta(days=settings.review_deadline_days)
+    out = {}
+    for party in PARTIES:
+        if party == PARTY_DEPARTMENT and department_id is None:
+            continue
+        base = _queue_query(party, department_id).subquery()
+        row = session.execute(
+            select(func.count(), func.count().filter(base.c.created_at < limit)).select_from(base)
+        ).one()
+        out[party] = {"waiting": row[0], "overdue": row[1]}
+    return out
+
+
+def ranked(session: Session, *, dong: Dong | None, page: int) -> tuple[Page, dict[int, list[CardReview]]]:
+    """Open items by priority (highest first), city-wide or for one dong."""
+    settings = get_settings(session)
+    priority = priority_expr(settings).label("priority")
+    query = (
+        select(CardItem, priority)
+        .join(Dong, Dong.id == CardItem.dong_id)
+        .where(CardItem.status.in_(OPEN_STATUSES))
+        .order_by(priority.desc(), CardItem.created_at, CardItem.id)
+    )
+    if dong is not None:
+        query = query.where(CardItem.dong_id == dong.id)
+    total = session.scalar(
+        select(func.count())
+        .select_from(CardItem)
+        .where(CardItem.status.in_(OPEN_STATUSES), *([CardItem.dong_id == dong.id] if dong else []))
+    )
+    total = total or 0
+    page = max(1, min(page, max(1, -(-total // PER_PAGE))))
+    rows = session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
+    reviews = _reviews_for(session, [r[0].id for r in rows])
+    return Page([(r[0], round(r[1] or 0, 2)) for r in rows], total, page), reviews
+
+
+def _reviews_for(session: Session, ids: list[int]) -> dict[int, list[CardReview]]:
+    if not ids:
+        return {}
+    out: dict[int, list[CardReview]] = {}
+    for review in session.scalars(select(CardReview).where(CardReview.item_id.in_(ids))):
+        out.setdefault(review.item_id, []).append(review)
+    return out
+
+
+@dataclass
+class Consensus:
+    """Where the three parties agree and where they differ."""
+
+    scores: dict[str, dict[str, int]]  # criterion -> party -> score
+    differ: set[str]  # criteria whose scores differ by 2 or more
+    recommendation: str | None  # the shared recommendation, when all agree
+    recommendations: dict[str, str]
+    cost_min: int | None
+    cost_max: int | None
+
+    @property
+    def cost_differs(self) -> bool:
+        return self.cost_min is not None and self.cost_max is not None and self.cost_max > self.cost_min
+
+    @property
+    def recommendation_label(self) -> str:
+        return str(RECOMMENDATION_LABELS.get(self.recommendation or "", ""))
+
+
+def consensus(reviews: list[CardReview]) -> Consensus:
+    scores = {c: {r.party: getattr(r, c) for r in reviews} for c in CRITERIA}
+    differ = {c for c, by in scores.items() if by and max(by.values()) - min(by.values()) >= 2}
+    recs = {r.party: r.recommendation for r in reviews}
+    shared = next(iter(recs.values())) if recs and len(set(recs.values())) == 1 else None
+    costs = [r.cost_estimate for r in reviews if r.cost_estimate is not None]
+    return Consensus(
+        scores, differ, shared, recs, min(costs) if costs else None, max(costs) if costs else None
+    )
+
+
+def staff_item(session: Session, item_id: int) -> CardItem | None:
+    return session.get(CardItem, item_id)
+
+
+def item_reviews(session: Session, item: CardItem) -> list[CardReview]:
+    order = {p: i for i, p in enumerate(PARTIES)}
+    rows = list(session.scalars(select(CardReview).where(CardReview.item_id == item.id)))
+    return sorted(rows, key=lambda r: order[r.party])
+
+
+def item_comments(session: Session, item: CardItem) -> list[CardComment]:
+    return list(
+        session.scalars(
+            select(CardComment)
+            .where(CardComment.item_id == item.id)
+            .options(selectinload(CardComment.author))
+            .order_by(CardComment.created_at, CardComment.id)
+        )
+    )
+
+
+@dataclass
+class BudgetView:
+    year: int
+    envelope: BudgetEnvelope | None
+    committed: int
+    rows: list  # (item, planned cost, FitRow)
+    reflected: list[CardItem]
+    remaining: int | None
+
+
+def budget_view(session: Session, year: int) -> BudgetView:
+    """Selected items of ``year`` in rank order against the envelope, before confirmation."""
+    envelope = session.scalar(select(BudgetEnvelope).where(BudgetEnvelope.fiscal_year == year))
+    settings = get_settings(session)
+    priority = priority_expr(settings)
+    candidates = list(
+        session.scalars(
+            select(CardItem)
+            .join(Dong, Dong.id == CardItem.dong_id)
+            .where(CardItem.status == SELECTED, CardItem.target_year == year)
+            .order_by(CardItem.rank.is_(None), CardItem.rank, priority.desc(), CardItem.id)
+        ).unique()
+    )
+    reviews = _reviews_for(session, [i.id for i in candidates])
+    reflected = list(
+        session.scalars(
+            select(CardItem)
+            .where(CardItem.fiscal_year == year, CardItem.status.in_((BUDGET_REFLECTED, IN_PROGRESS, DONE)))
+            .order_by(CardItem.rank.is_(None), CardItem.rank, CardItem.id)
+        ).unique()
+    )
+    committed = sum(i.budget_amount or 0 for i in reflected)
+    costs = [(i, planned_cost(i, reviews.get(i.id, []))) for i in candidates]
+    if envelope is None:
+        return BudgetView(year, None, committed, [(i, c, None) for i, c in costs], reflected, None)
+    fit = fit_envelope(envelope.amount, committed, costs)
+    rows = [(row.key, row.cost, row) for row in fit.rows]
+    return BudgetView(year, envelope, committed, rows, reflected, fit.remaining)
+
+
+# --- API -------------------------------------------------------------------------------
+
+
+def api_query(*, dong: Dong | None, status: str | None):
+    query = select(CardItem).where(CardItem.status != MERGED) if status is None else select(CardItem)
+    if dong is not None:
+        query = query.where(CardItem.dong_id == dong.id)
+    if status is not None:
+        query = query.where(CardItem.status == status)
+    return query.order_by(CardItem.id)
