@@ -189,3 +189,13 @@ def test_demo_data_reproduces_the_source_table(session):
         session.scalar(select(func.count(ReportingQuarter.id)).where(ReportingQuarter.status == "published"))
         == 2
     )
+
+
+def test_public_pages_speak_english_when_asked(client, session):
+    make_task("A-1", title="보행 환경")
+    session.commit()
+    client.post("/lang", data={"lang": "en", "next": "/committee/"})
+    html = client.get("/committee/").get_data(as_text=True)
+    assert "Policy tasks by field" in html
+    assert "Baseline tasks" in html
+    assert "Active" in html
