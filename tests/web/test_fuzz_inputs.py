@@ -1,0 +1,441 @@
+"""Hostile input on every API parameter, URL argument and form field: never a 500.
+
+The endpoints are not listed by hand: the test walks ``app.url_map`` and the OpenAPI document,
+fills URL arguments from the converters (real ids and hostile ones), and finds each form by
+rendering the pages (as a staff user holding every role) and reading their ``<form>`` fields.
+A planted ``<script>`` payload stored in every free-text column must come back escaped on
+every HTML page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import quote, urlsplit
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from civic_app.extensions import db
+from civic_app.web.policy import ROLES
+from tests.factories import make_department, make_user
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+PAYLOADS = [
+    SCRIPT,
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "{{7*7}}{% raw %}",
+    "'; DROP TABLE users; --",
+    "1 OR 1=1",
+    "' OR ''='",
+    "%_\\",
+    "\x00",
+    "a\x00b",
+    "\r\n\t\x0b\x0c\x1b[31m",
+    "\u202e\u200b\ufeff",
+    "가나다라 마바사 😀🇰🇷👩‍👩‍👧",
+    "😀" * 300,
+    "가" * 5000,
+    "x" * 20000,
+    "-1",
+    "0",
+    "-0",
+    "2147483648",
+    "-9223372036854775809",
+    "99999999999999999999999999",
+    "1e309",
+    "NaN",
+    "0001-01-01",
+    "1900-01-01",
+    "9999-12-31",
+    "10000-01-01",
+    "-0001-01-01",
+    "2026-02-30",
+    "2026-13-01",
+    "24:61",
+    "",
+    " ",
+]
+hostile = st.one_of(
+    st.sampled_from(PAYLOADS),
+    st.text(max_size=200),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60),
+    st.integers(min_value=-(2**80), max_value=2**80).map(str),
+    st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(dt.date.isoformat),
+    st.builds(lambda a, b: a + b, st.sampled_from(PAYLOADS), st.text(max_size=20)),
+)
+QUERY_NAMES = (
+    "page",
+    "per_page",
+    "q",
+    "from",
+    "to",
+    "year",
+    "month",
+    "status",
+    "dong",
+    "kind",
+    "sort",
+    "next",
+)
+# Free-text columns that pages show; planting a script there must not make it run.
+TEXT_COLUMNS = {
+    "name",
+    "title",
+    "person_name",
+    "description",
+    "summary",
+    "result_summary",
+    "public_summary",
+    "topic",
+    "desired_outcome",
+    "location",
+    "theme",
+    "notes",
+    "note",
+    "outcome",
+    "answer_text",
+    "interim_answer",
+    "decision_note",
+    "progress_text",
+    "issues",
+    "next_steps",
+    "comment",
+    "minutes",
+    "status_reason",
+    "plan_reason",
+    "other_participants",
+    "cancel_reason",
+    "reason",
+    "field",
+}
+# Posting these would end the fuzzing user's session; they are covered by their own tests.
+SKIP_POST = {"accounts.logout"}
+FUZZ = settings(
+    max_examples=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@dataclass
+class Form:
+    action: str
+    fields: dict[str, list[str]] = field(default_factory=dict)  # name -> choices ([] = free input)
+    checkboxes: set[str] = field(default_factory=set)
+
+
+class FormParser(HTMLParser):
+    def __init__(self, page_url: str) -> None:
+        super().__init__()
+        self.page_url = page_url
+        self.forms: list[Form] = []
+        self._form: Form | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "get").lower() == "post":
+            self._form = Form(action=urlsplit(a.get("action") or self.page_url).path)
+            self.forms.append(self._form)
+        elif self._form is None:
+            return
+        elif tag in ("input", "textarea") and a.get("name") and a.get("name") != "csrf_token":
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "reset"):
+                return
+            if kind in ("checkbox", "radio"):
+                self._form.fields.setdefault(a["name"], []).append(a.get("value") or "y")
+                if kind == "checkbox":
+                    self._form.checkboxes.add(a["name"])
+            else:
+                self._form.fields.setdefault(a["name"], [])
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+            self._form.fields.setdefault(a["name"], [])
+        elif tag == "option" and self._select:
+            self._form.fields[self._select].append(a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def _plant_payload() -> int:
+    """Prefix every free-text value of every table with the script payload."""
+    planted = 0
+    for table in db.metadata.sorted_tables:
+        for col in table.columns:
+            if col.name not in TEXT_COLUMNS or not isinstance(col.type, sa.String) or col.foreign_keys:
+                continue
+            length = col.type.length or 10_000
+            if length < len(SCRIPT) + 2:
+                continue
+            value = sa.func.substr(sa.literal(SCRIPT + " ") + sa.func.coalesce(col, ""), 1, length)
+            result = db.session.execute(table.update().where(col.is_not(None)).values({col.name: value}))
+            planted += result.rowcount or 0
+    return planted
+
+
+@pytest.fixture
+def world(app, runner, session):
+    """A small city seeded by seed-scale, a planted payload, and a user holding every role."""
+    result = runner.invoke(
+        args=[
+            "seed-scale",
+            "--dongs",
+            "4",
+            "--requests",
+            "40",
+            "--card-items",
+            "40",
+            "--committee-tasks",
+            "6",
+            "--outbox",
+            "20",
+            "--citizens",
+            "5",
+            "--years",
+            "2",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    planted = _plant_payload()
+    dept = make_department("퍼징과", field="도로·교통")
+    staff = make_user(*[r for r in ROLES if r != "citizen"], email="fuzz-staff@example.com", department=dept)
+    citizen = make_user("citizen", email="fuzz-citizen@example.com")
+    session.commit()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash becomes the 500 page we assert on
+    yield {"staff": staff, "citizen": citizen, "planted": planted}
+    app.config["PROPAGATE_EXCEPTIONS"] = None
+
+
+def _client(app, user=None):
+    client = app.test_client()
+    if user is not None:
+        token = db.session.scalar(sa.select(type(user).session_token).where(type(user).id == user.id))
+        with client.session_transaction() as sess:
+            sess["_user_id"] = f"{user.id}:{token}"
+            sess["_fresh"] = True
+    return client
+
+
+def _rules(app, method: str):
+    for rule in app.url_map.iter_rules():
+        if method in (rule.methods or ()) and rule.endpoint != "static":
+            yield rule
+
+
+def _real_values(rule) -> dict[str, list[str]]:
+    """Values for each URL argument that point at existing rows (ids 1-2, real codes)."""
+    out: dict[str, list[str]] = {}
+    for name, conv in rule._converters.items():
+        kind = type(conv).__name__
+        if kind == "AnyConverter":
+            out[name] = sorted(conv.items)
+        elif kind == "IntegerConverter":
+            out[name] = ["1", "2"]
+        elif name == "code":
+            codes = []
+            for table in ("dongs", "committee_tasks", "meeting_requests"):
+                t = db.metadata.tables.get(table)
+                if t is not None and "code" in t.c:
+                    codes += list(db.session.scalars(sa.select(t.c.code).limit(1)))
+            out[name] = codes or ["x"]
+        else:
+            out[name] = ["x"]
+    return out
+
+
+def _build(rule, values: dict[str, str]) -> str:
+    def sub(match: re.Match) -> str:
+        name = match.group(1).rsplit(":", 1)[-1]
+        return quote(values[name], safe="")
+
+    return re.sub(r"<([^>]+)>", sub, rule.rule)
+
+
+def _endpoint_for(app, path: str) -> str | None:
+    try:
+        return app.url_map.bind("localhost").match(path, "POST")[0]
+    except Exception:  # noqa: BLE001 - NotFound, MethodNotAllowed, RequestRedirect
+        return None
+
+
+def _url_strategy(rule):
+    real = _real_values(rule)
+    parts = {}
+    for name, conv in rule._converters.items():
+        kind = type(conv).__name__
+        if kind == "IntegerConverter":
+            parts[name] = st.one_of(
+                st.sampled_from(real[name]),
+                st.sampled_from(["0", "2147483648", "9223372036854775808", "99999999999999999999999"]),
+            )
+        elif kind == "AnyConverter":
+            parts[name] = st.sampled_from(real[name])
+        else:
+            parts[name] = st.one_of(
+                st.sampled_from(real[name]), hostile.filter(lambda s: s.strip("./") != "")
+            )
+    return st.fixed_dictionaries(parts).map(lambda values: _build(rule, values))
+
+
+def _check(response, what: str) -> None:
+    assert response.status_code < 500, f"{what} → {response.status_code}"
+
+
+def _collect_forms(app, users) -> dict[str, Form]:
+    forms: dict[str, Form] = {}
+    for user in users:
+        client = _client(app, user)
+        for rule in _rules(app, "GET"):
+            for combo in _combos(rule):
+                response = client.get(combo)
+                if response.status_code != 200 or response.mimetype != "text/html":
+                    continue
+                parser = FormParser(combo)
+                parser.feed(response.get_data(as_text=True))
+                for form in parser.forms:
+                    if form.fields and form.action not in forms:
+                        forms[form.action] = form
+    return forms
+
+
+def _combos(rule) -> list[str]:
+    real = _real_values(rule)
+    urls = [{}]
+    for name, values in real.items():
+        urls = [{**u, name: v} for u in urls for v in values]
+    return [_build(rule, u) for u in urls]
+
+
+def test_api_parameters_never_500(app, world):
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert doc["paths"], "the OpenAPI document lists no paths"
+    for path, ops in doc["paths"].items():
+        op = ops.get("get")
+        if op is None:
+            continue
+        params = {p["name"]: p for p in op.get("parameters", [])}
+        query = st.fixed_dictionaries({}, optional=dict.fromkeys(params, hostile))
+
+        @FUZZ
+        @given(query=query, path=st.just(path))
+        def fuzz(query, path):
+            response = app.test_client().get(path, query_string=query)
+            _check(response, f"GET {path} {query!r}")
+            assert response.is_json, f"{path}: API errors are JSON"
+            if response.status_code == 400:
+                assert response.get_json()["error"]["message"]
+
+        fuzz()
+
+
+def test_get_pages_with_hostile_arguments_never_500(app, world):
+    users = (None, world["citizen"], world["staff"])
+    rules = sorted(_rules(app, "GET"), key=lambda r: r.rule)
+    assert len(rules) > 10
+    for rule in rules:
+        queries = st.fixed_dictionaries({}, optional=dict.fromkeys(QUERY_NAMES, hostile))
+
+        @FUZZ
+        @given(url=_url_strategy(rule), query=queries, who=st.sampled_from(users), hx=st.booleans())
+        def fuzz(url, query, who, hx):
+            client = _client(app, who)
+            headers = {"HX-Request": "true"} if hx else {}
+            response = client.get(url, query_string=query, headers=headers)
+            _check(response, f"GET {url} {query!r} as {who and who.email}")
+
+        fuzz()
+
+
+def test_form_posts_never_500(app, world):
+    users = (None, world["citizen"], world["staff"])
+    forms = _collect_forms(app, [world["staff"]])
+    assert len(forms) >= 5, f"only found forms for {sorted(forms)}"
+    form_by_endpoint: dict[str, Form] = {}
+    for action, form in forms.items():
+        endpoint = _endpoint_for(app, action)
+        if endpoint and endpoint not in form_by_endpoint:
+            form_by_endpoint[endpoint] = form
+    by_endpoint = {
+        r.endpoint: (r, form_by_endpoint.get(r.endpoint))
+        for r in _rules(app, "POST")
+        if r.endpoint not in SKIP_POST
+    }
+    covered = [e for e, (_r, f) in by_endpoint.items() if f is not None]
+    assert len(covered) >= 5, f"forms found only for {covered}"
+    for endpoint, (rule, form) in sorted(by_endpoint.items()):
+        names = dict(form.fields) if form else {n: [] for n in ("name", "title", "body", "date", "amount")}
+
+        def value(choices: list[str]):
+            if choices:
+                return st.one_of(st.sampled_from(choices), hostile)
+            return hostile
+
+        data = st.fixed_dictionaries({}, optional={n: value(c) for n, c in names.items()})
+
+        @FUZZ
+        @given(url=_url_strategy(rule), data=data, who=st.sampled_from(users), endpoint=st.just(endpoint))
+        def fuzz(url, data, who, endpoint):
+            response = _client(app, who).post(url, data=data)
+            _check(response, f"POST {url} ({endpoint}) {data!r} as {who and who.email}")
+
+        fuzz()
+        db.session.rollback()
+
+
+def test_planted_script_comes_back_escaped(app, world):
+    assert world["planted"] > 0
+    pages_with_payload = []
+    for who in (None, world["staff"]):
+        client = _client(app, who)
+        for rule in _rules(app, "GET"):
+            for url in _combos(rule):
+                for headers in ({}, {"HX-Request": "true"}):
+                    response = client.get(url, headers=headers)
+                    _check(response, f"GET {url}")
+                    if response.mimetype != "text/html":
+                        continue
+                    body = response.get_data(as_text=True)
+                    assert SCRIPT not in body, f"unescaped payload on {url} ({headers})"
+                    assert "<img src=x onerror" not in body, url
+                    if ESCAPED in body:
+                        pages_with_payload.append(url)
+    # The check above means something only if the payload is shown somewhere.
+    assert len(set(pages_with_payload)) >= 3, pages_with_payload
+
+
+def test_id_beyond_sql_integer_is_404_not_500(app, client):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        for rule in _rules(app, "GET"):
+            ints = [n for n, c in rule._converters.items() if type(c).__name__ == "IntegerConverter"]
+            if not ints:
+                continue
+            values = {
+                name: (sorted(c.items)[0] if hasattr(c, "items") else "1")
+                for name, c in rule._converters.items()
+            }
+            values[ints[0]] = "99999999999999999999"
+            assert client.get(_build(rule, values)).status_code in (302, 401, 403, 404), rule.rule
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+
+
+def test_nul_character_is_refused_with_400(client):
+    assert client.get("/api/v1/dongs", query_string={"page": "1\x00"}).status_code == 400
+    assert client.post("/login", data={"email": "a\x00@example.com", "password": "x"}).status_code == 400
+    assert client.get("/api/v1/dongs", query_string={"page": "1"}).status_code == 200
