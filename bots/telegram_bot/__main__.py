@@ -1,0 +1,129 @@
+"""``python -m bots.telegram_bot [--once] [--deliver-only]``.
+
+Environment: TELEGRAM_BOT_TOKEN (required), TELEGRAM_CHANNEL_ID (the public channel),
+TELEGRAM_API_BASE_URL (python-telegram-bot's ``base_url``; default the public Bot API),
+DATABASE_URL, PUBLIC_BASE_URL, and the delivery settings of
+``civic_app.telegram.delivery.Settings`` (TELEGRAM_CHANNEL_RATE, TELEGRAM_CLAIM_TIMEOUT …).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import uuid
+
+# retry_after as a timedelta (the int form is deprecated in python-telegram-bot 22).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+log = logging.getLogger("bots.telegram_bot")
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bots.telegram_bot", description="시민소통실 텔레그램 봇")
+    parser.add_argument(
+        "--once", action="store_true", help="deliver what is due, answer pending messages, exit"
+    )
+    parser.add_argument(
+        "--deliver-only", action="store_true", help="do not poll for commands (extra delivery processes)"
+    )
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between delivery passes")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        return 2
+    from civic_app.telegram.delivery import Settings
+
+    settings = Settings.from_env()
+    if not settings.channel_id:
+        return 2
+
+    from civic_app import create_app
+
+    app = create_app()
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    base_url = os.environ.get("TELEGRAM_API_BASE_URL") or DEFAULT_BASE_URL
+    with app.app_context():
+        return asyncio.run(_run(args, token, base_url, settings, worker))
+
+
+async def _run(args: argparse.Namespace, token: str, base_url: str, settings, worker: str) -> int:
+    from sqlalchemy.orm import sessionmaker
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    from bots.telegram_bot.runner import FatalBotError, Runner
+    from civic_app.extensions import db
+
+    factory = sessionmaker(bind=db.engine, expire_on_commit=False)
+    bot = Bot(token, base_url=base_url)
+    try:
+        async with bot:
+            runner = Runner(bot, factory, settings, worker=worker)
+            if args.once:
+                if not args.deliver_only:
+                    await runner.poll_once(timeout=0)
+                await runner.deliver_pass()
+                return 0
+            return await _forever(runner, args)
+    except FatalBotError:
+        return 3
+    except TelegramError:
+        return 4
+
+
+async def _forever(runner, args: argparse.Namespace) -> int:
+    from telegram.error import Conflict, TelegramError
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("bot %s started", runner.worker)
+
+    async def deliver_loop() -> None:
+        while not stop.is_set():
+            runner.maybe_queue_digest()
+            await runner.deliver_pass()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=args.interval)
+
+    async def poll_loop() -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                await runner.poll_once(timeout=20)
+                failures = 0
+            except Conflict:
+                log.warning("another process is polling this bot; retrying in 30 s")
+                await asyncio.sleep(30)
+            except TelegramError as exc:
+                failures += 1
+                wait = runner.settings.backoff(failures)
+                log.warning("getUpdates failed (%s); retry in %.1f s", exc, wait)
+                await asyncio.sleep(wait)
+
+    tasks = [asyncio.create_task(deliver_loop())]
+    if not args.deliver_only:
+        tasks.append(asyncio.create_task(poll_loop()))
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    log.info("bot %s stopped: %s", runner.worker, runner.stats.line())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""Telegram: the public channel's approval queue, resident chat linking and subscriptions.
+
+The bot process itself is ``bots/telegram_bot`` (the only code importing ``telegram``).
+"""
+
+
+def init_app(app) -> None:
+    from civic_app.telegram import views
+    from civic_app.telegram.cli import telegram_cli
+
+    views.init_app(app)
+    app.cli.add_command(telegram_cli)
