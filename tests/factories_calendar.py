@@ -105,3 +105,56 @@ def touch(row, now: dt.datetime, **changes):
     row.updated_at = now
     db.session.flush()
     return row
+
+
+def seed_demo(app, now: dt.datetime | None = None) -> None:
+    """Run every feature's reference and demo loaders through the registry, as
+    `flask seed-demo` does (committing after each loader)."""
+    from civic_app.demo.cli import ensure_reference_data
+    from civic_app.registry import get_registry
+    from civic_app.timeutil import utcnow
+
+    ensure_reference_data(db.session)
+    db.session.commit()
+    ctx = {"now": now or utcnow(), "echo": lambda *args, **kwargs: None}
+    for _order, _name, fn in get_registry(app).demo_loaders:
+        fn(db.session, ctx)
+        db.session.commit()
+
+
+class TableParser:
+    """Cell texts of every <table id=...> of an HTML page, row by row (stdlib only)."""
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        tables: dict[str, list[list[str]]] = {}
+        state: dict = {"table": None, "row": None, "cell": None}
+
+        class _Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                attrs = dict(attrs)
+                if tag == "table" and attrs.get("id"):
+                    state["table"] = attrs["id"]
+                    tables[state["table"]] = []
+                elif tag == "tr" and state["table"]:
+                    state["row"] = []
+                elif tag in ("td", "th") and state["row"] is not None:
+                    state["cell"] = []
+
+            def handle_endtag(self, tag):
+                if tag in ("td", "th") and state["cell"] is not None:
+                    state["row"].append(" ".join("".join(state["cell"]).split()))
+                    state["cell"] = None
+                elif tag == "tr" and state["row"] is not None:
+                    tables[state["table"]].append(state["row"])
+                    state["row"] = None
+                elif tag == "table":
+                    state["table"] = None
+
+            def handle_data(self, data):
+                if state["cell"] is not None:
+                    state["cell"].append(data)
+
+        _Parser().feed(html)
+        self.tables = tables
