@@ -195,6 +195,7 @@ class MeetingBooking(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     slot: Mapped[MeetingSlot | None] = relationship(back_populates="booking")
+    tongtong_session: Mapped[TongtongSession | None] = relationship()
     host = relationship("Host", lazy="joined")
     request: Mapped[MeetingRequest] = relationship(back_populates="bookings")
 

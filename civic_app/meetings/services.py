@@ -133,9 +133,8 @@ def _transition(req: MeetingRequest, status: str, now: dt.datetime) -> None:
 def add_event(
     session: Session, req: MeetingRequest, kind: str, note: str, *, actor, now: dt.datetime
 ) -> None:
-    event = RequestEvent(request_id=req.id, at=now, kind=kind, note=note, actor_id=getattr(actor, "id", None))
-    session.add(event)
-    req.events.append(event)
+    events = req.events  # load the collection first: a load after the append would repeat it
+    events.append(RequestEvent(at=now, kind=kind, note=note, actor_id=getattr(actor, "id", None)))
 
 
 def next_code(session: Session, year: int) -> str:
@@ -324,8 +323,8 @@ def withdraw(session: Session, req: MeetingRequest, *, actor, now: dt.datetime) 
     freed = _release_active(session, req, now=now)
     _transition(req, ST_WITHDRAWN, now)
     add_event(session, req, "withdrawn", _("신청인이 신청을 철회했습니다."), actor=actor, now=now)
-    if freed is not None and freed.session is not None:
-        promote_waitlist(session, freed.session, actor=None, now=now)
+    if freed is not None and freed.tongtong_session is not None:
+        promote_waitlist(session, freed.tongtong_session, actor=None, now=now)
     session.flush()
 
 
@@ -348,8 +347,8 @@ def ask_other_session(
         _transition(req, ST_WAITLISTED, now)
         add_event(session, req, "reschedule", note, actor=actor, now=now)
         _book_in_session(session, req, target, actor=actor, now=now)
-        if freed is not None and freed.session is not None:
-            promote_waitlist(session, freed.session, actor=None, now=now)
+        if freed is not None and freed.tongtong_session is not None:
+            promote_waitlist(session, freed.tongtong_session, actor=None, now=now)
     else:
         add_event(session, req, "reschedule", note, actor=actor, now=now)
         if req.status == ST_WAITLISTED:
@@ -398,7 +397,7 @@ def _resolve_host(session: Session, slot: MeetingSlot, booking: MeetingBooking) 
         from civic_app.meetings.schedule import mayor_host
 
         host = mayor_host(session)
-        booking.host_id = host.id if host else None
+        booking.host = host
 
 
 def book_slot(session: Session, req: MeetingRequest, slot: MeetingSlot, *, actor, now: dt.datetime):
@@ -645,8 +644,8 @@ def decide_mayor(
             _("[통통데이] 면담 대기 안내 (%(code)s)", code=req.code),
             now=now,
         )
-    if freed is not None and freed.session is not None:
-        promote_waitlist(session, freed.session, actor=actor, now=now)
+    if freed is not None and freed.tongtong_session is not None:
+        promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
     session.flush()
     return booking
 
@@ -693,8 +692,8 @@ def decide_fallback(
         raise Conflict(_("이 면담 시간은 방금 다른 신청에 배정되었습니다. 다른 시간을 골라 주세요."))
     add_event(session, req, "decided", _decision_note(req), actor=actor, now=now)
     _booked(session, req, booking, actor=actor, now=now)
-    if freed is not None and freed.session is not None:
-        promote_waitlist(session, freed.session, actor=actor, now=now)
+    if freed is not None and freed.tongtong_session is not None:
+        promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
     session.flush()
     return booking
 
@@ -745,8 +744,8 @@ def decide_written(
     _notify(
         session, req, f"referred-{req.id}", _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code), now=now
     )
-    if freed is not None and freed.session is not None:
-        promote_waitlist(session, freed.session, actor=actor, now=now)
+    if freed is not None and freed.tongtong_session is not None:
+        promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
     session.flush()
 
 
@@ -807,8 +806,8 @@ def decline(
     _notify(
         session, req, f"declined-{req.id}", _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code), now=now
     )
-    if freed is not None and freed.session is not None:
-        promote_waitlist(session, freed.session, actor=actor, now=now)
+    if freed is not None and freed.tongtong_session is not None:
+        promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
     session.flush()
 
 
@@ -941,7 +940,8 @@ def add_followup(
             department_id=department.id if department else None,
         )
         item.card_item_id = card.id
-    req.followups.append(item) if item not in req.followups else None
+    if item not in req.followups:
+        req.followups.append(item)
     note = _("후속 조치: %(t)s (기한 %(d)s)", t=item.title, d=due_date.isoformat())
     if local_budget:
         note += " " + _("동 관리카드에 올렸습니다.")

@@ -1,0 +1,255 @@
+"""Request rules: submission, decisions, booking, waiting list, cancellation, outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from civic_app.cards.models import CardItem
+from civic_app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from civic_app.meetings import schedule, services
+from civic_app.meetings.models import MeetingBooking
+from civic_app.meetings.queries import queue_info, statistics_for
+from civic_app.notify.models import OutboxMessage
+from tests.factories import NOW, make_department, make_dong, make_host, make_user
+from tests.factories_meetings import make_host_slot, make_mayor, make_request, make_sessions, make_staff, next_session
+
+
+def _mails(session, req):
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(OutboxMessage.channel == "email", OutboxMessage.subject_ref == f"meeting:{req.id}")
+        )
+    )
+
+
+def test_submit_gives_a_reference_code_and_a_timeline(session):
+    make_sessions()
+    first = make_request()
+    second = make_request()
+    assert first.code == "TT-2026-0001"
+    assert second.code == "TT-2026-0002"
+    assert first.status == "submitted"
+    assert [e.kind for e in first.events] == ["submitted"]
+    info = queue_info(session, second, NOW)
+    assert info.place == 2
+    assert info.estimated is not None  # 3 free places in the next session
+
+
+def test_submit_needs_consent_and_checks_attachment(session):
+    citizen = make_user("citizen")
+    with pytest.raises(ValidationFailed) as exc:
+        make_request(citizen, consent=False)
+    assert exc.value.errors[0][0] == "consent"
+    with pytest.raises(ValidationFailed, match="PDF"):
+        make_request(citizen, attachment=("virus.exe", b"MZ..."), upload_dir="/tmp")
+    with pytest.raises(ValidationFailed, match="확장자"):
+        make_request(citizen, attachment=("fake.pdf", b"\x89PNG\r\n\x1a\n"), upload_dir="/tmp")
+    with pytest.raises(ValidationFailed, match="5MB"):
+        make_request(citizen, attachment=("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024)), upload_dir="/tmp")
+
+
+def test_mayor_decision_books_and_mails_an_ics(session):
+    make_mayor()
+    make_sessions()
+    staff = make_staff()
+    req = make_request()
+    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    assert booking is not None
+    assert req.status == "booked"
+    assert booking.host.title == "시장"
+    assert booking.start_at == next_session().start_at
+    mail = [m for m in _mails(session, req) if m.payload["attachments"]][0]
+    att = mail.payload["attachments"][0]
+    assert att["filename"] == "tongtong.ics"
+    assert f"UID:meeting-{booking.id}@civic_app" in att["content"]
+    assert "METHOD:REQUEST" in att["content"]
+
+
+def test_citizen_cannot_decide(session):
+    make_sessions()
+    citizen = make_user("citizen")
+    req = make_request(citizen)
+    with pytest.raises(NotAllowed):
+        services.decide_mayor(session, req, actor=citizen, now=NOW)
+
+
+def test_full_session_waitlists_and_promotes_on_withdrawal(session):
+    make_sessions()
+    staff = make_staff()
+    target = next_session()
+    reqs = [make_request() for _ in range(4)]
+    for req in reqs:
+        services.decide_mayor(session, req, actor=staff, now=NOW, slot=None)
+    # Three places in the next session; the fourth goes to the next one.
+    assert [r.active_booking.session_id for r in reqs[:3]] == [target.id] * 3
+    assert reqs[3].active_booking.session_id != target.id
+    # Asking for a taken slot: a clear "full" answer, the request waits on the list.
+    late = make_request()
+    booking = services.decide_mayor(session, late, actor=staff, now=NOW, slot=target.slots[0])
+    assert booking is None
+    assert late.status == "waitlisted"
+    assert "이미 찼습니다" in late.events[-1].note
+    late.preferred_session_ids = [target.id]
+    # A booked citizen withdraws: the oldest waiting request gets the place.
+    owner = session.get(type(make_user()), reqs[1].requester_id)
+    services.withdraw(session, reqs[1], actor=owner, now=NOW)
+    assert late.status == "booked"
+    assert late.active_booking.session_id == target.id
+    assert any(e.kind == "promoted" for e in late.events)
+
+
+def test_cancelled_session_keeps_queue_places(session):
+    make_sessions()
+    staff = make_staff()
+    target = next_session()
+    early = make_request(now=NOW - dt.timedelta(days=30))
+    services.decide_mayor(session, early, actor=staff, now=NOW)
+    newer = make_request(now=NOW - dt.timedelta(days=1))
+    services.decide_mayor(session, newer, actor=staff, now=NOW, slot=target.slots[0])  # full → waits
+    waiting_before = newer.queue_since
+    affected = schedule.cancel_session(session, target, reason="시장 긴급 재난 현장 방문", actor=staff, now=NOW)
+    assert affected == [early]
+    assert target.status == "cancelled" and target.sequence == 1
+    assert "시장 긴급 재난 현장 방문" in early.events[-2].note or any(
+        "시장 긴급 재난 현장 방문" in e.note for e in early.events
+    )
+    # The earlier request is served first in the next session; the place is kept.
+    assert early.status == "booked"
+    assert early.active_booking.session_id != target.id
+    assert early.queue_since < newer.queue_since == waiting_before
+    assert session.scalar(select(MeetingBooking).where(MeetingBooking.slot_id == target.slots[0].id)) is None
+
+
+def test_withdraw_only_until_the_day_before(session):
+    make_sessions()
+    staff = make_staff()
+    citizen = make_user("citizen")
+    req = make_request(citizen)
+    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    same_day = booking.start_at - dt.timedelta(hours=2)
+    with pytest.raises(InvalidTransition, match="전날"):
+        services.withdraw(session, req, actor=citizen, now=same_day)
+    with pytest.raises(NotAllowed):
+        services.withdraw(session, req, actor=make_user("citizen"), now=NOW)
+    services.withdraw(session, req, actor=citizen, now=NOW)
+    assert req.status == "withdrawn"
+
+
+def test_fallback_needs_a_reason_and_books_the_deputy(session):
+    make_sessions()
+    staff = make_staff()
+    deputy = make_host("부시장", rank=2)
+    slot = make_host_slot(deputy, NOW + dt.timedelta(days=3))
+    req = make_request()
+    with pytest.raises(ValidationFailed):
+        services.decide_fallback(session, req, slot=slot, reason_code="mayor_full", note=" ", actor=staff, now=NOW)
+    booking = services.decide_fallback(
+        session, req, slot=slot, reason_code="mayor_full", note="시장 일정이 다음 달까지 찼습니다.", actor=staff, now=NOW
+    )
+    assert req.route == "deputy" and req.status == "booked"
+    assert booking.host_id == deputy.id
+    assert "시장 일정이 다음 달까지 찼습니다." in req.events[-2].note
+    other = make_request()
+    from civic_app.errors import Conflict
+
+    with pytest.raises(Conflict):
+        services.decide_fallback(session, other, slot=slot, reason_code="mayor_full", note="x", actor=staff, now=NOW)
+
+
+def test_suggest_hosts_by_field(session):
+    make_host("부시장", rank=2)
+    road = make_host("안전건설국장", rank=3, field="도로·교통")
+    make_host("복지문화국장", rank=3, field="복지")
+    req = make_request(category="도로·교통")
+    assert services.suggest_hosts(session, req)[0] == road
+
+
+def test_written_answer_default_deadline_and_interim(session):
+    staff = make_staff()
+    dept = make_department("도로과")
+    req = make_request()
+    services.decide_written(
+        session, req, route="referral", department=dept, reason_code="department_matter", note="", actor=staff, now=NOW
+    )
+    assert req.status == "referred"
+    assert req.answer_due == dt.date(2026, 12, 4)  # 14 days after 2026-11-20
+    later = NOW + dt.timedelta(days=20)
+    assert services.answer_is_overdue(req, later)
+    services.record_interim(session, req, text="현장 측량 중입니다.", new_due=dt.date(2026, 12, 31), actor=staff, now=later)
+    assert not services.answer_is_overdue(req, later)
+    services.record_answer(session, req, text="내년 예산에 반영합니다.", actor=staff, now=later)
+    assert req.status == "answered"
+
+
+def test_decline_needs_a_reason(session):
+    staff = make_staff()
+    req = make_request()
+    with pytest.raises(ValidationFailed):
+        services.decline(session, req, reason_code="out_of_scope", note="", actor=staff, now=NOW)
+    services.decline(session, req, reason_code="out_of_scope", note="도 소관입니다.", actor=staff, now=NOW)
+    assert req.status == "declined"
+    assert "도 소관입니다." in req.events[-1].note
+
+
+def test_outcome_followups_card_and_public_summary(session):
+    make_sessions()
+    staff = make_staff()
+    dong = make_dong("중앙동")
+    dept = make_department("도로과")
+    citizen = make_user("citizen", name="홍길동", phone="010-9876-5432", email="hong@example.com")
+    req = make_request(citizen, dong_id=dong.id)
+    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    after = booking.end_at + dt.timedelta(hours=1)
+    services.record_outcome(
+        session, req, attended=True, outcome="보도 설치에 합의", public_summary="보도를 설치하기로 했습니다. 문의 010-9876-5432",
+        actor=staff, now=after,
+    )
+    assert req.status == "held"
+    post = session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "telegram"))
+    assert post.kind == "tongtong_summary"
+    assert post.payload["url"] == f"/tongtong/summaries/{req.id}"
+    text = str(post.payload)
+    assert "홍길동" not in text and "9876-5432" not in text.replace("****-5432", "") and "hong@" not in text
+    item = services.add_followup(
+        session, req, title="보도 설치 예산 검토", department=dept, due_date=dt.date(2026, 12, 1), local_budget=True,
+        actor=staff, now=after,
+    )
+    card = session.get(CardItem, item.card_item_id)
+    assert card.source_kind == "meeting" and card.source_ref == req.id and card.dong_id == dong.id
+    assert item.is_overdue(dt.date(2026, 12, 2))
+    reminded = services.remind_overdue(session, now=NOW + dt.timedelta(days=15), staff_email="office@example.kr")
+    assert reminded == [item]
+    stats = statistics_for(session, NOW + dt.timedelta(days=15))
+    assert stats.overdue_followups == 1
+    assert dict((r, n) for r, n, _s in stats.by_route)["mayor"] == 1
+    services.complete_followup(session, item, note="", actor=staff, now=after)
+    assert item.status == "done"
+
+
+def test_no_public_summary_without_consent(session):
+    make_sessions()
+    staff = make_staff()
+    req = make_request(publish_consent=False)
+    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    with pytest.raises(ValidationFailed):
+        services.record_outcome(
+            session, req, attended=True, outcome="합의", public_summary="요약", actor=staff,
+            now=booking.end_at + dt.timedelta(hours=1),
+        )
+
+
+def test_walk_in_books_the_consultation_room(session):
+    staff = make_staff()
+    start = NOW + dt.timedelta(hours=1)
+    data = dict(
+        topic="집단 민원 방문", category="환경", desired_outcome="악취 해결", dong_id=None, is_group=True, party_size=12,
+        preferred_session_ids=[], accessibility=None, consent=True, publish_consent=False,
+        requester={"name": "김대표", "phone": "010-1111-2222", "email": None},
+    )
+    req = services.log_walk_in(session, actor=staff, now=NOW, room_start=start, **data)
+    assert req.walk_in and req.active_booking.location == "직소민원 상담실"
+    with pytest.raises(ValidationFailed, match="상담실"):
+        services.log_walk_in(session, actor=staff, now=NOW, room_start=start + dt.timedelta(minutes=10), **data)
