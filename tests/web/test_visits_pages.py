@@ -326,3 +326,14 @@ def test_cli_plans_a_cycle_and_refuses_bad_quotas(runner, session):
     assert "2027년 1건, 2028년 1건" in ok.output
     db.session.expire_all()
     assert all(v.published for v in session.scalars(select(Visit)))
+
+
+def test_pages_speak_english_when_chosen(client, session):
+    make_city(2)
+    plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [2], publish=True)
+    session.commit()
+    client.set_cookie("lang", "en")
+    page = client.get("/visits").get_data(as_text=True)
+    assert "Upcoming visits" in page
+    assert "Dong visit" in page
+    assert "다가오는 방문" not in page
