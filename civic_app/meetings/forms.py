@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -30,7 +31,7 @@ class RequestForm(FlaskForm):
     topic = StringField(
         _l("면담 주제"), validators=[DataRequired(_l("면담 주제를 입력해 주세요.")), Length(max=200)]
     )
-    category = SelectField(_l("분야"), choices=[(c, c) for c in CATEGORIES])
+    category = SelectField(_l("분야"), choices=[SelectChoice(c, c) for c in CATEGORIES])
     desired_outcome = TextAreaField(
         _l("바라는 내용"), validators=[DataRequired(_l("바라는 내용을 입력해 주세요.")), Length(max=4000)]
     )
@@ -72,8 +73,8 @@ class WalkInForm(RequestForm):
     consent = BooleanField(_l("신청인이 개인정보 수집·이용에 동의했습니다 (필수)"))
 
 
-def reason_choices() -> list[tuple[str, str]]:
-    return [(k, str(v)) for k, v in REASON_CODES.items()]
+def reason_choices() -> list[SelectChoice]:
+    return [SelectChoice(k, str(v)) for k, v in REASON_CODES.items()]
 
 
 class DecisionForm(FlaskForm):
@@ -83,7 +84,7 @@ class DecisionForm(FlaskForm):
     department_id = SelectField(_l("담당 부서"), coerce=int, validators=[Optional()], validate_choice=False)
     route = SelectField(
         _l("처리 방식"),
-        choices=[("written", _l("서면 답변")), ("referral", _l("부서 이관 (일반 민원)"))],
+        choices=[SelectChoice("written", _l("서면 답변")), SelectChoice("referral", _l("부서 이관 (일반 민원)"))],
         validate_choice=False,
     )
     due = DateField(_l("답변 기한 (비우면 14일 뒤)"), validators=[Optional()])

@@ -49,7 +49,7 @@ def booked_counts(session: Session, session_ids: list[int]) -> dict[int, int]:
         .where(MeetingSlot.session_id.in_(session_ids))
         .group_by(MeetingSlot.session_id)
     ).all()
-    return {sid: n for sid, n in rows}
+    return {int(sid): int(n) for sid, n in rows}
 
 
 @dataclass

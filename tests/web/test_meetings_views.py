@@ -1,0 +1,213 @@
+"""통통데이 pages, API and the privacy promise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from sqlalchemy import select
+
+from civic_app.audit.models import AuditLog
+from civic_app.audit.services import VIEW_PERSONAL_DATA
+from civic_app.meetings import services
+from civic_app.meetings.models import MeetingRequest
+from civic_app.notify.models import OutboxMessage
+from tests.factories import NOW, login, make_department, make_dong, make_host, make_user
+from tests.factories_meetings import make_host_slot, make_request, make_sessions, make_staff
+
+NAME, PHONE, EMAIL = "홍길순", "010-5555-7777", "gilsoon.hong@example.com"
+
+
+def _data(**kw) -> dict:
+    data = {
+        "topic": "통학로 보도 설치",
+        "category": "도로·교통",
+        "desired_outcome": "보도를 놓아 주세요.",
+        "dong_id": "0",
+        "party_size": "1",
+        "consent": "y",
+        "publish_consent": "y",
+    }
+    data.update(kw)
+    return data
+
+
+def test_citizen_applies_and_sees_status(client, session):
+    make_sessions(dt.date(2026, 11, 1), dt.date(2027, 6, 30))
+    citizen = make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
+    login(client, citizen)
+    assert client.get("/tongtong/requests/new").status_code == 200
+    bad = client.post("/tongtong/requests/new", data=_data(consent=""))
+    assert bad.status_code == 400
+    assert "동의해야" in bad.get_data(as_text=True)
+    wrong = client.post(
+        "/tongtong/requests/new",
+        data=_data(attachment=(io.BytesIO(b"MZ\x90\x00"), "setup.exe")),
+        content_type="multipart/form-data",
+    )
+    assert wrong.status_code == 400
+    assert "PDF, PNG, JPG" in wrong.get_data(as_text=True)
+    assert session.scalar(select(MeetingRequest)) is None  # nothing half-written
+    ok = client.post(
+        "/tongtong/requests/new",
+        data=_data(attachment=(io.BytesIO(b"%PDF-1.4 test"), "map.pdf")),
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    req = session.scalar(select(MeetingRequest))
+    assert ok.headers["Location"].endswith(f"/tongtong/requests/{req.code}")
+    page = client.get(ok.headers["Location"]).get_data(as_text=True)
+    assert req.code in page and "검토 대기" in page and "대기 순서" in page
+    assert NAME not in page  # masked even for the owner
+    other = make_user("citizen")
+    client.post("/logout")
+    login(client, other)
+    assert client.get(f"/tongtong/requests/{req.code}").status_code == 404
+
+
+def test_staff_detail_is_logged_and_queue_is_masked(client, session):
+    staff = make_staff()
+    make_sessions()
+    req = make_request(make_user("citizen", name=NAME, phone=PHONE, email=EMAIL))
+    login(client, staff)
+    queue = client.get("/staff/tongtong/requests").get_data(as_text=True)
+    assert req.code in queue and NAME not in queue and "홍*순" in queue
+    detail = client.get(f"/staff/tongtong/requests/{req.id}").get_data(as_text=True)
+    assert NAME in detail and PHONE in detail and EMAIL in detail
+    log = session.scalar(select(AuditLog).where(AuditLog.action == VIEW_PERSONAL_DATA))
+    assert log.actor_id == staff.id and log.target_id == str(req.id)
+    frag = client.get("/staff/tongtong/requests?category=복지", headers={"HX-Request": "true"})
+    assert "<html" not in frag.get_data(as_text=True) and req.code not in frag.get_data(as_text=True)
+    quick = client.post(f"/staff/tongtong/requests/{req.id}/quick-mayor", headers={"HX-Request": "true"})
+    assert quick.status_code == 200 and "시장 면담을 배정했습니다" in quick.get_data(as_text=True)
+    assert make_user("citizen") and client.get("/staff/tongtong/stats").status_code == 200
+
+
+def test_pages_need_roles(client, session):
+    citizen = make_user("citizen")
+    login(client, citizen)
+    assert client.get("/staff/tongtong/requests").status_code == 403
+    assert client.get("/host/tongtong").status_code == 403
+    client.post("/logout")
+    assert client.get("/tongtong/requests").status_code == 302
+    assert client.get("/tongtong").status_code == 200
+
+
+def test_api_lists_sessions_with_seoul_times(client, session, runner):
+    runner.invoke(args=["tongtong", "generate", "--from", "2025-10-01", "--to", "2025-10-31"])
+    body = client.get("/api/v1/tongtong-days?from=2025-10-01&to=2025-10-31").get_json()
+    assert body["total"] == 1
+    item = body["items"][0]
+    assert item["start"] == "2025-10-23T14:00:00+09:00"
+    assert item["end"] == "2025-10-23T15:00:00+09:00"
+    assert item["status"] == "scheduled" and item["moved_from"] is None
+    assert item["free_slots"] == 3
+    bad = client.get("/api/v1/tongtong-days?from=2025-13-01")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_json()["error"]["message"]
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/tongtong-days" in doc["paths"]
+    schema = doc["components"]["schemas"]["TongtongDay"]
+    assert schema["properties"]["status"]["enum"] == ["scheduled", "cancelled", "held"]
+
+
+def _full_story(session):
+    """Requests in every state, all by one citizen whose data must never leak."""
+    make_sessions(dt.date(2026, 11, 1), dt.date(2027, 6, 30))
+    staff = make_staff()
+    dong = make_dong("중앙동")
+    dept = make_department("도로과")
+    deputy = make_host("부시장", rank=2)
+    citizen = make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
+    topic_with_phone = f"보도 설치 (연락 {PHONE})"
+    held = make_request(citizen, dong_id=dong.id, topic=topic_with_phone)
+    booking = services.decide_mayor(session, held, actor=staff, now=NOW)
+    after = booking.end_at + dt.timedelta(hours=1)
+    services.record_outcome(
+        session, held, attended=True, outcome="합의", public_summary=f"보도를 놓기로 했습니다. {EMAIL}",
+        actor=staff, now=after,
+    )
+    services.add_followup(
+        session, held, title="예산 검토", department=dept, due_date=dt.date(2026, 12, 31), local_budget=True,
+        actor=staff, now=after,
+    )
+    fallback = make_request(citizen)
+    services.decide_fallback(
+        session, fallback, slot=make_host_slot(deputy, NOW + dt.timedelta(days=2)), reason_code="mayor_full",
+        note="시장 일정이 찼습니다.", actor=staff, now=NOW,
+    )
+    make_request(citizen)
+    session.commit()
+    return staff, held
+
+
+def test_no_personal_data_on_public_surfaces(client, session):
+    staff, held = _full_story(session)
+    host_user = make_user("host")
+    session.commit()
+    surfaces = [
+        "/",
+        "/tongtong",
+        "/tongtong/stats",
+        f"/tongtong/summaries/{held.id}",
+        "/api/v1/tongtong-days?from=2026-11-01&to=2027-06-30",
+        "/api/v1/openapi.json",
+    ]
+    for url in surfaces:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.get_data(as_text=True)
+        for secret in (NAME, PHONE, EMAIL, "5555-7777"):
+            assert secret not in text, (url, secret)
+    # Staff and host lists show masked data; only the logged detail page shows it.
+    login(client, staff)
+    for url in ("/staff/tongtong/requests", "/staff/tongtong/sessions", "/staff/tongtong/slots", "/staff/tongtong/stats"):
+        text = client.get(url).get_data(as_text=True)
+        assert NAME not in text and EMAIL not in text and PHONE not in text, url
+    client.post("/logout")
+    login(client, host_user)
+    assert NAME not in client.get("/host/tongtong").get_data(as_text=True)
+    telegram = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "telegram")).all()
+    assert telegram
+    for message in telegram:
+        text = str(message.payload)
+        for secret in (NAME, PHONE, EMAIL, "5555-7777"):
+            assert secret not in text
+    # Calendar feeds of the calendar feature, when present.
+    for url in ("/calendar/tongtong.ics",):
+        response = client.get(url)
+        if response.status_code == 200:
+            text = response.get_data(as_text=True)
+            assert NAME not in text and EMAIL not in text and PHONE not in text
+
+
+def test_pages_use_a_fixed_number_of_queries(client, session):
+    from sqlalchemy import event
+
+    from civic_app.extensions import db
+
+    staff = make_staff()
+    make_sessions()
+    login(client, staff)
+
+    def count(url: str) -> int:
+        n = [0]
+
+        def before(*_a, **_k):
+            n[0] += 1
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+        return n[0]
+
+    for _ in range(2):
+        make_request()
+    session.commit()
+    small = {u: count(u) for u in ("/staff/tongtong/requests", "/tongtong", "/tongtong/stats")}
+    for _ in range(6):
+        make_request(dong_id=make_dong().id)
+    session.commit()
+    large = {u: count(u) for u in small}
+    assert large == small
