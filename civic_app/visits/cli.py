@@ -25,9 +25,19 @@ def _date(_ctx, param, value: str) -> dt.date:
 @click.option("--quotas", required=True, help="연도별 방문 수, 연도 순서대로 (예: 19,20)")
 @click.option("--max-per-week", default=3, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--name", default=None, help="주기 이름")
+@click.option(
+    "--weights", default="3,2,2", show_default=True, help="우선순위 가중치: 쟁점민원,자연부락,외곽지역"
+)
 @click.option("--publish", is_flag=True, help="계획을 바로 공개합니다.")
 def plan_cycle_command(
-    *, start: dt.date, end: dt.date, quotas: str, max_per_week: int, name: str | None, publish: bool
+    *,
+    start: dt.date,
+    end: dt.date,
+    quotas: str,
+    max_per_week: int,
+    name: str | None,
+    weights: str,
+    publish: bool,
 ) -> None:
     """Create a visit cycle and its plan; print it as a table."""
     from civic_app.visits import services
@@ -44,6 +54,7 @@ def plan_cycle_command(
             max_per_week=max_per_week,
             name=name,
             publish=publish,
+            weights=services.parse_weights(weights),
         )
     except DomainError as error:
         db.session.rollback()

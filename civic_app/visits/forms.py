@@ -42,6 +42,17 @@ class CycleForm(FlaskForm):
         ],
     )
     name = StringField(_l("주기 이름 (선택)"), validators=[Optional(), Length(max=100)])
+    weights = StringField(
+        _l("우선순위 가중치 (쟁점민원, 자연부락, 외곽지역)"),
+        default="3,2,2",
+        validators=[
+            DataRequired(_l("우선순위 가중치를 입력해 주세요.")),
+            Regexp(
+                r"^\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*$",
+                message=_l("숫자 세 개를 쉼표로 구분해 입력해 주세요 (예: 3,2,2)."),
+            ),
+        ],
+    )
 
 
 class MoveForm(FlaskForm):

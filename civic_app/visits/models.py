@@ -70,6 +70,8 @@ class VisitCycle(db.Model):
     # [[year, quota], ...] in calendar-year order.
     quotas: Mapped[list] = mapped_column(JSON)
     max_per_week: Mapped[int] = mapped_column(default=3)
+    # {"contested_area": 3, "natural_village": 2, "outlying_area": 2}; None: planner defaults.
+    priority_weights: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 

@@ -118,6 +118,19 @@ def _touch(visit: Visit, now: dt.datetime, *, bump: bool = True) -> None:
         visit.sequence = (visit.sequence or 0) + 1
 
 
+def parse_weights(text: str) -> dict[str, int]:
+    """``3,2,2`` → weights of contested area, natural village, outlying area."""
+    parts = [p.strip() for p in (text or "").split(",")]
+    if len(parts) != 3 or any(not re.fullmatch(r"\d{1,3}", p) for p in parts):
+        raise ValidationFailed(
+            _(
+                "우선순위 가중치는 쟁점민원·자연부락·외곽지역 순서로 숫자 세 개를 쉼표로 구분해 입력해 주세요 (예: 3,2,2)."
+            ),
+            [("weights", _("형식이 올바르지 않습니다."))],
+        )
+    return dict(zip(planner.FLAGS, (int(p) for p in parts), strict=True))
+
+
 def parse_quotas(text: str) -> list[int]:
     parts = [p.strip() for p in (text or "").split(",")]
     if not parts or any(not re.fullmatch(r"\d{1,5}", p) for p in parts):
@@ -211,6 +224,7 @@ def create_cycle(
         weights=weights,
     )
     cycle = VisitCycle(
+        priority_weights=dict(weights) if weights else None,
         name=name or _("%(start)s ~ %(end)s 동 방문", start=start.isoformat(), end=end.isoformat()),
         start_day=start,
         end_day=end,
@@ -252,6 +266,7 @@ def _add_placements(session, cycle, placements, *, now, publish: bool) -> None:
         )
     if rows:
         session.execute(Visit.__table__.insert(), rows)
+    session.expire(cycle, ["visits"])
 
 
 def replan_cycle(session: Session, cycle: VisitCycle, *, actor_id: int | None, now: dt.datetime) -> int:
@@ -260,6 +275,7 @@ def replan_cycle(session: Session, cycle: VisitCycle, *, actor_id: int | None, n
     Planned drafts that nobody touched are replaced; postponed or cancelled visits stay as a
     record but free their dong. Returns the number of new placements.
     """
+    session.flush()
     visits = session.scalars(select(Visit).where(Visit.cycle_id == cycle.id)).all()
     kept = [
         v
@@ -283,6 +299,7 @@ def replan_cycle(session: Session, cycle: VisitCycle, *, actor_id: int | None, n
         is_blocked=blocked.is_blocked,
         fixed=fixed,
         max_per_week=cycle.max_per_week,
+        weights=cycle.priority_weights,
     )
     if removable:
         session.execute(delete(Visit).where(Visit.id.in_(removable)))

@@ -159,6 +159,7 @@ def create_cycle():
             quotas=services.parse_quotas(form.quotas.data),
             max_per_week=form.max_per_week.data,
             name=form.name.data or None,
+            weights=services.parse_weights(form.weights.data),
             actor_id=current_user.id,
             now=now,
         )

@@ -14,7 +14,7 @@ from civic_app.timeutil import to_seoul
 from civic_app.visits import planner, services
 from civic_app.visits.models import MayorUnavailable, Visit, VisitCycle
 from civic_app.workdays.services import WorkCalendar
-from tests.factories import NOW
+from tests.factories import NOW, make_dong
 from tests.factories_visits import add_blackout, add_closed, hold_all, make_city, plan
 
 TERM = [
@@ -181,3 +181,18 @@ def test_benchmark_size_plans_fast():
     assert result["dongs"] == 3500
     assert result["placements"] == 3500
     assert result["median_seconds"] < 1.0
+
+
+def test_priority_weights_are_configurable_and_kept_for_replanning(session):
+    village = make_dong("마을동", code="4199090000", natural_village=True)
+    contested = make_dong("쟁점동", code="4199090300", contested_area=True)
+    make_dong("보통동", code="4199090600")
+    cycle = plan(
+        dt.date(2027, 1, 1), dt.date(2027, 12, 31), [3], weights={"contested_area": 1, "natural_village": 5}
+    )
+    first = min(cycle.visits, key=lambda v: v.start_at)
+    assert first.dong_id == village.id
+    services.replan_cycle(session, cycle, actor_id=None, now=NOW)
+    session.expire_all()
+    ordered = sorted(session.get(VisitCycle, cycle.id).visits, key=lambda v: v.start_at)
+    assert [v.dong_id for v in ordered[:2]] == [village.id, contested.id]

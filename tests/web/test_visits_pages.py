@@ -33,7 +33,13 @@ def test_staff_plans_a_cycle_and_bad_quotas_change_nothing(client, session, staf
     login(client, staff)
     bad = client.post(
         "/staff/visits/cycles",
-        data={"c-start": "2027-01-01", "c-end": "2028-12-31", "c-quotas": "2,2", "c-max_per_week": "3"},
+        data={
+            "c-start": "2027-01-01",
+            "c-end": "2028-12-31",
+            "c-quotas": "2,2",
+            "c-max_per_week": "3",
+            "c-weights": "3,2,2",
+        },
     )
     assert bad.status_code == 400
     assert "연도별 할당의 합계(4)가 활성 동 수(5)와 같아야 합니다" in bad.get_data(as_text=True)
@@ -41,7 +47,13 @@ def test_staff_plans_a_cycle_and_bad_quotas_change_nothing(client, session, staf
 
     ok = client.post(
         "/staff/visits/cycles",
-        data={"c-start": "2027-01-01", "c-end": "2028-12-31", "c-quotas": "2,3", "c-max_per_week": "3"},
+        data={
+            "c-start": "2027-01-01",
+            "c-end": "2028-12-31",
+            "c-quotas": "2,3",
+            "c-max_per_week": "3",
+            "c-weights": "3,2,2",
+        },
     )
     assert ok.status_code == 302
     cycle = session.scalar(select(VisitCycle))
