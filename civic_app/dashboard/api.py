@@ -59,7 +59,8 @@ def dong_param():
         return None
     dong = stats.dong_by_code(db.session, code)
     if dong is None:
-        raise ApiError(_("dong 값에 해당하는 행정동이 없습니다: %(c)s", c=code), param="dong")
+        # A well-formed code of no dong: the resource asked for does not exist (404, not 400).
+        raise ApiError(_("dong 값에 해당하는 행정동이 없습니다: %(c)s", c=code), status=404, param="dong")
     return dong
 
 
@@ -357,7 +358,10 @@ for _section, (_summary, _op, _params, _schema) in STATS_DOC.items():
             "operationId": _op,
             "tags": ["stats"],
             "parameters": _params,
-            "responses": json_ok(_schema),
+            "responses": {
+                **json_ok(_schema),
+                **({"404": {"description": "Unknown dong", **ERROR}} if DONG_PARAM in _params else {}),
+            },
         }
     }
     OPENAPI_PATHS[f"/api/v1/stats/{_section}.csv"] = {
@@ -366,7 +370,10 @@ for _section, (_summary, _op, _params, _schema) in STATS_DOC.items():
             "operationId": f"{_op}Csv",
             "tags": ["stats", "csv"],
             "parameters": _params,
-            "responses": CSV_RESPONSES,
+            "responses": {
+                **CSV_RESPONSES,
+                **({"404": {"description": "Unknown dong", **ERROR}} if DONG_PARAM in _params else {}),
+            },
         }
     }
 

@@ -166,7 +166,8 @@ def test_dashboard_filters_by_dong_and_year(demo, client):
     assert f'value="{busiest["dong_code"]}" selected' in page.text
     # Unknown filters fall back to the defaults on the page, and are refused by the API.
     assert client.get("/dashboard?year=abc&dong=nope").status_code == 200
-    assert client.get("/api/v1/stats/suggestions?dong=0000000000").status_code == 400
+    assert client.get("/api/v1/stats/suggestions?dong=0000000000").status_code == 404
+    assert client.get("/api/v1/stats/suggestions?dong=abc").status_code == 404
     assert client.get("/api/v1/stats/suggestions?year=1800").status_code == 400
 
 
