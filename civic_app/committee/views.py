@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.committee import queries, services
 from civic_app.committee.forms import (
     ActionForm,
@@ -41,6 +42,7 @@ from civic_app.errors import DomainError
 from civic_app.extensions import db
 from civic_app.timeutil import seoul_datetime, today_seoul, utcnow
 from civic_app.web.forms import apply_domain_error
+from civic_app.web.htmx import render_page_or_fragment
 from civic_app.web.policy import (
     ADMIN,
     COMMITTEE_MEMBER,
@@ -92,13 +94,14 @@ def tasks():
     items, total = queries.task_page(db.session, committee, filters, page, PER_PAGE)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
+    return render_page_or_fragment(
         "committee/tasks.html",
+        "committee/_task_results.html",
         committee=committee,
         summary=queries.summary(db.session, committee),
         tasks=items,
         total=total,
-        page=page,
+        page_no=page,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         filters=filters,
         departments=departments,
@@ -490,6 +493,17 @@ def admin_member(member_id: int | None = None):
     if request.method == "GET" and member is not None:
         form.account_email.data = member.user.email if member.user else ""
         form.subcommittee_id.data = member.subcommittee_id or 0
+        if member.email or member.phone:
+            record(
+                db.session,
+                actor_id=current_user.id,
+                action=VIEW_PERSONAL_DATA,
+                now=utcnow(),
+                target_type="committee_member",
+                target_id=member.id,
+                ip=request.remote_addr,
+            )
+            db.session.commit()
     if form.validate_on_submit():
         data = {key: getattr(form, key).data for key in services.MEMBER_FIELDS}
         data["subcommittee_id"] = data["subcommittee_id"] or None

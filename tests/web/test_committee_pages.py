@@ -199,3 +199,27 @@ def test_public_pages_speak_english_when_asked(client, session):
     assert "Policy tasks by field" in html
     assert "Baseline tasks" in html
     assert "Active" in html
+
+
+def test_htmx_filter_gets_only_the_results_fragment(client, session):
+    make_task("A-1", title="보행 환경")
+    session.commit()
+    response = client.get("/committee/?q=보행", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html
+    assert "보행 환경" in html
+    assert "HX-Request" in response.headers["Vary"]
+    assert "<html" in client.get("/committee/?q=보행").get_data(as_text=True)
+
+
+def test_task_list_pages_through_results(client, session):
+    for i in range(31):
+        make_task(f"P-{i:02d}")
+    session.commit()
+    first = client.get("/committee/").get_data(as_text=True)
+    assert "1 / 2쪽" in first
+    assert "P-29" in first
+    assert "P-30" not in first
+    second = client.get("/committee/?page=2").get_data(as_text=True)
+    assert "P-30" in second
+    assert "P-00" not in second

@@ -203,3 +203,15 @@ def test_state_changes_need_the_csrf_token(csrf_app, session):
     response = client.post("/committee/admin/evaluations", data={"year": "2026", "half": "1"})
     assert response.status_code == 400
     assert session.scalar(select(EvaluationRound)) is None
+
+
+def test_viewing_a_members_contacts_is_audited(client, session):
+    from civic_app.audit.models import AuditLog
+
+    user = secretariat(client)
+    member = make_member("연락위원")
+    session.commit()
+    page = client.get(f"/committee/admin/members/{member.id}").get_data(as_text=True)
+    assert "private-member@example.com" in page
+    log = session.scalar(select(AuditLog).where(AuditLog.target_type == "committee_member"))
+    assert (log.actor_id, log.action, log.target_id) == (user.id, "personal_data.view", str(member.id))
