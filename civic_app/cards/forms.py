@@ -9,6 +9,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -17,7 +18,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from civic_app.cards.models import BUDGET_KIND_LABELS, CRITERION_LABELS, RECOMMENDATION_LABELS
 
-SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+SCORE_CHOICES = [SelectChoice(n, str(n)) for n in range(1, 6)]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class VersionedForm(FlaskForm):
@@ -39,7 +44,7 @@ class ItemForm(VersionedForm):
     location = StringField(_l("위치"), validators=[Optional(), Length(max=200)])
     source_kind = SelectField(
         _l("접수 경로"),
-        choices=[("walk_in", _l("방문 접수")), ("staff", _l("직원 입력"))],
+        choices=choices([("walk_in", _l("방문 접수")), ("staff", _l("직원 입력"))]),
         default="staff",
     )
     department_id = SelectField(_l("담당 부서"), coerce=int, validators=[Optional()])
@@ -61,7 +66,7 @@ class ReviewForm(VersionedForm):
         validators=[Optional(), NumberRange(0, 10**13, _l("0원 이상 10조원 이하로 입력해 주세요."))],
     )
     recommendation = SelectField(
-        _l("권고"), choices=list(RECOMMENDATION_LABELS.items()), validators=[DataRequired()]
+        _l("권고"), choices=choices(RECOMMENDATION_LABELS.items()), validators=[DataRequired()]
     )
     comment = TextAreaField(_l("내부 의견 (공개되지 않음)"), validators=[Optional(), Length(max=4000)])
 
@@ -78,7 +83,7 @@ class TransitionForm(VersionedForm):
     referred_to = StringField(_l("이송 기관"), validators=[Optional(), Length(max=200)])
     fiscal_year = IntegerField(_l("회계연도"), validators=[Optional(), NumberRange(2000, 2100)])
     budget_kind = SelectField(
-        _l("예산 구분"), choices=list(BUDGET_KIND_LABELS.items()), validators=[Optional()]
+        _l("예산 구분"), choices=choices(BUDGET_KIND_LABELS.items()), validators=[Optional()]
     )
     amount = IntegerField(_l("반영 금액 (원)"), validators=[Optional(), NumberRange(1, 10**13)])
     budget_line = StringField(_l("예산과목"), validators=[Optional(), Length(max=200)])

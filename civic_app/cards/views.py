@@ -19,6 +19,7 @@ from civic_app.cards.forms import (
     SettingsForm,
     SplitForm,
     TransitionForm,
+    choices,
 )
 from civic_app.cards.models import (
     BUDGET_KIND_LABELS,
@@ -475,12 +476,12 @@ def _item_form(item: CardItem | None) -> ItemForm:
     depts = db.session.scalars(
         select(Department).where(Department.active.is_(True)).order_by(Department.name)
     ).all()
-    form.dong_id.choices = [(d.id, d.name) for d in dongs]
+    form.dong_id.choices = choices((d.id, d.name) for d in dongs)
     categories = services.category_names(db.session)
     if item is not None and item.category not in categories:
         categories.append(item.category)
-    form.category.choices = [(c, c) for c in categories]
-    form.department_id.choices = [(0, _("(미정)"))] + [(d.id, d.name) for d in depts]
+    form.category.choices = choices((c, c) for c in categories)
+    form.department_id.choices = choices([(0, _("(미정)")), *((d.id, d.name) for d in depts)])
     if item is not None:
         if not form.is_submitted():
             form.version.data = str(item.version)
