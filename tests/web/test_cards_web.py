@@ -12,7 +12,7 @@ from civic_app.cards import services
 from civic_app.cards.models import CardItem, CardReview
 from civic_app.extensions import db
 from tests.factories import login
-from tests.factories_cards import NOW, Cast, make_item, reflected_item, review, review_all, selected_item
+from tests.factories_cards import NOW, Cast, make_item, reflected_item, review, selected_item
 
 REVIEW_DATA = {
     "feasibility": "4",
