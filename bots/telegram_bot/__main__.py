@@ -25,6 +25,11 @@ log = logging.getLogger("bots.telegram_bot")
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
 
+def _say(text: str) -> None:
+    """Operator messages go to stderr (Korean first, then English)."""
+    sys.stderr.write(text + "\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bots.telegram_bot", description="시민소통실 텔레그램 봇")
     parser.add_argument(
@@ -40,13 +45,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
+        _say(
+            "TELEGRAM_BOT_TOKEN이 설정되지 않아 봇을 시작할 수 없습니다. 메시지는 계속 대기열에 쌓입니다.\n"
+            "TELEGRAM_BOT_TOKEN is not set: the bot cannot start. The web app keeps queueing messages."
+        )
         return 2
     from civic_app.telegram.delivery import Settings
 
     settings = Settings.from_env()
     if not settings.channel_id:
+        _say("TELEGRAM_CHANNEL_ID가 설정되지 않았습니다. / TELEGRAM_CHANNEL_ID is not set.")
         return 2
 
     from civic_app import create_app
@@ -61,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(args: argparse.Namespace, token: str, base_url: str, settings, worker: str) -> int:
     from sqlalchemy.orm import sessionmaker
     from telegram import Bot
-    from telegram.error import TelegramError
+    from telegram.error import InvalidToken, TelegramError
 
     from bots.telegram_bot.runner import FatalBotError, Runner
     from civic_app.extensions import db
@@ -69,22 +82,48 @@ async def _run(args: argparse.Namespace, token: str, base_url: str, settings, wo
     factory = sessionmaker(bind=db.engine, expire_on_commit=False)
     bot = Bot(token, base_url=base_url)
     try:
-        async with bot:
-            runner = Runner(bot, factory, settings, worker=worker)
-            if args.once:
-                if not args.deliver_only:
-                    await runner.poll_once(timeout=0)
-                await runner.deliver_pass()
-                return 0
-            return await _forever(runner, args)
-    except FatalBotError:
+        await _initialize(bot, settings)
+        runner = Runner(bot, factory, settings, worker=worker)
+        if args.once:
+            if not args.deliver_only:
+                await runner.poll_once(timeout=0)
+            await runner.deliver_pass()
+            sys.stdout.write(runner.stats.line() + "\n")
+            return 0
+        return await _forever(runner, args)
+    except (FatalBotError, InvalidToken) as exc:
+        _say(f"봇 토큰이 거부되었습니다 / the bot token was refused: {exc}")
         return 3
-    except TelegramError:
+    except TelegramError as exc:
+        _say(f"Telegram API에 연결할 수 없습니다 / cannot reach the Telegram API: {exc}")
         return 4
+    finally:
+        await bot.shutdown()
+
+
+async def _initialize(bot, settings) -> None:
+    """getMe, retried with backoff: the API may be briefly unreachable when the bot starts."""
+    from telegram.error import NetworkError
+
+    attempt = 0
+    while True:
+        try:
+            await bot.initialize()
+            return
+        except NetworkError as exc:  # InvalidToken is not a NetworkError: it ends the bot
+            attempt += 1
+            if attempt > settings.inline_retries:
+                raise
+            wait = settings.backoff(attempt)
+            log.warning("getMe failed (%s); retry in %.2f s", exc, wait)
+            await asyncio.sleep(wait)
 
 
 async def _forever(runner, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
     from telegram.error import Conflict, TelegramError
+
+    from bots.telegram_bot.runner import FatalBotError
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -92,10 +131,23 @@ async def _forever(runner, args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     log.info("bot %s started", runner.worker)
 
+    fatal: list[str] = []
+
     async def deliver_loop() -> None:
+        failures = 0
         while not stop.is_set():
-            runner.maybe_queue_digest()
-            await runner.deliver_pass()
+            try:
+                runner.maybe_queue_digest()
+                await runner.deliver_pass()
+                failures = 0
+            except FatalBotError as exc:
+                fatal.append(str(exc))
+                stop.set()
+                return
+            except SQLAlchemyError as exc:
+                failures += 1
+                log.warning("database unavailable (%s); retrying", exc)
+                await asyncio.sleep(runner.settings.backoff(failures))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=args.interval)
 
@@ -122,6 +174,9 @@ async def _forever(runner, args: argparse.Namespace) -> int:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     log.info("bot %s stopped: %s", runner.worker, runner.stats.line())
+    if fatal:
+        _say(f"봇을 멈췄습니다 / the bot stopped: {fatal[0]}")
+        return 3
     return 0
 
 

@@ -2,7 +2,7 @@
 
 It speaks the Bot API's JSON shape for getMe, sendMessage, editMessageText, deleteMessage and
 getUpdates, validates HTML like Telegram, records every request, and misbehaves on demand:
-``fail(method, status, count, retry_after=...)``, ``slow(seconds, count)``, ``down()`` /
+``fail(method, status, count, retry_after=...)``, ``slow(seconds, count, method)``, ``down()`` /
 ``up()`` (refused connections) and ``down_for(seconds)``.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -55,7 +56,7 @@ class FakeBotAPI:
         self.requests: list[Received] = []
         self.posts: dict[tuple[str, int], Post] = {}
         self.faults: dict[str, deque[Fault]] = {}
-        self.delays: deque[float] = deque()
+        self.delays: dict[str, deque[float]] = {}
         self.delay_all = 0.0
         self.updates: list[dict] = []
         self._next_message_id = 100
@@ -63,6 +64,7 @@ class FakeBotAPI:
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
         self.port = 0
+        self.connections: set[socket.socket] = set()
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> FakeBotAPI:
@@ -77,10 +79,16 @@ class FakeBotAPI:
         return self
 
     def stop(self) -> None:
+        """Stop listening and cut open keep-alive connections: clients see refused connections."""
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+        with self.lock:
+            connections = list(self.connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     down = stop  # refused connections until up()
 
@@ -114,9 +122,10 @@ class FakeBotAPI:
             for _i in range(count):
                 queue.append(Fault(status, retry_after, description))
 
-    def slow(self, seconds: float, count: int = 1) -> None:
+    def slow(self, seconds: float, count: int = 1, method: str = "sendMessage") -> None:
+        """The next ``count`` calls of ``method`` are accepted at once but answered late."""
         with self.lock:
-            self.delays.extend([seconds] * count)
+            self.delays.setdefault(method, deque()).extend([seconds] * count)
 
     def add_private_message(self, chat_id: int, text: str) -> None:
         with self.lock:
@@ -163,6 +172,17 @@ class FakeBotAPI:
             def log_message(self, *args):
                 pass
 
+            def setup(self):
+                super().setup()
+                with api.lock:
+                    api.connections.add(self.request)
+
+            def finish(self):
+                with api.lock:
+                    api.connections.discard(self.request)
+                with contextlib.suppress(OSError):
+                    super().finish()
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -198,7 +218,8 @@ class FakeBotAPI:
         method = path[len(prefix) :]
         params = self._parse(handler, body)
         with self.lock:
-            delay = self.delays.popleft() if self.delays else self.delay_all
+            queued = self.delays.get(method)
+            delay = queued.popleft() if queued else self.delay_all
             fault_queue = self.faults.get(method)
             fault = fault_queue.popleft() if fault_queue else None
             received = Received(method, params, time.time())
