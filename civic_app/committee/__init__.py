@@ -41,3 +41,4 @@ def init_app(app) -> None:
     reg.add_reference_loader(20, "committee", services.ensure_reference)
     reg.add_demo_loader(60, "committee", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    reg.add_home_section(50, views.home_section)

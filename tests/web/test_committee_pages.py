@@ -223,3 +223,11 @@ def test_task_list_pages_through_results(client, session):
     second = client.get("/committee/?page=2").get_data(as_text=True)
     assert "P-30" in second
     assert "P-00" not in second
+
+
+def test_home_page_shows_the_committee_totals(client, session):
+    make_task("A-1")
+    make_task("N-1", origin="new")
+    session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert "정책합의과제 1건 (유지 1 · 종결 0 · 대체·통합 0), 신규과제 1건" in html
