@@ -172,7 +172,8 @@ def visit_event(obj: Any) -> CalEvent:
     dong = getattr(obj, "dong", None)
     theme = getattr(obj, "theme", None)
     if getattr(obj, "kind", "regular") == "tour" or dong is None:
-        summary = _("민생현장 탐방: %(title)s", title=theme or (dong.name if dong else _("현장 탐방")))
+        fallback = dong.name if dong else _("현장 탐방")
+        summary = _("민생현장 탐방: %(title)s", title=theme or fallback)
     elif theme:
         summary = _("찾아가는 현장소통: %(dong)s · %(title)s", dong=dong.name, title=theme)
     else:

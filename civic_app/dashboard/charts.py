@@ -19,13 +19,14 @@ class Series:
 
 
 def nice_max(value: float) -> float:
-    if value <= 0:
-        return 1
+    """A round axis maximum whose quarters are whole numbers when the values are counts."""
+    if value <= 4:
+        return 4
     exp = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exp:
-            return step * exp
-    return 10 * exp
+    top = next((step * exp for step in (1, 2, 2.5, 5, 10) if value <= step * exp), 10 * exp)
+    if top >= 4 and top % 4:
+        top = math.ceil(value / 4) * 4
+    return top
 
 
 def _fmt(value: float) -> str:

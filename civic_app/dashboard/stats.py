@@ -118,9 +118,9 @@ def plan_vs_actual(session: Session, *, dong: Dong | None = None) -> dict:
                 row["visits_held"] += 1
         cycle_model = load_model("visits", "VisitCycle")
         if cycle_model is not None and dong is None:
-            for cycle in session.scalars(select(cycle_model)):
-                for year, quota in cycle.quota_map.items():
-                    table[year]["visits_plan"] += quota
+            for quotas in session.scalars(select(cycle_model.quotas)):
+                for year, quota in quotas or []:  # [[year, quota], ...]
+                    table[int(year)]["visits_plan"] += int(quota)
         elif dong is not None:
             for row in table.values():
                 row["visits_plan"] = row["visits_scheduled"]
