@@ -15,7 +15,9 @@ def make_mayor() -> Host:
     return make_host("시장", rank=1, person_name="김시장")
 
 
-def make_sessions(start: dt.date = dt.date(2026, 11, 1), end: dt.date = dt.date(2027, 1, 31)) -> list[TongtongSession]:
+def make_sessions(
+    start: dt.date = dt.date(2026, 11, 1), end: dt.date = dt.date(2027, 1, 31)
+) -> list[TongtongSession]:
     rule = schedule.ensure_default_rule(db.session)
     schedule.generate(db.session, rule, start, end, now=NOW)
     return list(db.session.scalars(db.select(TongtongSession).order_by(TongtongSession.start_at)))
@@ -52,4 +54,6 @@ def make_request(citizen=None, *, now: dt.datetime = NOW, **kw):
 
 
 def make_host_slot(host: Host, start_at: dt.datetime, minutes: int = 30) -> MeetingSlot:
-    return schedule.publish_host_slot(db.session, host, start_at=start_at, minutes=minutes, location="부시장실", now=NOW)
+    return schedule.publish_host_slot(
+        db.session, host, start_at=start_at, minutes=minutes, location="부시장실", now=NOW
+    )

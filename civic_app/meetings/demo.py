@@ -48,7 +48,12 @@ def _citizens(session: Session, now: dt.datetime) -> list[User]:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             user = create_staff_user(
-                session, email=email, name=name, password=DEMO_PASSWORD, roles=["citizen"], now=now,
+                session,
+                email=email,
+                name=name,
+                password=DEMO_PASSWORD,
+                roles=["citizen"],
+                now=now,
                 phone="010-2345-6789",
             )
             user.privacy_consent_at = now
@@ -81,10 +86,18 @@ def load_demo(session: Session, ctx: dict) -> None:
         t0 = now - dt.timedelta(days=ago)
         citizen = citizens[i % len(citizens)]
         req = services.submit_request(
-            session, actor=citizen, now=t0, topic=topic, category=category,
+            session,
+            actor=citizen,
+            now=t0,
+            topic=topic,
+            category=category,
             desired_outcome=f"{topic}을(를) 바랍니다. 주민 불편이 오래되었습니다.",
-            dong_id=dongs[dong_name].id if dong_name in dongs else None, is_group=group,
-            party_size=5 if group else 1, preferred_session_ids=[], accessibility=None, consent=True,
+            dong_id=dongs[dong_name].id if dong_name in dongs else None,
+            is_group=group,
+            party_size=5 if group else 1,
+            preferred_session_ids=[],
+            accessibility=None,
+            consent=True,
             publish_consent=True,
         )
         t1 = t0 + dt.timedelta(days=2)
@@ -96,42 +109,71 @@ def load_demo(session: Session, ctx: dict) -> None:
             _fill_and_waitlist(session, req, staff, t1)
         elif scenario in ("held_deputy", "booked_deputy") and deputy is not None:
             slot = schedule.publish_host_slot(
-                session, deputy, start_at=_weekday_at(t1 + dt.timedelta(days=7), 10), minutes=30,
-                location="부시장실", now=t1,
+                session,
+                deputy,
+                start_at=_weekday_at(t1 + dt.timedelta(days=7), 10),
+                minutes=30,
+                location="부시장실",
+                now=t1,
             )
             services.decide_fallback(
-                session, req, slot=slot, reason_code="mayor_full",
+                session,
+                req,
+                slot=slot,
+                reason_code="mayor_full",
                 note="시장 일정이 한 달 뒤까지 차 있어, 더 빨리 만날 수 있는 부시장 면담으로 배정했습니다.",
-                actor=staff, now=t1,
+                actor=staff,
+                now=t1,
             )
         elif scenario in ("answered", "referred"):
             services.decide_written(
-                session, req, route="referral", department=(env if scenario == "answered" else road) or road,
-                reason_code="department_matter", note="담당 부서가 현장 확인 후 답변합니다.", actor=staff, now=t1,
+                session,
+                req,
+                route="referral",
+                department=(env if scenario == "answered" else road) or road,
+                reason_code="department_matter",
+                note="담당 부서가 현장 확인 후 답변합니다.",
+                actor=staff,
+                now=t1,
             )
             if scenario == "answered":
                 services.record_answer(
-                    session, req, text="현장 확인 결과 준설 공사를 12월에 시행합니다.", actor=staff,
+                    session,
+                    req,
+                    text="현장 확인 결과 준설 공사를 12월에 시행합니다.",
+                    actor=staff,
                     now=t1 + dt.timedelta(days=10),
                 )
         elif scenario == "declined":
             services.decline(
-                session, req, reason_code="out_of_scope",
+                session,
+                req,
+                reason_code="out_of_scope",
                 note="구역 지정은 도 권한 사안이어서 시에서 결정할 수 없습니다. 도 담당 부서를 안내해 드렸습니다.",
-                actor=staff, now=t1,
+                actor=staff,
+                now=t1,
             )
         if scenario in ("held", "held_deputy") and req.active_booking is not None:
             after = req.active_booking.end_at + dt.timedelta(hours=1)
             if after < now:
                 services.record_outcome(
-                    session, req, attended=True, outcome="개선 방향에 합의하고 담당 부서가 후속 조치를 맡기로 함.",
+                    session,
+                    req,
+                    attended=True,
+                    outcome="개선 방향에 합의하고 담당 부서가 후속 조치를 맡기로 함.",
                     public_summary=f"{topic}: 담당 부서가 현장을 확인하고 개선 계획을 세우기로 했습니다.",
-                    actor=staff, now=after,
+                    actor=staff,
+                    now=after,
                 )
                 services.add_followup(
-                    session, req, title=f"{topic} 현장 확인 및 계획 수립", department=road,
-                    due_date=today_seoul(now) - dt.timedelta(days=5), local_budget=req.dong_id is not None,
-                    actor=staff, now=after,
+                    session,
+                    req,
+                    title=f"{topic} 현장 확인 및 계획 수립",
+                    department=road,
+                    due_date=today_seoul(now) - dt.timedelta(days=5),
+                    local_budget=req.dong_id is not None,
+                    actor=staff,
+                    now=after,
                 )
     session.flush()
     echo(f"    통통데이 신청 {len(REQUESTS)}건")
@@ -155,4 +197,6 @@ def _fill_and_waitlist(session: Session, req: MeetingRequest, staff: User, now: 
     if target is None:
         return
     slot = target.slots[0]  # taken by the request booked just before
-    services.decide_mayor(session, req, actor=staff, now=now, note="희망 회차가 차 있어 대기합니다.", slot=slot)
+    services.decide_mayor(
+        session, req, actor=staff, now=now, note="희망 회차가 차 있어 대기합니다.", slot=slot
+    )

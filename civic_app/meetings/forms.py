@@ -84,7 +84,10 @@ class DecisionForm(FlaskForm):
     department_id = SelectField(_l("담당 부서"), coerce=int, validators=[Optional()], validate_choice=False)
     route = SelectField(
         _l("처리 방식"),
-        choices=[SelectChoice("written", _l("서면 답변")), SelectChoice("referral", _l("부서 이관 (일반 민원)"))],
+        choices=[
+            SelectChoice("written", _l("서면 답변")),
+            SelectChoice("referral", _l("부서 이관 (일반 민원)")),
+        ],
         validate_choice=False,
     )
     due = DateField(_l("답변 기한 (비우면 14일 뒤)"), validators=[Optional()])

@@ -279,7 +279,11 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
     suggested = {h.id: i for i, h in enumerate(services.suggest_hosts(db.session, req))}
     slots.sort(key=lambda s: (suggested.get(s.host_id, 99), s.start_at))
     decision["fallback"].slot_id.choices = [
-        (s.id, f"{s.host.title} · {format_datetime(s.start_at)}" + (" ★" if req.category == s.host.field else ""))
+        (
+            s.id,
+            f"{s.host.title} · {format_datetime(s.start_at)}"
+            + (" ★" if req.category == s.host.field else ""),
+        )
         for s in slots
     ]
     decision["written"].department_id.choices = _dept_choices(blank=False)

@@ -104,7 +104,9 @@ def test_request_to_outcome_with_deputy_fallback(page, live_server, session, app
     page.goto(f"{live_server}/staff/tongtong/requests/{booking.request_id}")
     outcome = page.locator("#outcome-form")
     outcome.get_by_label("면담 결과 (합의 내용)").fill("내년 상반기에 보도를 설치하기로 함.")
-    outcome.get_by_label("공개 요약 (개인정보 없이, 신청인이 동의한 경우만)").fill("초등학교 앞 보도를 내년에 설치합니다.")
+    outcome.get_by_label("공개 요약 (개인정보 없이, 신청인이 동의한 경우만)").fill(
+        "초등학교 앞 보도를 내년에 설치합니다."
+    )
     outcome.get_by_role("button", name="결과 기록").click()
     page.get_by_text("면담 결과를 기록했습니다").wait_for()
     follow = page.locator("#followup-form")
@@ -123,7 +125,14 @@ def test_request_to_outcome_with_deputy_fallback(page, live_server, session, app
     assert page.locator("#tt-status").inner_text() == "면담 완료"
     assert "보도를 설치하기로" in page.locator("#tt-outcome").inner_text()
     timeline = page.locator("ol.timeline").inner_text()
-    for step in ("신청을 접수했습니다", "결정: 부시장 면담", REASON, "면담이 확정되었습니다", "면담을 마쳤습니다", "후속 조치"):
+    for step in (
+        "신청을 접수했습니다",
+        "결정: 부시장 면담",
+        REASON,
+        "면담이 확정되었습니다",
+        "면담을 마쳤습니다",
+        "후속 조치",
+    ):
         assert step in timeline, step
     assert_accessible(page)
 

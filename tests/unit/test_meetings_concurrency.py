@@ -60,6 +60,8 @@ def test_concurrent_bookings_of_one_slot(app, session):
     assert sorted(s for rid, s in statuses.items() if rid != winners[0]) == ["waitlisted"] * (THREADS - 1)
     # Everyone who lost keeps a place in the queue.
     waiting = session.scalars(
-        select(MeetingRequest).where(MeetingRequest.status == "waitlisted").order_by(MeetingRequest.queue_since)
+        select(MeetingRequest)
+        .where(MeetingRequest.status == "waitlisted")
+        .order_by(MeetingRequest.queue_since)
     ).all()
     assert len(waiting) == THREADS - 1

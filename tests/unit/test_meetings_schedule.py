@@ -115,7 +115,9 @@ def test_generate_previous_policy_and_blackout(session):
     rule = _rule(session)
     rule.holiday_policy = "previous"
     session.add(ClosedDate(day=dt.date(2026, 12, 10), reason="시 개청 기념일"))
-    session.add(BlackoutRange(start_day=dt.date(2026, 12, 24), end_day=dt.date(2026, 12, 24), reason="보궐선거"))
+    session.add(
+        BlackoutRange(start_day=dt.date(2026, 12, 24), end_day=dt.date(2026, 12, 24), reason="보궐선거")
+    )
     lines = schedule.generate(session, rule, dt.date(2026, 12, 1), dt.date(2026, 12, 31), now=NOW)
     assert [(x.action, x.day) for x in lines] == [
         ("moved", dt.date(2026, 12, 9)),

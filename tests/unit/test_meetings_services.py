@@ -14,13 +14,22 @@ from civic_app.meetings.models import MeetingBooking
 from civic_app.meetings.queries import queue_info, statistics_for
 from civic_app.notify.models import OutboxMessage
 from tests.factories import NOW, make_department, make_dong, make_host, make_user
-from tests.factories_meetings import make_host_slot, make_mayor, make_request, make_sessions, make_staff, next_session
+from tests.factories_meetings import (
+    make_host_slot,
+    make_mayor,
+    make_request,
+    make_sessions,
+    make_staff,
+    next_session,
+)
 
 
 def _mails(session, req):
     return list(
         session.scalars(
-            select(OutboxMessage).where(OutboxMessage.channel == "email", OutboxMessage.subject_ref == f"meeting:{req.id}")
+            select(OutboxMessage).where(
+                OutboxMessage.channel == "email", OutboxMessage.subject_ref == f"meeting:{req.id}"
+            )
         )
     )
 
@@ -61,7 +70,7 @@ def test_mayor_decision_books_and_mails_an_ics(session):
     assert req.status == "booked"
     assert booking.host.title == "시장"
     assert booking.start_at == next_session().start_at
-    mail = [m for m in _mails(session, req) if m.payload["attachments"]][0]
+    mail = next(m for m in _mails(session, req) if m.payload["attachments"])
     att = mail.payload["attachments"][0]
     assert att["filename"] == "tongtong.ics"
     assert f"UID:meeting-{booking.id}@civic_app" in att["content"]
@@ -110,9 +119,12 @@ def test_cancelled_session_keeps_queue_places(session):
     newer = make_request(now=NOW - dt.timedelta(days=1))
     services.decide_mayor(session, newer, actor=staff, now=NOW, slot=target.slots[0])  # full → waits
     waiting_before = newer.queue_since
-    affected = schedule.cancel_session(session, target, reason="시장 긴급 재난 현장 방문", actor=staff, now=NOW)
+    affected = schedule.cancel_session(
+        session, target, reason="시장 긴급 재난 현장 방문", actor=staff, now=NOW
+    )
     assert affected == [early]
-    assert target.status == "cancelled" and target.sequence == 1
+    assert target.status == "cancelled"
+    assert target.sequence == 1
     assert "시장 긴급 재난 현장 방문" in early.events[-2].note or any(
         "시장 긴급 재난 현장 방문" in e.note for e in early.events
     )
@@ -145,18 +157,29 @@ def test_fallback_needs_a_reason_and_books_the_deputy(session):
     slot = make_host_slot(deputy, NOW + dt.timedelta(days=3))
     req = make_request()
     with pytest.raises(ValidationFailed):
-        services.decide_fallback(session, req, slot=slot, reason_code="mayor_full", note=" ", actor=staff, now=NOW)
+        services.decide_fallback(
+            session, req, slot=slot, reason_code="mayor_full", note=" ", actor=staff, now=NOW
+        )
     booking = services.decide_fallback(
-        session, req, slot=slot, reason_code="mayor_full", note="시장 일정이 다음 달까지 찼습니다.", actor=staff, now=NOW
+        session,
+        req,
+        slot=slot,
+        reason_code="mayor_full",
+        note="시장 일정이 다음 달까지 찼습니다.",
+        actor=staff,
+        now=NOW,
     )
-    assert req.route == "deputy" and req.status == "booked"
+    assert req.route == "deputy"
+    assert req.status == "booked"
     assert booking.host_id == deputy.id
     assert "시장 일정이 다음 달까지 찼습니다." in req.events[-2].note
     other = make_request()
     from civic_app.errors import Conflict
 
     with pytest.raises(Conflict):
-        services.decide_fallback(session, other, slot=slot, reason_code="mayor_full", note="x", actor=staff, now=NOW)
+        services.decide_fallback(
+            session, other, slot=slot, reason_code="mayor_full", note="x", actor=staff, now=NOW
+        )
 
 
 def test_suggest_hosts_by_field(session):
@@ -172,13 +195,22 @@ def test_written_answer_default_deadline_and_interim(session):
     dept = make_department("도로과")
     req = make_request()
     services.decide_written(
-        session, req, route="referral", department=dept, reason_code="department_matter", note="", actor=staff, now=NOW
+        session,
+        req,
+        route="referral",
+        department=dept,
+        reason_code="department_matter",
+        note="",
+        actor=staff,
+        now=NOW,
     )
     assert req.status == "referred"
     assert req.answer_due == dt.date(2026, 12, 4)  # 14 days after 2026-11-20
     later = NOW + dt.timedelta(days=20)
     assert services.answer_is_overdue(req, later)
-    services.record_interim(session, req, text="현장 측량 중입니다.", new_due=dt.date(2026, 12, 31), actor=staff, now=later)
+    services.record_interim(
+        session, req, text="현장 측량 중입니다.", new_due=dt.date(2026, 12, 31), actor=staff, now=later
+    )
     assert not services.answer_is_overdue(req, later)
     services.record_answer(session, req, text="내년 예산에 반영합니다.", actor=staff, now=later)
     assert req.status == "answered"
@@ -204,27 +236,44 @@ def test_outcome_followups_card_and_public_summary(session):
     booking = services.decide_mayor(session, req, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
     services.record_outcome(
-        session, req, attended=True, outcome="보도 설치에 합의", public_summary="보도를 설치하기로 했습니다. 문의 010-9876-5432",
-        actor=staff, now=after,
+        session,
+        req,
+        attended=True,
+        outcome="보도 설치에 합의",
+        public_summary="보도를 설치하기로 했습니다. 문의 010-9876-5432",
+        actor=staff,
+        now=after,
     )
     assert req.status == "held"
     post = session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "telegram"))
     assert post.kind == "tongtong_summary"
     assert post.payload["url"] == f"/tongtong/summaries/{req.id}"
     text = str(post.payload)
-    assert "홍길동" not in text and "9876-5432" not in text.replace("****-5432", "") and "hong@" not in text
+    assert "홍길동" not in text
+    assert "9876-5432" not in text.replace("****-5432", "")
+    assert "hong@" not in text
     item = services.add_followup(
-        session, req, title="보도 설치 예산 검토", department=dept, due_date=dt.date(2026, 12, 1), local_budget=True,
-        actor=staff, now=after,
+        session,
+        req,
+        title="보도 설치 예산 검토",
+        department=dept,
+        due_date=dt.date(2026, 12, 1),
+        local_budget=True,
+        actor=staff,
+        now=after,
     )
     card = session.get(CardItem, item.card_item_id)
-    assert card.source_kind == "meeting" and card.source_ref == req.id and card.dong_id == dong.id
+    assert card.source_kind == "meeting"
+    assert card.source_ref == req.id
+    assert card.dong_id == dong.id
     assert item.is_overdue(dt.date(2026, 12, 2))
-    reminded = services.remind_overdue(session, now=NOW + dt.timedelta(days=15), staff_email="office@example.kr")
+    reminded = services.remind_overdue(
+        session, now=NOW + dt.timedelta(days=15), staff_email="office@example.kr"
+    )
     assert reminded == [item]
     stats = statistics_for(session, NOW + dt.timedelta(days=15))
     assert stats.overdue_followups == 1
-    assert dict((r, n) for r, n, _s in stats.by_route)["mayor"] == 1
+    assert {r: n for r, n, _s in stats.by_route}["mayor"] == 1
     services.complete_followup(session, item, note="", actor=staff, now=after)
     assert item.status == "done"
 
@@ -236,7 +285,12 @@ def test_no_public_summary_without_consent(session):
     booking = services.decide_mayor(session, req, actor=staff, now=NOW)
     with pytest.raises(ValidationFailed):
         services.record_outcome(
-            session, req, attended=True, outcome="합의", public_summary="요약", actor=staff,
+            session,
+            req,
+            attended=True,
+            outcome="합의",
+            public_summary="요약",
+            actor=staff,
             now=booking.end_at + dt.timedelta(hours=1),
         )
 
@@ -244,12 +298,23 @@ def test_no_public_summary_without_consent(session):
 def test_walk_in_books_the_consultation_room(session):
     staff = make_staff()
     start = NOW + dt.timedelta(hours=1)
-    data = dict(
-        topic="집단 민원 방문", category="환경", desired_outcome="악취 해결", dong_id=None, is_group=True, party_size=12,
-        preferred_session_ids=[], accessibility=None, consent=True, publish_consent=False,
-        requester={"name": "김대표", "phone": "010-1111-2222", "email": None},
-    )
+    data = {
+        "topic": "집단 민원 방문",
+        "category": "환경",
+        "desired_outcome": "악취 해결",
+        "dong_id": None,
+        "is_group": True,
+        "party_size": 12,
+        "preferred_session_ids": [],
+        "accessibility": None,
+        "consent": True,
+        "publish_consent": False,
+        "requester": {"name": "김대표", "phone": "010-1111-2222", "email": None},
+    }
     req = services.log_walk_in(session, actor=staff, now=NOW, room_start=start, **data)
-    assert req.walk_in and req.active_booking.location == "직소민원 상담실"
+    assert req.walk_in
+    assert req.active_booking.location == "직소민원 상담실"
     with pytest.raises(ValidationFailed, match="상담실"):
-        services.log_walk_in(session, actor=staff, now=NOW, room_start=start + dt.timedelta(minutes=10), **data)
+        services.log_walk_in(
+            session, actor=staff, now=NOW, room_start=start + dt.timedelta(minutes=10), **data
+        )

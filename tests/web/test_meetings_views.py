@@ -57,7 +57,9 @@ def test_citizen_applies_and_sees_status(client, session):
     req = session.scalar(select(MeetingRequest))
     assert ok.headers["Location"].endswith(f"/tongtong/requests/{req.code}")
     page = client.get(ok.headers["Location"]).get_data(as_text=True)
-    assert req.code in page and "검토 대기" in page and "대기 순서" in page
+    assert req.code in page
+    assert "검토 대기" in page
+    assert "대기 순서" in page
     assert NAME not in page  # masked even for the owner
     other = make_user("citizen")
     client.post("/logout")
@@ -71,16 +73,24 @@ def test_staff_detail_is_logged_and_queue_is_masked(client, session):
     req = make_request(make_user("citizen", name=NAME, phone=PHONE, email=EMAIL))
     login(client, staff)
     queue = client.get("/staff/tongtong/requests").get_data(as_text=True)
-    assert req.code in queue and NAME not in queue and "홍*순" in queue
+    assert req.code in queue
+    assert NAME not in queue
+    assert "홍*순" in queue
     detail = client.get(f"/staff/tongtong/requests/{req.id}").get_data(as_text=True)
-    assert NAME in detail and PHONE in detail and EMAIL in detail
+    assert NAME in detail
+    assert PHONE in detail
+    assert EMAIL in detail
     log = session.scalar(select(AuditLog).where(AuditLog.action == VIEW_PERSONAL_DATA))
-    assert log.actor_id == staff.id and log.target_id == str(req.id)
+    assert log.actor_id == staff.id
+    assert log.target_id == str(req.id)
     frag = client.get("/staff/tongtong/requests?category=복지", headers={"HX-Request": "true"})
-    assert "<html" not in frag.get_data(as_text=True) and req.code not in frag.get_data(as_text=True)
+    assert "<html" not in frag.get_data(as_text=True)
+    assert req.code not in frag.get_data(as_text=True)
     quick = client.post(f"/staff/tongtong/requests/{req.id}/quick-mayor", headers={"HX-Request": "true"})
-    assert quick.status_code == 200 and "시장 면담을 배정했습니다" in quick.get_data(as_text=True)
-    assert make_user("citizen") and client.get("/staff/tongtong/stats").status_code == 200
+    assert quick.status_code == 200
+    assert "시장 면담을 배정했습니다" in quick.get_data(as_text=True)
+    assert make_user("citizen")
+    assert client.get("/staff/tongtong/stats").status_code == 200
 
 
 def test_pages_need_roles(client, session):
@@ -100,10 +110,12 @@ def test_api_lists_sessions_with_seoul_times(client, session, runner):
     item = body["items"][0]
     assert item["start"] == "2025-10-23T14:00:00+09:00"
     assert item["end"] == "2025-10-23T15:00:00+09:00"
-    assert item["status"] == "scheduled" and item["moved_from"] is None
+    assert item["status"] == "scheduled"
+    assert item["moved_from"] is None
     assert item["free_slots"] == 3
     bad = client.get("/api/v1/tongtong-days?from=2025-13-01")
-    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_json()["error"]["message"]
+    assert bad.status_code == 400
+    assert "YYYY-MM-DD" in bad.get_json()["error"]["message"]
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/tongtong-days" in doc["paths"]
     schema = doc["components"]["schemas"]["TongtongDay"]
@@ -123,17 +135,33 @@ def _full_story(session):
     booking = services.decide_mayor(session, held, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
     services.record_outcome(
-        session, held, attended=True, outcome="합의", public_summary=f"보도를 놓기로 했습니다. {EMAIL}",
-        actor=staff, now=after,
+        session,
+        held,
+        attended=True,
+        outcome="합의",
+        public_summary=f"보도를 놓기로 했습니다. {EMAIL}",
+        actor=staff,
+        now=after,
     )
     services.add_followup(
-        session, held, title="예산 검토", department=dept, due_date=dt.date(2026, 12, 31), local_budget=True,
-        actor=staff, now=after,
+        session,
+        held,
+        title="예산 검토",
+        department=dept,
+        due_date=dt.date(2026, 12, 31),
+        local_budget=True,
+        actor=staff,
+        now=after,
     )
     fallback = make_request(citizen)
     services.decide_fallback(
-        session, fallback, slot=make_host_slot(deputy, NOW + dt.timedelta(days=2)), reason_code="mayor_full",
-        note="시장 일정이 찼습니다.", actor=staff, now=NOW,
+        session,
+        fallback,
+        slot=make_host_slot(deputy, NOW + dt.timedelta(days=2)),
+        reason_code="mayor_full",
+        note="시장 일정이 찼습니다.",
+        actor=staff,
+        now=NOW,
     )
     make_request(citizen)
     session.commit()
@@ -160,9 +188,15 @@ def test_no_personal_data_on_public_surfaces(client, session):
             assert secret not in text, (url, secret)
     # Staff and host lists show masked data; only the logged detail page shows it.
     login(client, staff)
-    for url in ("/staff/tongtong/requests", "/staff/tongtong/sessions", "/staff/tongtong/slots", "/staff/tongtong/stats"):
+    for url in (
+        "/staff/tongtong/requests",
+        "/staff/tongtong/sessions",
+        "/staff/tongtong/slots",
+        "/staff/tongtong/stats",
+    ):
         text = client.get(url).get_data(as_text=True)
-        assert NAME not in text and EMAIL not in text and PHONE not in text, url
+        for secret in (NAME, EMAIL, PHONE):
+            assert secret not in text, url
     client.post("/logout")
     login(client, host_user)
     assert NAME not in client.get("/host/tongtong").get_data(as_text=True)
@@ -177,7 +211,9 @@ def test_no_personal_data_on_public_surfaces(client, session):
         response = client.get(url)
         if response.status_code == 200:
             text = response.get_data(as_text=True)
-            assert NAME not in text and EMAIL not in text and PHONE not in text
+            assert NAME not in text
+            assert EMAIL not in text
+            assert PHONE not in text
 
 
 def test_pages_use_a_fixed_number_of_queries(client, session):
