@@ -93,7 +93,19 @@ class BlockedDays:
         )
 
 
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
+
+
+def check_range(day: dt.date, *, field: str = "day") -> None:
+    """Visits are planned between 2000 and 2100; anything else is a typo."""
+    if not (FIRST_DAY <= day <= LAST_DAY):
+        problem = _("날짜는 2000년부터 2100년 사이여야 합니다.")
+        raise ValidationFailed(problem, [(field, problem)])
+
+
 def check_day(session: Session, day: dt.date, *, field: str = "day") -> None:
+    check_range(day, field=field)
     problem = BlockedDays.load(session, day, day).problem(day)
     if problem:
         raise ValidationFailed(problem, [(field, problem)])
@@ -187,6 +199,8 @@ def create_cycle(
     weights: dict[str, int] | None = None,
 ) -> VisitCycle:
     """Create a cycle and its draft plan; nothing is written when the plan is impossible."""
+    check_range(start, field="start")
+    check_range(end, field="end")
     if end < start:
         raise ValidationFailed(
             _("종료일은 시작일과 같거나 뒤여야 합니다."), [("end", _("종료일을 확인해 주세요."))]
@@ -668,6 +682,7 @@ def publish_visit(session: Session, visit: Visit, *, actor_id: int | None, now: 
 
 
 def add_mayor_unavailable(session: Session, *, day: dt.date, reason: str, actor_id, now) -> MayorUnavailable:
+    check_range(day)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("사유를 입력해 주세요."), [("reason", _("사유를 입력해 주세요."))])

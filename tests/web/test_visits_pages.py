@@ -349,3 +349,74 @@ def test_pages_speak_english_when_chosen(client, session):
     assert "Upcoming visits" in page
     assert "Dong visit" in page
     assert "다가오는 방문" not in page
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "24:61",
+    "-1",
+    "2147483648",
+    "가" * 5000,
+    "",
+    " ",
+]
+
+
+def test_hostile_form_input_never_breaks_the_server(client, session, staff):
+    make_city(3)
+    cycle = plan(dt.date(2026, 1, 1), dt.date(2026, 12, 31), [3], publish=True)
+    visit = cycle.visits[0]
+    visit.status = HELD
+    session.commit()
+    login(client, staff)
+    forms = {
+        "/staff/visits/cycles": ["c-start", "c-end", "c-quotas", "c-max_per_week", "c-weights", "c-name"],
+        "/staff/visits/unavailable": ["u-day", "u-reason"],
+        f"/staff/visits/{visit.id}/suggestions": [
+            "g-title",
+            "g-description",
+            "g-category",
+            "g-location",
+            "g-department_id",
+        ],
+        f"/staff/visits/{visit.id}/results": ["r-summary"],
+        f"/staff/visits/{cycle.visits[1].id}/move": ["m-day", "m-start_time"],
+        f"/staff/visits/{cycle.visits[1].id}/status": ["st-status", "st-reason"],
+        f"/staff/visits/{cycle.visits[1].id}/held": [
+            "h-agenda",
+            "h-residents_count",
+            "h-departments",
+            "h-notes",
+        ],
+        "/staff/visits/tours/new": [
+            "t-day",
+            "t-start_time",
+            "t-end_time",
+            "t-theme_group",
+            "t-theme",
+            "t-sites",
+        ],
+    }
+    for url, fields in forms.items():
+        for value in HOSTILE:
+            response = client.post(url, data=dict.fromkeys(fields, value))
+            assert response.status_code < 500, (url, value[:20])
+            assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+    # Dates out of range get a clear message instead of an overflow.
+    far = client.post(
+        "/staff/visits/cycles",
+        data={
+            "c-start": "0001-01-01",
+            "c-end": "0001-12-31",
+            "c-quotas": "3",
+            "c-max_per_week": "3",
+            "c-weights": "3,2,2",
+        },
+    )
+    assert far.status_code == 400
+    assert "날짜는 2000년부터 2100년 사이여야 합니다" in far.get_data(as_text=True)
+    for query in ("from=0001-01-01", "to=9999-99-99", "page=-1", "per_page=100000", "from=<script>"):
+        assert client.get(f"/api/v1/visits?{query}").status_code == 400
