@@ -131,9 +131,15 @@ def tongtong_event(obj: Any) -> CalEvent:
     lines = [_("매월 둘째·넷째 목요일, 시민이 시장을 직접 만나는 날입니다.")]
     if moved is not None and not hasattr(moved, "id"):
         lines.append(_("일정이 변경되었습니다."))
+    reason = getattr(obj, "cancel_reason", None)
+    if reason and ical_status(getattr(obj, "status", None)) == "CANCELLED":
+        lines.append(_("취소 사유: %(r)s", r=reason))
     url = page_url(
-        [("meetings.session_detail", {"session_id": obj.id}), ("meetings.session", {"session_id": obj.id})],
-        f"/meetings/sessions/{obj.id}",
+        [
+            ("meetings.session_detail", {"session_id": obj.id}),
+            ("meetings.public_index", {"_anchor": f"session-{obj.id}"}),
+        ],
+        "/tongtong",
     )
     return _event(
         "tongtong",
@@ -203,8 +209,8 @@ def visit_events(session: Session, *, now: dt.datetime, unpublished: bool = Fals
 
 def committee_event(obj: Any) -> CalEvent:
     url = page_url(
-        [("committee.meeting_detail", {"meeting_id": obj.id}), ("committee.meeting", {"meeting_id": obj.id})],
-        f"/committee/meetings/{obj.id}",
+        [("committee.meeting_detail", {"meeting_id": obj.id}), ("committee.tasks", {})],
+        "/committee/",
     )
     title = getattr(obj, "title", None) or _("시정참여정책위원회 회의")
     return _event("committee", obj, summary=title, url=url, description=url)
@@ -221,7 +227,7 @@ def committee_events(session: Session, *, now: dt.datetime) -> list[CalEvent]:
 # --- personal: a host's (or staff's) citizen meetings ----------------------------------------
 
 
-def booking_event(obj: Any) -> CalEvent:
+def booking_event(obj: Any, *, for_host: bool = False) -> CalEvent:
     """A booked citizen meeting for the host's own calendar: the topic and the request code,
     never the citizen's name or contact data (a feed URL can leak)."""
     request = getattr(obj, "request", None)
@@ -234,13 +240,13 @@ def booking_event(obj: Any) -> CalEvent:
     host = getattr(obj, "host", None)
     if host is not None:
         lines.append(_("면담자: %(h)s", h=host.title))
-    url = page_url(
-        [
-            ("meetings.staff_request", {"request_id": getattr(request, "id", 0)}),
-            ("meetings.staff_request_detail", {"request_id": getattr(request, "id", 0)}),
-        ],
-        "/staff/meetings",
-    )
+    if for_host:
+        url = page_url([("meetings.host_schedule", {})], "/host/tongtong")
+    else:
+        url = page_url(
+            [("meetings.review_detail", {"request_id": getattr(request, "id", 0)})],
+            "/staff/tongtong/requests",
+        )
     lines.append(url)
     event = _event("meeting", obj, summary=summary, url=url, description="\n".join(lines))
     if not getattr(obj, "active", True):  # released: the host's calendar must drop it
@@ -258,7 +264,7 @@ def booking_events(session: Session, *, now: dt.datetime, host_user_id: int | No
 
         query = query.where(model.host_id.in_(select(Host.id).where(Host.user_id == host_user_id)))
     rows = session.scalars(query).unique().all()
-    events = [booking_event(r) for r in rows]
+    events = [booking_event(r, for_host=host_user_id is not None) for r in rows]
     return [e for e, r in zip(events, rows, strict=True) if _keep(e, r, now)]
 
 

@@ -93,6 +93,7 @@ def test_change_move_and_cancel_keep_the_uid_and_raise_the_sequence(client, sess
 
     first = parse(client.get("/calendar/tongtong.ics").data)[uid]
     assert (first["sequence"], first["status"]) == (0, "CONFIRMED")
+    assert first["url"] == f"http://civic.test/tongtong#session-{row.id}"
 
     touch(row, utcnow(), location="직소민원 상담실")  # a change
     session.commit()
@@ -109,11 +110,15 @@ def test_change_move_and_cancel_keep_the_uid_and_raise_the_sequence(client, sess
     assert moved[uid]["sequence"] == 2
     assert moved[uid]["start"] == new_start.astimezone(moved[uid]["start"].tzinfo)
 
-    touch(row, utcnow(), status="cancelled")
+    from civic_app.meetings.schedule import cancel_session
+
+    cancel_session(session, row, reason="시장 긴급 재난 대응", actor=make_user("civic_staff"), now=utcnow())
     session.commit()
-    cancelled = parse(client.get("/calendar/tongtong.ics").data)[uid]
+    body = client.get("/calendar/tongtong.ics")
+    cancelled = parse(body.data)[uid]
     assert (cancelled["sequence"], cancelled["status"]) == (3, "CANCELLED")
     assert cancelled["summary"].startswith("[취소]")
+    assert "시장 긴급 재난 대응" in icalendar.Calendar.from_ical(body.data).walk("VEVENT")[0]["DESCRIPTION"]
 
     # Kept for a while (60 days after the cancellation), then dropped from the feed.
     row.updated_at = utcnow() - dt.timedelta(days=59)
@@ -205,6 +210,7 @@ def test_personal_feed_token_can_be_renewed_and_revoked(client, session):
     events = parse(response.data)
     assert list(events) == [f"meeting-{booking.id}@civic.test"]
     assert "통학로 안전" in events[f"meeting-{booking.id}@civic.test"]["summary"]
+    assert events[f"meeting-{booking.id}@civic.test"]["url"] == "http://civic.test/host/tongtong"
     assert "김민원" not in response.text  # no citizen's personal data
     assert "9876" not in response.text
 
