@@ -529,24 +529,21 @@ class Seeder:
         from civic_app.cards.models import CardItem
 
         rng, now = self.rng, self.now
-        statuses = _const("civic_app.cards.models", "STATUSES", None) or _const(
-            "civic_app.cards.models", "ITEM_STATUSES", ("received",)
-        )
-        statuses = tuple(statuses)
-        categories = _const(
+        cm = "civic_app.cards.models"
+        statuses = tuple(_const(cm, "STATUSES", None) or ("received",))
+        reviewable = tuple(_const(cm, "REVIEWABLE_STATUSES", statuses[:2]))
+        # Merged items need a partner row; the seeder only writes plain items.
+        decided = tuple(s for s in statuses if s not in reviewable and s != "merged") or reviewable
+        categories = _const(cm, "DEFAULT_CATEGORIES", None) or _const(
             "civic_app.visits.models", "CARD_CATEGORIES", ("도로·교통", "안전", "환경", "복지")
         )
-        sources = _const("civic_app.cards.models", "SOURCE_KINDS", ("visit",))
+        sources = _const(cm, "SOURCE_KINDS", ("visit",))
 
         def item(i: int, _id: int) -> dict:
             created = self.when()
-            # Old items are mostly decided; recent ones mostly still in review.
+            # Old items are mostly decided; the last four months are still in review.
             age = (now - created).days
-            status = (
-                rng.choice(statuses[1:] or statuses)
-                if age > 120 and len(statuses) > 1
-                else statuses[min(len(statuses) - 1, rng.randrange(2))]
-            )
+            status = rng.choice(decided) if age > 120 and rng.random() < 0.9 else rng.choice(reviewable)
             return _only(
                 CardItem,
                 {
