@@ -143,6 +143,25 @@ def report(quarter_id: int):
     return render_template("committee/report.html", quarter=record)
 
 
+@bp.route("/meetings")
+@public
+def meetings():
+    committee = _committee()
+    return render_template(
+        "committee/meetings.html", committee=committee, meetings=queries.meetings(db.session, committee)
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@public
+def meeting_detail(meeting_id: int):
+    """Public: schedule, agenda, minutes and advisory items; attendance stays with the secretariat."""
+    meeting = db.get_or_404(CommitteeMeeting, meeting_id)
+    return render_template(
+        "committee/meeting.html", meeting=meeting, items=queries.meeting_items(db.session, meeting)
+    )
+
+
 def home_section() -> dict:
     """The committee block of the public home page: totals and the latest published report."""
     committee = services.get_committee(db.session)

@@ -215,3 +215,45 @@ def test_viewing_a_members_contacts_is_audited(client, session):
     assert "private-member@example.com" in page
     log = session.scalar(select(AuditLog).where(AuditLog.target_type == "committee_member"))
     assert (log.actor_id, log.action, log.target_id) == (user.id, "personal_data.view", str(member.id))
+
+
+def test_public_meeting_page_shows_agenda_and_items_but_not_attendance(client, session):
+    sec = make_user("committee_secretariat")
+    committee = services.get_committee(session)
+    start = dt.datetime(2027, 4, 15, 5, 0, tzinfo=dt.UTC)
+    meeting = services.save_meeting(
+        session,
+        committee,
+        None,
+        kind="regular",
+        title="정기회의",
+        start_at=start,
+        end_at=start + dt.timedelta(hours=2),
+        location="대회의실",
+        agenda="분기 보고",
+        actor=sec,
+        now=NOW,
+    )
+    member = make_member("출석위원")
+    services.record_minutes(
+        session, meeting, minutes="의결함", present_member_ids={member.id}, actor=sec, now=NOW
+    )
+    services.add_advisory_item(
+        session,
+        meeting,
+        code="M-1",
+        title="청년 주거",
+        subcommittee_id=subcommittee().id,
+        department_id=None,
+        actor=sec,
+        now=NOW,
+    )
+    session.commit()
+    html = client.get(f"/committee/meetings/{meeting.id}").get_data(as_text=True)
+    assert "분기 보고" in html
+    assert "의결함" in html
+    assert 'href="/committee/tasks/M-1"' in html
+    assert "출석위원" not in html
+    assert "정기회의" in client.get("/committee/meetings").get_data(as_text=True)
+    task_page = client.get("/committee/tasks/M-1").get_data(as_text=True)
+    assert f'href="/committee/meetings/{meeting.id}"' in task_page
