@@ -117,10 +117,6 @@ class FollowUpForm(FlaskForm):
     local_budget = BooleanField(_l("지역 예산 사안 (동 관리카드에 올림)"))
 
 
-class NoteForm(FlaskForm):
-    note = StringField(_l("메모"), validators=[Optional(), Length(max=500)])
-
-
 class CancelSessionForm(FlaskForm):
     reason = StringField(
         _l("취소 사유"), validators=[DataRequired(_l("취소 사유를 입력해 주세요.")), Length(max=300)]
