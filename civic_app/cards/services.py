@@ -74,6 +74,11 @@ REASON_REQUIRED = frozenset({LONG_TERM, NOT_FEASIBLE, REFERRED})
 MAX_AMOUNT = 10**13  # 10조원: anything larger is a typing error
 
 
+# History lines and public posts are data: written in Korean whatever the actor's UI language.
+PARTY_KO = {PARTY_BUDGET: "예산법무과", PARTY_POLICY: "정책담당관", PARTY_DEPARTMENT: "담당 부서"}
+BUDGET_KIND_KO = {"main": "본예산", "supplementary": "추경"}
+
+
 def conflict_message() -> str:
     return _("다른 사람이 먼저 수정했습니다. 새로 고친 뒤 다시 시도해 주세요.")
 
@@ -429,19 +434,19 @@ def _announce(session: Session, item: CardItem, *, now: dt.datetime) -> None:
     dong_name = item.dong.name
     if item.status == BUDGET_REFLECTED:
         kind = "card_budget_reflected"
-        title = _("%(d)s 제안이 예산에 반영되었습니다", d=dong_name)
+        title = f"{dong_name} 제안이 예산에 반영되었습니다"
         lines = [
-            _("회계연도: %(y)d년 %(k)s", y=item.fiscal_year, k=item.budget_kind_label),
-            _("반영 금액: %(a)s원", a=f"{item.budget_amount:,}"),
-            _("예산과목: %(l)s", l=item.budget_line),
+            f"회계연도: {item.fiscal_year}년 {BUDGET_KIND_KO.get(item.budget_kind or '', '')}",
+            f"반영 금액: {item.budget_amount:,}원",
+            f"예산과목: {item.budget_line}",
         ]
         dedupe = f"card:{item.id}:budget_reflected:{item.fiscal_year}"
     else:
         kind = "card_done"
-        title = _("%(d)s 제안이 완료되었습니다", d=dong_name)
-        lines = [_("분류: %(c)s", c=item.category)]
+        title = f"{dong_name} 제안이 완료되었습니다"
+        lines = [f"분류: {item.category}"]
         if item.fiscal_year:
-            lines.append(_("회계연도: %(y)d년 %(k)s", y=item.fiscal_year, k=item.budget_kind_label))
+            lines.append(f"회계연도: {item.fiscal_year}년 {BUDGET_KIND_KO.get(item.budget_kind or '', '')}")
         dedupe = f"card:{item.id}:done"
     enqueue_telegram(
         session,
@@ -548,7 +553,7 @@ def record_review(
             now=now,
             from_status=previous,
             to_status=UNDER_REVIEW,
-            reason=_("공동 검토를 시작했습니다."),
+            reason="공동 검토를 시작했습니다.",
         )
     _event(
         session,
@@ -556,7 +561,7 @@ def record_review(
         kind="review",
         actor=actor,
         now=now,
-        reason=_("%(p)s 검토 기록", p=str(PARTY_LABELS[party])),
+        reason=f"{PARTY_KO[party]} 검토 기록",
         public=False,
     )
     try:
@@ -656,11 +661,7 @@ def set_override(
     item.priority_override = score
     item.override_reason = reason or None if score is not None else None
     item.updated_at = now
-    text = (
-        _("우선순위 %(s)s점으로 조정: %(r)s", s=f"{score:g}", r=reason)
-        if score is not None
-        else _("우선순위 조정 해제")
-    )
+    text = f"우선순위 {score:g}점으로 조정: {reason}" if score is not None else "우선순위 조정 해제"
     _event(session, item, kind="override", actor=actor, now=now, reason=text, public=False)
     _flush(session)
     return item
@@ -749,9 +750,7 @@ def merge(
     source.updated_at = now
     source.rank = None
     text = (reason or "").strip()
-    source.decision_reason = _("#%(t)d 항목과 같은 제안이라 병합했습니다.", t=target.id) + (
-        f" {text}" if text else ""
-    )
+    source.decision_reason = f"#{target.id} 항목과 같은 제안이라 병합했습니다." + (f" {text}" if text else "")
     _event(
         session,
         source,
@@ -768,8 +767,7 @@ def merge(
         kind="merge",
         actor=actor,
         now=now,
-        reason=_("#%(s)d 항목(%(t)s)을 병합했습니다.", s=source.id, t=source.title)
-        + (f" {text}" if text else ""),
+        reason=f"#{source.id} 항목({source.title})을 병합했습니다." + (f" {text}" if text else ""),
     )
     if target.estimated_cost is None and source.estimated_cost is not None:
         target.estimated_cost = source.estimated_cost
@@ -844,7 +842,7 @@ def split(
             actor=actor,
             now=now,
             to_status=RECEIVED,
-            reason=_("#%(s)d 항목에서 나뉘었습니다.", s=item.id) + (f" {text}" if text else ""),
+            reason=f"#{item.id} 항목에서 나뉘었습니다." + (f" {text}" if text else ""),
         )
     ids = ", ".join(f"#{c.id}" for c in new_items)
     _event(
@@ -853,7 +851,7 @@ def split(
         kind="split",
         actor=actor,
         now=now,
-        reason=_("항목을 나누어 %(ids)s 항목을 만들었습니다.", ids=ids) + (f" {text}" if text else ""),
+        reason=f"항목을 나누어 {ids} 항목을 만들었습니다." + (f" {text}" if text else ""),
     )
     item.title = first["title"]
     if first["description"]:
@@ -884,7 +882,7 @@ def carry_over(session: Session, *, from_year: int, actor, now: dt.datetime) -> 
             kind="carry_over",
             actor=actor,
             now=now,
-            reason=_("%(a)d년도 예산에 반영되지 않아 %(b)d년도로 이월했습니다.", a=from_year, b=to_year),
+            reason=f"{from_year}년도 예산에 반영되지 않아 {to_year}년도로 이월했습니다.",
         )
     _flush(session)
     return len(items)
