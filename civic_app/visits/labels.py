@@ -47,7 +47,8 @@ def theme_group_labels() -> dict[str, str]:
 
 
 def card_status_labels() -> dict[str, str]:
-    return {
+    """The contract's statuses, completed by the card feature's own labels when it has more."""
+    labels = {
         "received": _("접수"),
         "under_review": _("검토중"),
         "selected": _("선정"),
@@ -58,6 +59,11 @@ def card_status_labels() -> dict[str, str]:
         "not_feasible": _("불가"),
         "referred": _("이송"),
     }
+    from civic_app.cards import models as card_models
+
+    extra = getattr(card_models, "STATUS_LABELS", {})
+    labels.update({key: str(value) for key, value in extra.items() if key not in labels})
+    return labels
 
 
 def card_category_labels() -> dict[str, str]:

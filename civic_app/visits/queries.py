@@ -14,6 +14,7 @@ from civic_app.timeutil import to_seoul
 from civic_app.visits.models import (
     CANCELLED,
     CONFIRMED,
+    FREED,
     HELD,
     KIND_REGULAR,
     PLANNED,
@@ -67,18 +68,34 @@ def dong_card_items(session: Session, dong: Dong):
 
 
 def plan_vs_actual(session: Session) -> list[dict]:
-    """Per year: planned vs held, regular visits and themed tours (like the source's table)."""
-    rows = session.execute(select(Visit.kind, Visit.start_at, Visit.status).where(Visit.published.is_(True)))
+    """Per year, like the source's table: the cycles' quotas (plan), the published schedule and
+    what was held, for regular visits and for themed tours."""
+    rows = session.execute(
+        select(Visit.kind, Visit.start_at, Visit.status, Visit.cycle_id).where(Visit.published.is_(True))
+    ).all()
     table: dict[int, dict[str, int]] = defaultdict(
-        lambda: {"regular_planned": 0, "regular_held": 0, "tour_planned": 0, "tour_held": 0}
+        lambda: {
+            "regular_plan": 0,
+            "regular_scheduled": 0,
+            "regular_held": 0,
+            "tour_scheduled": 0,
+            "tour_held": 0,
+        }
     )
-    for kind, start_at, status in rows:
+    public_cycles = set()
+    for kind, start_at, status, cycle_id in rows:
         year = to_seoul(start_at).year
         prefix = "regular" if kind == KIND_REGULAR else "tour"
-        if status != CANCELLED:
-            table[year][f"{prefix}_planned"] += 1
+        if cycle_id:
+            public_cycles.add(cycle_id)
+        if status not in FREED:
+            table[year][f"{prefix}_scheduled"] += 1
         if status in DONE:
             table[year][f"{prefix}_held"] += 1
+    if public_cycles:
+        for quotas in session.scalars(select(VisitCycle.quotas).where(VisitCycle.id.in_(public_cycles))):
+            for year, quota in quotas:
+                table[int(year)]["regular_plan"] += int(quota)
     return [{"year": year, **counts} for year, counts in sorted(table.items())]
 
 

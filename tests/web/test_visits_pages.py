@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from sqlalchemy import event, func, select
@@ -420,3 +421,17 @@ def test_hostile_form_input_never_breaks_the_server(client, session, staff):
     assert "날짜는 2000년부터 2100년 사이여야 합니다" in far.get_data(as_text=True)
     for query in ("from=0001-01-01", "to=9999-99-99", "page=-1", "per_page=100000", "from=<script>"):
         assert client.get(f"/api/v1/visits?{query}").status_code == 400
+
+
+def test_plan_vs_actual_table_follows_the_source(client, session):
+    make_city(39)
+    first = plan(dt.date(2018, 7, 1), dt.date(2018, 12, 31), [39], publish=True)
+    for visit in first.visits[:30]:
+        visit.status = HELD
+    plan(dt.date(2019, 1, 1), dt.date(2020, 12, 31), [19, 20], publish=True)
+    plan(dt.date(2021, 1, 1), dt.date(2022, 6, 30), [19, 20])  # a draft: not public yet
+    session.commit()
+    page = client.get("/visits/plan-vs-actual").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row">(\d{4})</th>((?:<td class="num">\d+</td>)+)', page)
+    table = {int(year): [int(n) for n in re.findall(r"\d+", cells)] for year, cells in rows}
+    assert table == {2018: [39, 39, 30, 0, 0], 2019: [19, 19, 0, 0, 0], 2020: [20, 20, 0, 0, 0]}
