@@ -123,6 +123,13 @@ class CancelSessionForm(FlaskForm):
     )
 
 
+class MoveSessionForm(FlaskForm):
+    day = DateField(_l("새 날짜"), validators=[InputRequired(_l("새 날짜를 입력해 주세요."))])
+    reason = StringField(
+        _l("옮기는 사유"), validators=[DataRequired(_l("옮기는 사유를 입력해 주세요.")), Length(max=300)]
+    )
+
+
 class OtherSessionForm(FlaskForm):
     session_id = SelectField(_l("다른 회차"), coerce=int)
 

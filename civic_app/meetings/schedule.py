@@ -267,3 +267,49 @@ def cancel_session(
     )
     session.flush()
     return affected
+
+
+def move_session(
+    session: Session, tsession: TongtongSession, *, day: dt.date, reason: str, actor, now: dt.datetime
+) -> None:
+    """Move a session by hand to another working day (same time of day). Generation keeps it
+    there; booked citizens get a new invitation (same UID, higher SEQUENCE)."""
+    from civic_app.meetings import services
+    from civic_app.meetings.models import MeetingBooking
+    from civic_app.timeutil import to_seoul
+
+    if tsession.status != SESSION_SCHEDULED:
+        raise InvalidTransition(_("예정된 회차만 옮길 수 있습니다."))
+    errors = []
+    if not reason.strip():
+        errors.append(("reason", _("옮기는 사유를 입력해 주세요.")))
+    closed = _calendar(session, day, day).closed_reason(day)
+    if closed:
+        errors.append(("day", _("%(d)s은(는) 근무일이 아닙니다: %(r)s", d=day.isoformat(), r=closed)))
+    local = to_seoul(tsession.start_at)
+    new_start = seoul_datetime(day, local.timetz().replace(tzinfo=None)).astimezone(dt.UTC)
+    if new_start <= now:
+        errors.append(("day", _("지난 날짜로는 옮길 수 없습니다.")))
+    if errors:
+        raise ValidationFailed(_("입력 내용을 확인해 주세요."), errors)
+    delta = new_start - tsession.start_at
+    tsession.start_at += delta
+    tsession.end_at += delta
+    tsession.moved_from = tsession.rule_date if day != tsession.rule_date else None
+    tsession.sequence += 1
+    tsession.updated_at = now
+    for slot in tsession.slots:
+        slot.start_at += delta
+        slot.end_at += delta
+    bookings = session.scalars(
+        select(MeetingBooking).where(
+            MeetingBooking.session_id == tsession.id, MeetingBooking.active.is_(True)
+        )
+    ).all()
+    for booking in bookings:
+        booking.start_at += delta
+        booking.end_at += delta
+        booking.sequence += 1
+        booking.updated_at = now
+        services.session_moved(session, booking, reason=reason.strip(), actor=actor, now=now)
+    session.flush()

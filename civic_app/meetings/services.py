@@ -570,6 +570,33 @@ def mark_session_held(session: Session, tsession: TongtongSession, *, actor, now
     session.flush()
 
 
+def session_moved(session: Session, booking: MeetingBooking, *, reason: str, actor, now: dt.datetime) -> None:
+    """Tell a booked citizen that the session moved; the invitation keeps its UID."""
+    req = booking.request
+    host = booking.host
+    add_event(
+        session,
+        req,
+        "session_moved",
+        _(
+            "면담 일시가 %(when)s(으)로 바뀌었습니다 (사유: %(reason)s).",
+            when=format_datetime(booking.start_at),
+            reason=reason,
+        ),
+        actor=actor,
+        now=now,
+    )
+    _notify(
+        session,
+        req,
+        f"moved-{booking.id}-{booking.sequence}",
+        _("[통통데이] 면담 일시 변경 안내 (%(code)s)", code=req.code),
+        now=now,
+        booking=booking,
+        host_title=host.title if host else _("시장"),
+    )
+
+
 # --- decisions -------------------------------------------------------------------------------------
 def _decide(req: MeetingRequest, route: str, reason_code: str, note: str, *, actor, now: dt.datetime) -> None:
     _require_staff(actor)

@@ -22,6 +22,7 @@ from civic_app.meetings.forms import (
     DecisionForm,
     FollowUpForm,
     HostSlotForm,
+    MoveSessionForm,
     OtherSessionForm,
     OutcomeForm,
     RequestForm,
@@ -603,6 +604,28 @@ def cancel_session(session_id: int):
     )
     db.session.commit()
     flash(_("회차를 취소했습니다. 안내한 신청 %(n)d건", n=len(affected)), "success")
+    return redirect(url_for("meetings.sessions"))
+
+
+@bp.route("/staff/tongtong/sessions/<int:session_id>/move", methods=["POST"])
+@roles_required(*STAFF)
+def move_session(session_id: int):
+    tsession = db.get_or_404(TongtongSession, session_id)
+    form = MoveSessionForm()
+    if not form.validate_on_submit():
+        flash(_("옮길 날짜와 사유를 입력해 주세요."), "error")
+        return redirect(url_for("meetings.sessions"))
+    try:
+        schedule.move_session(
+            db.session, tsession, day=form.day.data, reason=form.reason.data, actor=current_user, now=utcnow()
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        messages = [m for _f, m in getattr(error, "errors", [])] or [error.message]
+        flash(" ".join(messages), "error")
+    else:
+        flash(_("회차를 옮겼습니다. 예약한 시민에게 알렸습니다."), "success")
     return redirect(url_for("meetings.sessions"))
 
 

@@ -318,3 +318,46 @@ def test_walk_in_books_the_consultation_room(session):
         services.log_walk_in(
             session, actor=staff, now=NOW, room_start=start + dt.timedelta(minutes=10), **data
         )
+
+
+def test_moving_a_session_by_hand_updates_bookings_and_survives_generation(session):
+    make_sessions()
+    staff = make_staff()
+    req = make_request()
+    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    target = next_session()
+    with pytest.raises(ValidationFailed):
+        schedule.move_session(session, target, day=dt.date(2026, 11, 28), reason="주말", actor=staff, now=NOW)
+    schedule.move_session(
+        session, target, day=dt.date(2026, 11, 27), reason="시장 해외 출장", actor=staff, now=NOW
+    )
+    assert target.moved_from == dt.date(2026, 11, 26)
+    assert target.sequence == 1
+    assert booking.start_at == target.start_at
+    assert booking.sequence == 1
+    assert "시장 해외 출장" in req.events[-1].note
+    ics = next(m for m in _mails(session, req) if "moved" in m.dedupe_key).payload["attachments"][0][
+        "content"
+    ]
+    assert f"UID:meeting-{booking.id}@civic_app" in ics
+    assert "SEQUENCE:1" in ics
+    lines = schedule.generate(
+        session, schedule.current_rule(session), dt.date(2026, 11, 1), dt.date(2026, 11, 30), now=NOW
+    )
+    assert {x.action for x in lines} == {"exists"}
+    assert target.start_at.astimezone(dt.timezone(dt.timedelta(hours=9))).date() == dt.date(2026, 11, 27)
+
+
+def test_citizen_asks_for_another_session_keeping_the_queue_place(session):
+    sessions = make_sessions()
+    staff = make_staff()
+    citizen = make_user("citizen")
+    req = make_request(citizen)
+    services.decide_mayor(session, req, actor=staff, now=NOW)
+    queued_at = req.queue_since
+    later = [s for s in sessions if s.start_at > NOW][2]
+    services.ask_other_session(session, req, session_id=later.id, actor=citizen, now=NOW)
+    assert req.status == "booked"
+    assert req.active_booking.session_id == later.id
+    assert req.queue_since == queued_at
+    assert len([b for b in req.bookings if b.active]) == 1
