@@ -31,7 +31,6 @@ from telegram.error import (
     TimedOut,
 )
 
-from civic_app.notify.models import OutboxMessage
 from civic_app.telegram import commands, delivery, privacy, services
 from civic_app.telegram.delivery import UNKNOWN_OUTCOME, Blocked, Defer, Outgoing, Settings
 from civic_app.telegram.models import TelegramBotState
@@ -54,6 +53,23 @@ def retry_after_seconds(exc: RetryAfter | object) -> float:
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     return float(value)
+
+
+# httpx errors raised before the request left this machine: a retry cannot duplicate.
+NOT_SENT_ERRORS = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol"})
+
+
+def request_may_have_arrived(exc: NetworkError) -> bool:
+    """Whether Telegram may have acted on a request that failed with ``exc``.
+
+    An HTTP error status (5xx) was an answer: nothing was posted. A connection that could not
+    be opened sent nothing. A read timeout or a connection dropped while waiting for the
+    answer leaves the outcome unknown.
+    """
+    cause = exc.__cause__
+    if cause is None:
+        return isinstance(exc, TimedOut)
+    return type(cause).__name__ not in NOT_SENT_ERRORS
 
 
 @dataclass
@@ -110,48 +126,52 @@ class Runner:
 
     # --- delivery -------------------------------------------------------------------------
     async def deliver_pass(self) -> Stats:
-        """Deliver every due message once; stop early if the API looks down."""
-        while True:
-            with self.session_factory() as session:
+        """Deliver every due message once; stop early if the API looks down.
+
+        One session serves the whole pass (each step still commits on its own), which keeps
+        the database round trips per message low.
+        """
+        with self.session_factory() as session:
+            while True:
                 claim = delivery.claim_next(
                     session, now=self.now(), worker=self.worker, claim_timeout=self.settings.claim_timeout
                 )
-            if claim is None:
-                return self.stats
-            if await self.deliver(claim) == GIVE_UP:
-                return self.stats
+                if claim is None:
+                    return self.stats
+                outcome = await self.deliver(session, claim)
+                session.expunge_all()
+                if outcome == GIVE_UP:
+                    return self.stats
 
-    async def deliver(self, claim: delivery.Claim) -> str | None:
+    async def deliver(self, session: Session, claim: delivery.Claim) -> str | None:
         s = self.settings
-        with self.session_factory() as session:
-            if claim.reclaimed:
-                self.stats.unknown_outcome += 1
-                log.warning(
-                    "%s: outbox %s was left 'sending' by %s; its send may have happened, sending again",
-                    UNKNOWN_OUTCOME,
-                    claim.id,
-                    claim.previous_worker,
-                )
-            row = session.get(OutboxMessage, claim.id)
-            if row is None:
-                return None
-            try:
-                plan = delivery.prepare(session, row, settings=s, names=self.names.get(session))
-            except Exception as exc:
-                log.exception("outbox %s cannot be rendered", claim.id)
-                delivery.mark_failed(session, claim.id, f"메시지를 만들 수 없습니다: {exc}", now=self.now())
-                self.stats.failed += 1
-                return None
-            if isinstance(plan, Blocked):
-                log.warning("outbox %s blocked by the privacy guard: %s", claim.id, plan.reason)
-                delivery.mark_failed(session, claim.id, plan.reason, now=self.now())
-                self.stats.blocked += 1
-                return None
-            if isinstance(plan, Defer):
-                delivery.release(session, claim.id, now=self.now(), after=plan.seconds)
-                self.stats.deferred += 1
-                return None
-            return await self._send_with_retries(session, claim.id, plan, row.recipient is None)
+        if claim.reclaimed:
+            self.stats.unknown_outcome += 1
+            log.warning(
+                "%s: outbox %s was left 'sending' by %s; its send may have happened, sending again",
+                UNKNOWN_OUTCOME,
+                claim.id,
+                claim.previous_worker,
+            )
+        row = claim.row
+        try:
+            plan = delivery.prepare(session, row, settings=s, names=self.names.get(session))
+        except Exception as exc:
+            log.exception("outbox %s cannot be rendered", claim.id)
+            session.rollback()
+            delivery.mark_failed(session, claim.id, f"메시지를 만들 수 없습니다: {exc}", now=self.now())
+            self.stats.failed += 1
+            return None
+        if isinstance(plan, Blocked):
+            log.warning("outbox %s blocked by the privacy guard: %s", claim.id, plan.reason)
+            delivery.mark_failed(session, claim.id, plan.reason, now=self.now())
+            self.stats.blocked += 1
+            return None
+        if isinstance(plan, Defer):
+            delivery.release(session, claim.id, now=self.now(), after=plan.seconds)
+            self.stats.deferred += 1
+            return None
+        return await self._send_with_retries(session, claim.id, plan, row.recipient is None)
 
     async def _send_with_retries(
         self, session: Session, row_id: int, plan: Outgoing, to_channel: bool
@@ -200,12 +220,14 @@ class Runner:
                 raise FatalBotError(f"Telegram refused the bot token: {exc}") from exc
             except NetworkError as exc:  # TimedOut included
                 network_failures += 1
-                if isinstance(exc, TimedOut) and plan.action == "send":
+                if plan.action == "send" and request_may_have_arrived(exc):
                     self.stats.unknown_outcome += 1
                     log.warning(
-                        "%s: outbox %s timed out; Telegram may have posted it, retrying may repeat it",
+                        "%s: outbox %s failed after the request went out (%s); Telegram may have "
+                        "posted it, so the retry may repeat it",
                         UNKNOWN_OUTCOME,
                         row_id,
+                        exc,
                     )
                 if network_failures > s.inline_retries:
                     status = delivery.mark_retry(

@@ -9,8 +9,8 @@ Unknown-outcome window
 The Bot API has no idempotency key. A message is claimed (committed as ``sending``), sent,
 then recorded as ``sent`` in the next commit. If the process dies between the API accepting
 the message and that commit, or the API call times out after Telegram received it, the
-outcome is unknown: the row is sent again (after ``claim_timeout`` for a dead process,
-after the backoff for a timeout). Those repeats are logged with ``UNKNOWN_OUTCOME`` and
+outcome is unknown (likewise when the connection drops after the request went out): the
+row is sent again (after ``claim_timeout`` for a dead process, after the backoff otherwise). Those repeats are logged with ``UNKNOWN_OUTCOME`` and
 counted. The window is one message per process: rows are claimed one at a time, so a row
 still ``sending`` after a crash is exactly the message that may have gone out.
 """
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from civic_app.notify.models import (
     CHANNEL_TELEGRAM,
@@ -33,6 +34,7 @@ from civic_app.notify.models import (
     STATUS_QUEUED,
     STATUS_SENDING,
     STATUS_SENT,
+    STATUS_WITHDRAWN,
     OutboxMessage,
 )
 from civic_app.notify.services import enqueue
@@ -89,6 +91,7 @@ class Claim:
     id: int
     reclaimed: bool  # it was 'sending' under a dead process: the earlier send may have happened
     previous_worker: str | None
+    row: OutboxMessage | None = None
 
 
 @dataclass(frozen=True)
@@ -144,22 +147,22 @@ def claim_next(session: Session, *, now: dt.datetime, worker: str, claim_timeout
     postgres = session.get_bind().dialect.name == "postgresql"
     for _try in range(5):
         query = (
-            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by)
+            select(OutboxMessage)
             .where(_due_condition(now, claim_timeout))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
         )
         if postgres:
             query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-        found = session.execute(query).first()
-        if found is None:
+        row = session.scalar(query)
+        if row is None:
             session.rollback()
             return None
-        row_id, status, previous = found
+        status, previous = row.status, row.claimed_by
         result = session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id == row_id,
+                OutboxMessage.id == row.id,
                 OutboxMessage.status == status,
                 (OutboxMessage.claimed_by == previous) if previous else OutboxMessage.claimed_by.is_(None),
             )
@@ -168,7 +171,11 @@ def claim_next(session: Session, *, now: dt.datetime, worker: str, claim_timeout
         )
         session.commit()
         if result.rowcount == 1:
-            return Claim(row_id, reclaimed=status == STATUS_SENDING, previous_worker=previous)
+            # Mirror the claim on the loaded object without marking it dirty.
+            for key, value in (("status", STATUS_SENDING), ("claimed_at", now), ("claimed_by", worker)):
+                set_committed_value(row, key, value)
+            return Claim(row.id, reclaimed=status == STATUS_SENDING, previous_worker=previous, row=row)
+        session.expunge(row)
     return None
 
 
@@ -184,17 +191,27 @@ def prepare(
     chat_id = row.recipient or settings.channel_id
     if row.kind == DELETE_KIND:
         return Outgoing("delete", chat_id, message_id=str(row.payload.get("message_id")))
+    history: list[tuple[int, str, str, str | None]] = []
     if row.recipient is None and row.subject_ref:
-        earlier_open = session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.channel == CHANNEL_TELEGRAM,
-                OutboxMessage.recipient.is_(None),
-                OutboxMessage.subject_ref == row.subject_ref,
-                OutboxMessage.id < row.id,
-                OutboxMessage.status.in_((STATUS_QUEUED, STATUS_SENDING)),
-            )
+        # One query for everything about the same item: ordering and the post to edit.
+        history = list(
+            session.execute(
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.status,
+                    OutboxMessage.kind,
+                    OutboxMessage.external_message_id,
+                )
+                .where(
+                    OutboxMessage.channel == CHANNEL_TELEGRAM,
+                    OutboxMessage.recipient.is_(None),
+                    OutboxMessage.subject_ref == row.subject_ref,
+                    OutboxMessage.id != row.id,
+                )
+                .order_by(OutboxMessage.id)
+            ).tuples()
         )
-        if earlier_open:
+        if any(i < row.id and st in (STATUS_QUEUED, STATUS_SENDING) for i, st, _k, _e in history):
             # The original post must exist before a correction can edit it.
             return Defer(2.0, "waiting for the earlier message about the same item")
     locale = _chat_locale(session, row.recipient) if row.recipient else "ko"
@@ -204,23 +221,12 @@ def prepare(
     findings = privacy.scan(privacy.plain_text(rendered.text), names)
     if findings:
         return Blocked(privacy.describe(findings))
-    if row.recipient is None and row.subject_ref:
-        previous_id = session.scalar(
-            select(OutboxMessage.external_message_id)
-            .where(
-                OutboxMessage.channel == CHANNEL_TELEGRAM,
-                OutboxMessage.recipient.is_(None),
-                OutboxMessage.subject_ref == row.subject_ref,
-                OutboxMessage.kind == row.kind,
-                OutboxMessage.id != row.id,
-                OutboxMessage.status == STATUS_SENT,
-                OutboxMessage.external_message_id.is_not(None),
-            )
-            .order_by(OutboxMessage.id.desc())
-            .limit(1)
-        )
-        if previous_id:
-            return Outgoing("edit", chat_id, rendered.text, message_id=previous_id)
+    previous_id = next(
+        (ext for _i, st, kind, ext in reversed(history) if st == STATUS_SENT and kind == row.kind and ext),
+        None,
+    )
+    if previous_id:
+        return Outgoing("edit", chat_id, rendered.text, message_id=previous_id)
     return Outgoing("send", chat_id, rendered.text)
 
 
@@ -271,18 +277,18 @@ def mark_sent(
         _queue_subscriber_messages(session, row, now=now)
     if row.recipient is None and row.subject_ref and action in ("send", "edit"):
         # A correction published: earlier unapproved versions are superseded.
-        for stale in session.scalars(
-            select(OutboxMessage).where(
+        session.execute(
+            update(OutboxMessage)
+            .where(
                 OutboxMessage.channel == CHANNEL_TELEGRAM,
                 OutboxMessage.recipient.is_(None),
                 OutboxMessage.subject_ref == row.subject_ref,
                 OutboxMessage.id < row.id,
                 OutboxMessage.status == STATUS_PENDING_APPROVAL,
             )
-        ):
-            stale.status = "withdrawn"
-            stale.last_error = "새 버전이 게시되어 대체되었습니다."
-            stale.updated_at = now
+            .values(status=STATUS_WITHDRAWN, last_error="새 버전이 게시되어 대체되었습니다.", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     session.commit()
 
 

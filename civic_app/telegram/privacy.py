@@ -77,9 +77,8 @@ def scan(text: str, names: set[str]) -> list[Finding]:
     findings = [Finding("phone", _mask(m.group())) for m in PHONE_RE.finditer(text)]
     findings += [Finding("email", _mask(m.group())) for m in EMAIL_RE.finditer(text)]
     folded = text.casefold()
-    for name in sorted(names):
-        if name.casefold() in folded and _name_pattern(name).search(text):
-            findings.append(Finding("name", _mask(name)))
+    found = [name for name in names if name.casefold() in folded and _name_pattern(name).search(text)]
+    findings += [Finding("name", _mask(name)) for name in sorted(found)]
     return findings
 
 
