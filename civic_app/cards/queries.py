@@ -168,7 +168,11 @@ def _queue_query(party: str, department_id: int | None):
     reviewed = exists().where(CardReview.item_id == CardItem.id, CardReview.party == party)
     query = select(CardItem).where(CardItem.status.in_(REVIEWABLE_STATUSES), ~reviewed)
     if party == PARTY_DEPARTMENT:
-        query = query.where(CardItem.department_id == department_id)
+        # One department's queue, or (department_id None) every department's.
+        if department_id is None:
+            query = query.where(CardItem.department_id.is_not(None))
+        else:
+            query = query.where(CardItem.department_id == department_id)
     return query
 
 
@@ -195,13 +199,11 @@ def party_queue(
 
 
 def queue_counts(session: Session, *, department_id: int | None, now: dt.datetime) -> dict[str, dict]:
-    """Waiting and overdue counts of the three queues (department: the given one)."""
+    """Waiting and overdue counts of the three queues (department: the given one, or all)."""
     settings = get_settings(session)
     limit = now - dt.timedelta(days=settings.review_deadline_days)
     out = {}
     for party in PARTIES:
-        if party == PARTY_DEPARTMENT and department_id is None:
-            continue
         base = _queue_query(party, department_id).subquery()
         row = session.execute(
             select(func.count(), func.count().filter(base.c.created_at < limit)).select_from(base)

@@ -143,7 +143,7 @@ def index():
     dong_code = request.args.get("dong") or None
     dong = _dong_or_404(dong_code) if dong_code else None
     now = utcnow()
-    dept_id = None if current_user.has_role(ADMIN) else current_user.department_id
+    dept_id = current_user.department_id if current_user.has_role(DEPARTMENT) else None
     counts = queries.queue_counts(db.session, department_id=dept_id, now=now)
     page, reviews = queries.ranked(db.session, dong=dong, page=_page_arg())
     dongs = db.session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.name)).all()
@@ -161,15 +161,11 @@ def index():
 
 def _queue_department(party: str) -> int | None:
     if party != PARTY_DEPARTMENT or current_user.has_role(ADMIN):
-        return None
-    return current_user.department_id
+        return None  # admins see every department's queue
+    return current_user.department_id or -1  # a department account without a department: none
 
 
-@staff.route("/queue/<any(budget, policy, department):party>")
-@roles_required(BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, ADMIN)
-def queue(party: str):
-    if party not in _my_parties():
-        abort(403)
+def _queue(party: str):
     page, counts, days = queries.party_queue(
         db.session, party, department_id=_queue_department(party), now=utcnow(), page=_page_arg()
     )
@@ -177,6 +173,24 @@ def queue(party: str):
     return render_template(
         "cards/queue.html", party=party, page=page, counts=counts, days=days, forms=forms, **_common()
     )
+
+
+@staff.route("/queue/budget")
+@roles_required(BUDGET_OFFICE, ADMIN)
+def queue_budget():
+    return _queue("budget")
+
+
+@staff.route("/queue/policy")
+@roles_required(POLICY_OFFICE, ADMIN)
+def queue_policy():
+    return _queue("policy")
+
+
+@staff.route("/queue/department")
+@roles_required(DEPARTMENT, ADMIN)
+def queue_department():
+    return _queue("department")
 
 
 def _review_form(item: CardItem, party: str, review=None, formdata=None) -> ReviewForm:
@@ -220,7 +234,7 @@ def review(item_id: int):
                 )
             flash(_("%(p)s 검토를 기록했습니다.", p=str(PARTY_LABELS.get(party, ""))), "success")
             if back == "queue" and party in PARTIES:
-                return redirect(url_for("cards_staff.queue", party=party))
+                return redirect(url_for(f"cards_staff.queue_{party}"))
             return redirect(url_for("cards_staff.item", item_id=item.id))
     if error is not None:
         apply_domain_error(form, error)
