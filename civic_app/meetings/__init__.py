@@ -31,3 +31,4 @@ def init_app(app) -> None:
     reg.add_reference_loader(10, "tongtong_rule", schedule.ensure_default_rule)
     reg.add_demo_loader(50, "tongtong", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    reg.add_home_section(30, views.home_section)

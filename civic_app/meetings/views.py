@@ -80,6 +80,14 @@ def public_index():
     )
 
 
+def home_section() -> dict:
+    """The public home page block: the next sessions and their free places."""
+    return {
+        "template": "meetings/_home.html",
+        "tt_sessions": queries.upcoming_sessions(db.session, utcnow(), limit=3),
+    }
+
+
 @bp.route("/tongtong/summaries/<int:request_id>")
 @public
 def summary(request_id: int):

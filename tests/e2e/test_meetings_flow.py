@@ -117,6 +117,10 @@ def test_request_to_outcome_with_deputy_fallback(page, live_server, session, app
     follow.get_by_role("button", name="후속 조치 추가").click()
     page.get_by_text("후속 조치를 추가했습니다").wait_for()
     assert page.get_by_text("동 관리카드 #").is_visible()
+    page.goto(f"{live_server}/staff/tongtong/sessions")
+    assert_accessible(page)
+    page.goto(f"{live_server}/staff/tongtong/stats")
+    assert_accessible(page)
     _logout(page)
 
     # 5. The citizen sees every step.
@@ -135,6 +139,10 @@ def test_request_to_outcome_with_deputy_fallback(page, live_server, session, app
     ):
         assert step in timeline, step
     assert_accessible(page)
+    for url in ("/tongtong", "/tongtong/stats", f"/tongtong/summaries/{booking.request_id}"):
+        page.goto(f"{live_server}{url}")
+        assert "홍길순" not in page.content()
+        assert_accessible(page)
 
     # 6. The mails (with the .ics for the fixed meeting) reach a real SMTP server.
     config = {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port, "SMTP_STARTTLS": False}

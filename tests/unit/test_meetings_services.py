@@ -361,3 +361,21 @@ def test_citizen_asks_for_another_session_keeping_the_queue_place(session):
     assert req.active_booking.session_id == later.id
     assert req.queue_since == queued_at
     assert len([b for b in req.bookings if b.active]) == 1
+
+
+def test_unserved_requests_carry_over_to_the_next_session(session):
+    make_sessions()
+    staff = make_staff()
+    target = next_session()
+    booked = [make_request() for _ in range(3)]
+    for req in booked:
+        services.decide_mayor(session, req, actor=staff, now=NOW, slot=None)
+    waiting = make_request()
+    services.decide_mayor(session, waiting, actor=staff, now=NOW, slot=target.slots[0])
+    assert waiting.status == "waitlisted"
+    after = target.end_at + dt.timedelta(hours=1)
+    services.mark_session_held(session, target, actor=staff, now=after)
+    assert target.status == "held"
+    assert waiting.status == "booked"
+    assert waiting.active_booking.start_at > target.start_at
+    assert any(e.kind == "promoted" for e in waiting.events)
