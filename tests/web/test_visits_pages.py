@@ -435,3 +435,48 @@ def test_plan_vs_actual_table_follows_the_source(client, session):
     rows = re.findall(r'<th scope="row">(\d{4})</th>((?:<td class="num">\d+</td>)+)', page)
     table = {int(year): [int(n) for n in re.findall(r"\d+", cells)] for year, cells in rows}
     assert table == {2018: [39, 39, 30, 0, 0], 2019: [19, 19, 0, 0, 0], 2020: [20, 20, 0, 0, 0]}
+
+
+def test_swap_and_lock_from_the_staff_pages(client, session, staff):
+    make_city(3)
+    cycle = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [3])
+    a, b = sorted(cycle.visits, key=lambda v: v.start_at)[:2]
+    a_start, b_start = a.start_at, b.start_at
+    session.commit()
+    login(client, staff)
+    assert client.post(f"/staff/visits/{a.id}/swap", data={"s-other": str(b.id)}).status_code == 302
+    assert client.post(f"/staff/visits/{a.id}/lock", data={"locked": "1"}).status_code == 302
+    db.session.expire_all()
+    a, b = session.get(Visit, a.id), session.get(Visit, b.id)
+    assert (a.start_at, b.start_at) == (b_start, a_start)
+    assert a.locked
+    assert a.moved_manually
+    assert b.moved_manually
+    assert client.post(f"/staff/visits/cycles/{cycle.id}/replan").status_code == 302
+    db.session.expire_all()
+    assert session.get(Visit, a.id).start_at == b_start
+
+
+def test_tour_suggestion_goes_to_the_site_dong_card(session):
+    dong = make_dong("강변동", code="4199061000")
+    tour = services.create_tour(
+        session,
+        day=dt.date(2026, 8, 4),
+        start_time=dt.time(14),
+        end_time=dt.time(16),
+        theme_group="season",
+        theme="폭염 대비 무더위쉼터 점검",
+        sites_text="4199061000 강변 무더위쉼터",
+        actor_id=None,
+        now=NOW,
+    )
+    services.record_held(
+        session, tour, agenda=["field"], residents_count=12, participant_groups=[], actor_id=None, now=NOW
+    )
+    item = services.add_suggestion(
+        session, tour, title="그늘막 추가 설치", description="", category="안전", actor_id=None, now=NOW
+    )
+    assert (item.dong_id, item.source_kind, item.source_ref) == (dong.id, "visit", tour.id)
+    services.publish_results(session, tour, summary="쉼터 3곳을 점검했습니다.", actor_id=None, now=NOW)
+    message = session.scalar(select(OutboxMessage).where(OutboxMessage.subject_ref == f"visit:{tour.id}"))
+    assert message.payload["title"] == "[민생현장 탐방 결과] 폭염 대비 무더위쉼터 점검"
