@@ -247,3 +247,20 @@ def test_pages_use_a_fixed_number_of_queries(client, session):
     session.commit()
     large = {u: count(u) for u in small}
     assert large == small
+
+
+def test_pages_in_english(client, session):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [sys.executable, str(root / "tools" / "i18n.py"), "compile"], check=True, capture_output=True
+    )
+    make_sessions()
+    client.set_cookie("lang", "en")
+    text = client.get("/tongtong").get_data(as_text=True)
+    assert "Upcoming sessions" in text
+    assert "Request a meeting" in text
+    assert "다가오는 회차" not in text
