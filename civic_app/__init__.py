@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from civic_app.config import check_production, load_config
@@ -196,7 +197,13 @@ def _init_errors(app: Flask) -> None:
         text = message or messages.get(code, messages[500])()
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify({"error": {"status": code, "message": text}}), code
-        return render_template("errors/error.html", code=code, message=text), code
+        try:
+            return render_template("errors/error.html", code=code, message=text), code
+        except Exception:  # the page needs the database (user, nav); keep this one plain
+            app.logger.exception("error page failed")
+            db.session.rollback()
+            body = f'<!doctype html><html lang="ko"><meta charset="utf-8"><title>{code}</title><h1>{code}</h1><p>{escape(text)}</p></html>'
+            return body, code, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

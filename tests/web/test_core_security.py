@@ -280,3 +280,44 @@ def test_api_errors_are_json_in_korean(client):
     bad = client.get("/api/v1/dongs?page=abc")
     assert bad.status_code == 400
     assert bad.get_json()["error"]["message"] == "page 값은 정수여야 합니다."
+
+
+def test_error_page_falls_back_to_plain_korean_when_rendering_fails(session):
+    other = create_app(conftest.test_config(conftest_database_url(), TESTING=False))
+
+    @other.context_processor
+    def broken() -> dict:
+        raise RuntimeError("SELECT secret FROM users")
+
+    with other.app_context():
+        response = other.test_client().get("/no-such-page")
+    _assert_korean_error(response, 404, "페이지를 찾을 수 없습니다")
+
+
+def test_login_survives_an_unreachable_rate_limit_store(session):
+    user = make_user("citizen", email="redis-down@example.com")
+    db.session.commit()
+    other = create_app(
+        conftest.test_config(
+            conftest_database_url(), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"
+        )
+    )
+    with other.app_context():
+        client = other.test_client()
+        wrong = client.post("/login", data={"email": user.email, "password": "wrong-password"})
+        assert wrong.status_code == 400
+        assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\\evil.example", "https://evil.example/", "/\t/evil.example", "javascript:x"],
+)
+def test_login_never_redirects_off_site(client, session, target):
+    user = make_user("citizen")
+    db.session.commit()
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
