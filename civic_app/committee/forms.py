@@ -153,3 +153,20 @@ class AdvisoryForm(FlaskForm):
     )
     subcommittee_id = SelectField(_l("분야"), coerce=int)
     department_id = SelectField(_l("담당 부서"), coerce=int)
+
+
+class TaskForm(FlaskForm):
+    title = StringField(
+        _l("과제명"), validators=[DataRequired(_l("과제명을 입력해 주세요.")), Length(max=300)]
+    )
+    status = SelectField(
+        _l("상태"),
+        invalid_choice_message=_l(
+            "이 과제의 상태를 그렇게 바꿀 수 없습니다. 대체·통합은 중간점검에서 정합니다."
+        ),
+    )
+    department_id = SelectField(_l("담당 부서"), coerce=int)
+    start_year = IntegerField(
+        _l("추진 연도"),
+        validators=[Optional(), NumberRange(2000, 2100, _l("연도는 2000~2100 사이여야 합니다."))],
+    )

@@ -7,6 +7,7 @@ integrator's migration can insert the same rows the reference loader does.
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -206,6 +207,19 @@ class CommitteeTask(db.Model):
     predecessor_links: Mapped[list[TaskLineage]] = relationship(
         foreign_keys="TaskLineage.successor_id", back_populates="successor", lazy="raise"
     )
+
+    # Manual status changes by the secretariat; replacement goes through a mid-term review
+    # (or the CSV import), which also records the lineage.
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        STATUS_PROPOSED: (STATUS_ACTIVE, STATUS_DROPPED),
+        STATUS_ACTIVE: (STATUS_CONCLUDED, STATUS_DROPPED),
+        STATUS_CONCLUDED: (STATUS_ACTIVE,),
+        STATUS_DROPPED: (STATUS_PROPOSED, STATUS_ACTIVE),
+        STATUS_REPLACED: (),
+    }
+
+    def can_transition_to(self, status: str) -> bool:
+        return status == self.status or status in self.TRANSITIONS.get(self.status, ())
 
     @property
     def is_reportable(self) -> bool:

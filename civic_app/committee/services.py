@@ -227,6 +227,39 @@ def link_lineage(
     return link
 
 
+def update_task(
+    session: Session,
+    task: CommitteeTask,
+    *,
+    title: str,
+    status: str,
+    department_id: int | None,
+    start_year: int | None,
+    actor: User,
+    now: dt.datetime,
+) -> CommitteeTask:
+    """The secretariat corrects a task: title, department, start year, status (by the task's rules)."""
+    _require_secretariat(actor)
+    errors = []
+    if not title.strip() or len(title.strip()) > 300:
+        errors.append(("title", _("과제명은 1~300자여야 합니다.")))
+    if not task.can_transition_to(status):
+        errors.append(
+            ("status", _("이 과제의 상태를 그렇게 바꿀 수 없습니다. 대체·통합은 중간점검에서 정합니다."))
+        )
+    if department_id is not None and session.get(Department, department_id) is None:
+        errors.append(("department_id", _("부서를 찾을 수 없습니다.")))
+    if errors:
+        raise ValidationFailed(errors[0][1], errors)
+    task.title = title.strip()
+    task.status = status
+    task.department_id = department_id
+    task.start_year = start_year
+    task.updated_at = now
+    session.flush()
+    return task
+
+
 # --- mid-term review ---------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from civic_app.committee.forms import (
     OpenQuarterForm,
     PublishForm,
     ReviewForm,
+    TaskForm,
 )
 from civic_app.committee.labels import LABELS, label
 from civic_app.committee.models import (
@@ -385,6 +386,46 @@ def admin_review_entry(entry_id: int):
     return redirect(
         url_for("committee.admin_quarter", quarter_id=item.quarter_id, _anchor=f"entry-{item.id}")
     )
+
+
+@bp.route("/admin/tasks/<code>", methods=["GET", "POST"])
+@roles_required(COMMITTEE_SECRETARIAT, ADMIN)
+def admin_task(code: str):
+    committee = _committee()
+    item = queries.task_detail(db.session, committee, code)
+    if item is None:
+        abort(404)
+    form = TaskForm(obj=item)
+    form.status.choices = [
+        SelectChoice(s, label("status", s)) for s in TASK_STATUSES if item.can_transition_to(s)
+    ]
+    departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+    form.department_id.choices = [SelectChoice(0, _("(미정)"))] + [
+        SelectChoice(d.id, d.name) for d in departments
+    ]
+    if request.method == "GET":
+        form.department_id.data = item.department_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_task(
+                db.session,
+                item,
+                title=form.title.data,
+                status=form.status.data,
+                department_id=form.department_id.data or None,
+                start_year=form.start_year.data,
+                actor=current_user,
+                now=utcnow(),
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(_("저장했습니다."), "success")
+            return redirect(url_for("committee.task", code=item.code))
+    status = 400 if request.method == "POST" else 200
+    return render_template("committee/admin_task.html", task=item, form=form), status
 
 
 # --- secretariat: evaluations ------------------------------------------------------------------

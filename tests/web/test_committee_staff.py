@@ -257,3 +257,27 @@ def test_public_meeting_page_shows_agenda_and_items_but_not_attendance(client, s
     assert "정기회의" in client.get("/committee/meetings").get_data(as_text=True)
     task_page = client.get("/committee/tasks/M-1").get_data(as_text=True)
     assert f'href="/committee/meetings/{meeting.id}"' in task_page
+
+
+def test_secretariat_starts_a_proposed_task_but_cannot_mark_it_replaced(client, session):
+    secretariat(client)
+    road = make_department("도로과", code="ROAD")
+    make_task("N-1", origin="new", status="proposed")
+    session.commit()
+    form = {"title": "신규 과제", "status": "replaced", "department_id": str(road.id), "start_year": "2027"}
+    refused = client.post("/committee/admin/tasks/N-1", data=form)
+    assert refused.status_code == 400
+    assert "중간점검" in refused.get_data(as_text=True)
+    ok = client.post("/committee/admin/tasks/N-1", data={**form, "status": "active"})
+    assert ok.status_code == 302
+    session.expire_all()
+    task = session.scalar(select(CommitteeTask).where(CommitteeTask.code == "N-1"))
+    assert (task.status, task.department_id, task.start_year, task.title) == (
+        "active",
+        road.id,
+        2027,
+        "신규 과제",
+    )
+    assert "과제 고치기" in client.get("/committee/tasks/N-1").get_data(as_text=True)
+    client.post("/logout")
+    assert "과제 고치기" not in client.get("/committee/tasks/N-1").get_data(as_text=True)
