@@ -138,3 +138,33 @@ def test_digest_cli_queues_once_a_week_and_the_bot_posts_it(app, session, runner
     assert len(posts) == 1
     assert "다가오는 통통데이" in posts[0].text
     validate(posts[0].text)
+
+
+def test_continuous_mode_polls_delivers_and_stops_cleanly(app, session, database_url, fake_api):
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        bot_command("--interval", "0.2"),
+        cwd=ROOT,
+        env=bot_env(database_url, fake_api),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fake_api.add_private_message(4321, "/help")
+        row = queue("card_done")
+        session.commit()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            fake_api.texts_to("4321") and fake_api.channel_posts(CHANNEL)
+        ):
+            time.sleep(0.1)
+        assert "/subscribe" in fake_api.texts_to("4321")[0]
+        assert row.payload["title"] in fake_api.channel_posts(CHANNEL)[0].text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped" in err
