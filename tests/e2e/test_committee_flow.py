@@ -62,12 +62,14 @@ def test_quarter_report_round_trip_and_member_evaluation(page, live_server, sess
     page.get_by_role("button", name="분기 열기").click()
     page.wait_for_load_state()
     assert "2026년 4분기 보고" in page.locator("h1").inner_text()
+    assert_accessible(page)
     sign_out(page)
 
     # The responsible department reports.
     sign_in(page, live_server, "road@example.com")
     page.goto(f"{live_server}/committee/department")
     page.get_by_role("link", name="보고하기 U-1").click()
+    assert_accessible(page)
     page.get_by_label("추진상황").fill("보도 확장 공사 진행")
     page.get_by_label("진척률 (%)").fill("55")
     page.get_by_label("향후 계획").fill("연말 준공")
@@ -97,6 +99,8 @@ def test_quarter_report_round_trip_and_member_evaluation(page, live_server, sess
     assert_accessible(page)
     page.get_by_role("link", name="U-1 보행 환경 개선").click()
     assert "55%" in page.locator(".facts").inner_text()
+    page.goto(f"{live_server}/committee/")
+    assert_accessible(page)
 
     # A member scores a task of their sub-committee.
     sign_in(page, live_server, "member@example.com")
