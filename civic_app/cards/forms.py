@@ -165,3 +165,9 @@ class SettingsForm(FlaskForm):
     review_deadline_days = IntegerField(
         _l("검토 기한 (일)"), validators=[InputRequired(), NumberRange(1, 365)]
     )
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(
+        _l("새 분류 이름"), validators=[DataRequired(_l("분류 이름을 입력해 주세요.")), Length(max=40)]
+    )

@@ -16,6 +16,12 @@ from civic_app.db_types import UTCDateTime
 from civic_app.extensions import db
 
 SOURCE_KINDS = ("visit", "meeting", "walk_in", "staff")
+SOURCE_LABELS = {
+    "visit": _l("동 방문"),
+    "meeting": _l("통통데이"),
+    "walk_in": _l("방문 접수"),
+    "staff": _l("직원 입력"),
+}
 
 RECEIVED = "received"
 UNDER_REVIEW = "under_review"

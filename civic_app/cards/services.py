@@ -157,6 +157,37 @@ def ensure_reference(session: Session) -> None:
     session.flush()
 
 
+def add_category(session: Session, *, actor, name: str) -> CardCategory:
+    """Categories are configurable; items keep the name they were filed under."""
+    if not (_roles(actor) & {CIVIC_STAFF, ADMIN}):
+        raise NotAllowed(_("분류는 소통민원팀이나 관리자만 바꿀 수 있습니다."))
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        msg = _("분류 이름은 1~40자로 입력해 주세요.")
+        raise ValidationFailed(msg, [("name", msg)])
+    existing = session.scalar(select(CardCategory).where(CardCategory.name == name))
+    if existing is not None:
+        if existing.active:
+            msg = _("같은 이름의 분류가 이미 있습니다.")
+            raise ValidationFailed(msg, [("name", msg)])
+        existing.active = True
+        session.flush()
+        return existing
+    position = (session.scalar(select(func.max(CardCategory.position))) or 0) + 1
+    category = CardCategory(name=name, position=position, active=True)
+    session.add(category)
+    session.flush()
+    return category
+
+
+def set_category_active(session: Session, category: CardCategory, *, actor, active: bool) -> CardCategory:
+    if not (_roles(actor) & {CIVIC_STAFF, ADMIN}):
+        raise NotAllowed(_("분류는 소통민원팀이나 관리자만 바꿀 수 있습니다."))
+    category.active = active
+    session.flush()
+    return category
+
+
 def category_names(session: Session) -> list[str]:
     return list(
         session.scalars(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from civic_app.cards import queries, services
 from civic_app.cards.forms import (
     CarryOverForm,
+    CategoryForm,
     CommentForm,
     EnvelopeForm,
     ItemForm,
@@ -31,9 +32,11 @@ from civic_app.cards.models import (
     PARTY_DEPARTMENT,
     PARTY_LABELS,
     RECOMMENDATION_LABELS,
+    SOURCE_LABELS,
     STATUS_LABELS,
     STATUSES,
     TRANSITIONS,
+    CardCategory,
     CardItem,
 )
 from civic_app.dongs.models import Department, Dong
@@ -81,6 +84,7 @@ def _common() -> dict:
         "CRITERION_LABELS": CRITERION_LABELS,
         "RECOMMENDATION_LABELS": RECOMMENDATION_LABELS,
         "BUDGET_KIND_LABELS": BUDGET_KIND_LABELS,
+        "SOURCE_LABELS": SOURCE_LABELS,
     }
 
 
@@ -713,6 +717,48 @@ def settings():
             return redirect(url_for("cards_staff.settings"))
     status = 400 if request.method == "POST" else 200
     return render_template("cards/settings.html", form=form, **_common()), status
+
+
+def _categories_page(form=None, status: int = 200):
+    rows = db.session.scalars(select(CardCategory).order_by(CardCategory.position, CardCategory.id)).all()
+    return render_template(
+        "cards/categories.html", rows=rows, form=form or CategoryForm(formdata=None)
+    ), status
+
+
+@staff.route("/categories")
+@roles_required(CIVIC_STAFF, ADMIN)
+def categories():
+    return _categories_page()
+
+
+@staff.route("/categories", methods=["POST"])
+@roles_required(CIVIC_STAFF, ADMIN)
+def add_category():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            services.add_category(db.session, actor=current_user, name=form.name.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            flash(_("분류를 저장했습니다."), "success")
+            return redirect(url_for("cards_staff.categories"))
+    return _categories_page(form, 400)
+
+
+@staff.route("/categories/<int:category_id>/active", methods=["POST"])
+@roles_required(CIVIC_STAFF, ADMIN)
+def toggle_category(category_id: int):
+    category = db.get_or_404(CardCategory, category_id)
+    services.set_category_active(
+        db.session, category, actor=current_user, active=request.form.get("active") == "1"
+    )
+    db.session.commit()
+    flash(_("분류를 저장했습니다."), "success")
+    return redirect(url_for("cards_staff.categories"))
 
 
 def home_section() -> dict:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from civic_app.cards import services
-from civic_app.cards.models import CardItem, CardReview
+from civic_app.cards.models import CardCategory, CardItem, CardReview
 from civic_app.extensions import db
 from tests.factories import login
 from tests.factories_cards import NOW, Cast, make_item, reflected_item, review, selected_item
@@ -275,3 +275,19 @@ def test_staff_create_and_edit_item(client, cast):
     )
     assert bad.status_code == 400
     assert "제목을 입력해 주세요." in bad.get_data(as_text=True)
+
+
+def test_categories_are_configurable(client, cast):
+    login(client, cast.staff)
+    response = client.post("/staff/cards/categories", data={"name": "주차"})
+    assert response.status_code == 302
+    assert '<option value="주차">주차</option>' in client.get("/staff/cards/items/new").get_data(as_text=True)
+    duplicate = client.post("/staff/cards/categories", data={"name": "주차"})
+    assert duplicate.status_code == 400
+    assert "같은 이름의 분류가 이미 있습니다." in duplicate.get_data(as_text=True)
+    category = db.session.scalar(select(CardCategory).where(CardCategory.name == "주차"))
+    client.post(f"/staff/cards/categories/{category.id}/active", data={"active": "0"})
+    assert '<option value="주차">' not in client.get("/staff/cards/items/new").get_data(as_text=True)
+    client.post("/logout")
+    login(client, cast.budget)
+    assert client.post("/staff/cards/categories", data={"name": "기타2"}).status_code == 403
