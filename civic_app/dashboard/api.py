@@ -98,9 +98,16 @@ def stats_table(section: str) -> tuple[list[str], list[list]]:
     data = compute()
     rows = data[key]
     header = list(rows[0]) if rows else [first, *data["total"]]
-    body = [[row.get(h) for h in header] for row in rows]
-    body.append([data["total"].get(h, "합계" if h == first else None) for h in header])
-    return header, body
+    # Section-wide figures (median wait, met in person) go in extra columns of the total row.
+    extras = [
+        k
+        for k, v in data.items()
+        if k not in (key, "total", "year", "dong") and not isinstance(v, (dict, list))
+    ]
+    body = [[row.get(h) for h in header] + [None] * len(extras) for row in rows]
+    total = data["total"]
+    body.append([total.get(h, "합계" if h == first else None) for h in header] + [data[k] for k in extras])
+    return header + extras, body
 
 
 @bp.route("/stats/<any('plan-vs-actual', 'meeting-requests', suggestions, 'committee-progress'):section>")

@@ -251,3 +251,22 @@ def test_calendar_page_offers_webcal_subscriptions(client, session):
     assert "webcal://civic.test/calendar/tongtong.ics" in body
     assert "webcal://civic.test/calendar/visits.ics" in body
     assert "webcal://civic.test/calendar/committee.ics" in body
+
+
+def test_personal_feeds_follow_the_owner_role(client, session):
+    dong = make_dong("태평동")
+    draft = make_visit(dong, soon(5), published=False)
+    meeting = make_committee_meeting(soon(12))
+    member = make_user("committee_member")
+    login(client, member)
+    client.post("/account/calendar/renew")
+    events = parse(client.get(feed_path_from(client.get("/account/calendar").text)).data)
+    assert list(events) == [f"committee-{meeting.id}@civic.test"]
+
+    client.post("/logout")
+    staff = make_user("civic_staff")
+    login(client, staff)
+    client.post("/account/calendar/renew")
+    events = parse(client.get(feed_path_from(client.get("/account/calendar").text)).data)
+    assert f"visit-{draft.id}@civic.test" in events  # staff plan with unpublished visits too
+    assert f"visit-{draft.id}@" not in client.get("/calendar/visits.ics").text

@@ -83,6 +83,9 @@ def test_dashboard_csv_and_api_agree_on_the_demo_data(demo, client):
     assert [[int(r[header.index(k)]) for k in ["month", "requests", *routes]] for r in rows[1:13]] == [
         [m["month"], m["requests"], *(m[k] for k in routes)] for m in req["months"]
     ]
+    assert rows[13][header.index("requests")] == str(req["total"]["requests"])
+    assert rows[13][header.index("met_in_person")] == str(req["met_in_person"])
+    assert rows[13][header.index("median_wait_days")] == cell(req["median_wait_days"]).replace("–", "")
 
     # Suggestions per dong and outcomes.
     sug = client.get(f"/api/v1/stats/suggestions?year={year}").get_json()
