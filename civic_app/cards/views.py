@@ -240,15 +240,15 @@ def review(item_id: int):
             if back == "queue" and party in PARTIES:
                 return redirect(url_for(f"cards_staff.queue_{party}"))
             return redirect(url_for("cards_staff.item", item_id=item.id))
-    if error is not None:
-        apply_domain_error(form, error)
-        if not is_htmx():
-            return redirect(url_for("cards_staff.item", item_id=item.id))
     db.session.rollback()
     item = db.get_or_404(CardItem, item_id)
+    status = error.status_code if error is not None else 400
     # htmx swaps only 2xx responses: the fragment carries the messages, the status stays 200.
     if is_htmx():
-        message = getattr(error, "message", None) or _("검토 내용을 확인해 주세요.")
+        for field_name, text in getattr(error, "errors", []):
+            if field_name in form:
+                form[field_name].errors = [*form[field_name].errors, text]
+        message = error.message if error is not None else _("검토 내용을 확인해 주세요.")
         return render_template(
             "cards/_queue_row.html",
             item=item,
@@ -258,7 +258,9 @@ def review(item_id: int):
             message=message,
             **_common(),
         )
-    return _item_page(item, review_form=form, status=400)
+    if error is not None:
+        apply_domain_error(form, error)
+    return _item_page(item, review_form=form, status=status)
 
 
 # --- staff: item page ------------------------------------------------------------------

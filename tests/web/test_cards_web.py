@@ -291,3 +291,26 @@ def test_categories_are_configurable(client, cast):
     client.post("/logout")
     login(client, cast.budget)
     assert client.post("/staff/cards/categories", data={"name": "기타2"}).status_code == 403
+
+
+def test_review_refusals_are_explained_in_place(client, cast):
+    item = make_item(cast)
+    review(cast, item, "budget")
+    db.session.commit()
+    login(client, cast.policy)
+    wrong_party = client.post(
+        f"/staff/cards/items/{item.id}/review",
+        data=review_form(item, "budget"),
+        headers={"HX-Request": "true"},
+    )
+    assert "예산법무과 검토를 기록할 권한이 없습니다." in wrong_party.get_data(as_text=True)
+    client.post("/logout")
+    login(client, cast.budget)
+    # A second "new" budget review while one exists: someone was first.
+    again = client.post(f"/staff/cards/items/{item.id}/review", data=review_form(item, "budget", version=0))
+    assert again.status_code == 409
+    assert "다른 사람이 먼저 수정했습니다." in again.get_data(as_text=True)
+    assert (
+        db.session.scalar(select(CardReview).where(CardReview.item_id == item.id)).comment
+        == "budget 내부 검토 의견"
+    )
