@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from werkzeug.exceptions import HTTPException
 
 from civic_app.api.helpers import (
@@ -18,6 +18,7 @@ from civic_app.api.helpers import (
 )
 from civic_app.committee import queries
 from civic_app.committee.models import ORIGINS, TASK_STATUSES, Committee, SubCommittee
+from civic_app.dongs.models import Department
 from civic_app.extensions import csrf, db
 from civic_app.web.policy import public
 
@@ -84,6 +85,14 @@ def tasks():
         if sub is None:
             raise ApiError(_("분야 값이 이 위원회의 분과가 아닙니다."), param="field")
         filters.field = sub.id
+    department = request.args.get("department")
+    if department:
+        dept = db.session.scalar(
+            select(Department).where(or_(Department.name == department, Department.code == department))
+        )
+        if dept is None:
+            raise ApiError(_("부서를 찾을 수 없습니다 (부서 이름 또는 코드)."), param="department")
+        filters.department = dept.id
     return jsonify(paginate(db.session, queries.task_query(committee, filters), serialize_task))
 
 
@@ -113,6 +122,12 @@ OPENAPI_PATHS = {
                 {"name": "field", "in": "query", "schema": {"type": "string"}},
                 {"name": "origin", "in": "query", "schema": {"type": "string", "enum": list(ORIGINS)}},
                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(TASK_STATUSES)}},
+                {
+                    "name": "department",
+                    "in": "query",
+                    "description": "부서 이름 또는 코드 (department name or code)",
+                    "schema": {"type": "string"},
+                },
                 *PAGE_PARAMS,
             ],
             "responses": {

@@ -79,6 +79,11 @@ def test_task_list_filters_and_api_lists_public_fields(client, session):
         "url": "/committee/tasks/W-1",
     }
     assert client.get("/api/v1/committee/tasks?field=행정/재정").get_json()["total"] == 2
+    assert [i["code"] for i in client.get("/api/v1/committee/tasks?department=ROAD").get_json()["items"]] == [
+        "A-1"
+    ]
+    assert client.get("/api/v1/committee/tasks?department=도로과").get_json()["total"] == 1
+    assert client.get("/api/v1/committee/tasks?department=없는과").status_code == 400
     bad = client.get("/api/v1/committee/tasks?status=finished")
     assert bad.status_code == 400
     assert bad.get_json()["error"]["param"] == "status"
