@@ -480,3 +480,17 @@ def test_tour_suggestion_goes_to_the_site_dong_card(session):
     services.publish_results(session, tour, summary="쉼터 3곳을 점검했습니다.", actor_id=None, now=NOW)
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.subject_ref == f"visit:{tour.id}"))
     assert message.payload["title"] == "[민생현장 탐방 결과] 폭염 대비 무더위쉼터 점검"
+
+
+def test_staff_cycle_page_costs_a_fixed_number_of_statements(client, session, staff):
+    make_city(4)
+    small = plan(dt.date(2026, 1, 1), dt.date(2026, 12, 31), [4])
+    make_city(20, first=4)
+    large = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [24])
+    session.commit()
+    login(client, staff)
+    for view in ("", "?view=calendar"):
+        counts = [_count_statements(client, f"/staff/visits/cycles/{c.id}{view}") for c in (small, large)]
+        assert counts[0] == counts[1]
+    visit_pages = [_count_statements(client, f"/staff/visits/{c.visits[0].id}") for c in (small, large)]
+    assert visit_pages[0] == visit_pages[1]
