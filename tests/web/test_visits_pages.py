@@ -494,3 +494,14 @@ def test_staff_cycle_page_costs_a_fixed_number_of_statements(client, session, st
         assert counts[0] == counts[1]
     visit_pages = [_count_statements(client, f"/staff/visits/{c.visits[0].id}") for c in (small, large)]
     assert visit_pages[0] == visit_pages[1]
+
+
+def test_cli_refuses_a_window_with_too_few_working_days(runner, session):
+    make_city(10)
+    session.commit()
+    result = runner.invoke(
+        args=["visits", "plan-cycle", "--start", "2027-02-05", "--end", "2027-02-12", "--quotas", "10"]
+    )
+    assert result.exit_code != 0
+    assert "2027년 기간에 방문할 수 있는 근무일이 부족합니다" in result.output
+    assert session.scalar(select(func.count(Visit.id))) == 0
