@@ -68,7 +68,7 @@ def dong_param():
 
 
 def _plan_vs_actual() -> dict:
-    return stats.plan_vs_actual(db.session, dong=dong_param())
+    return stats.plan_vs_actual(db.session, now=utcnow(), dong=dong_param())
 
 
 def _meeting_requests() -> dict:

@@ -68,10 +68,11 @@ def available_years(session: Session, today: dt.date) -> list[int]:
 # --- plan vs actual --------------------------------------------------------------------------
 
 
-def plan_vs_actual(session: Session, *, dong: Dong | None = None) -> dict:
+def plan_vs_actual(session: Session, *, now: dt.datetime, dong: Dong | None = None) -> dict:
     """Per year, like the source's table: 통통데이 sessions planned (24 a year, 2 a month from
-    the first session's month) and held; regular dong visits planned by the cycle quotas and
-    held; themed tours held. With a dong, only that dong's visits count (its plan is the visits
+    the first session's month) and held (marked held, or past and not cancelled: staff do not
+    always mark a session that simply took place); regular dong visits planned by the cycle
+    quotas and held; themed tours held. With a dong, only that dong's visits count (its plan is the visits
     scheduled for it) and 통통데이, which belongs to no dong, is left out (null)."""
     table: dict[int, dict[str, Any]] = defaultdict(
         lambda: {
@@ -92,10 +93,10 @@ def plan_vs_actual(session: Session, *, dong: Dong | None = None) -> dict:
             local = to_seoul(start_at)
             first_month[local.year] = min(first_month.get(local.year, 12), local.month)
             row = table[local.year]
-            if status == "held":
-                row["tongtong_held"] += 1
-            elif status == "cancelled":
+            if status == "cancelled":
                 row["tongtong_cancelled"] += 1
+            elif status == "held" or as_utc(start_at) < now:
+                row["tongtong_held"] += 1
         first_year = min(first_month, default=None)
         for year, month in first_month.items():
             start_month = month if year == first_year else 1

@@ -177,9 +177,10 @@ def _committee_chart(com: dict) -> tuple:
 @bp.route("/dashboard")
 @public
 def index():
-    today = today_seoul(utcnow())
+    now = utcnow()
+    today = today_seoul(now)
     years, year, dongs, dong = _filters(today)
-    pva = stats.plan_vs_actual(db.session, dong=dong)
+    pva = stats.plan_vs_actual(db.session, now=now, dong=dong)
     req = stats.meeting_requests(db.session, year=year, dong=dong)
     sug = stats.suggestions(db.session, year=year, dong=dong)
     com = stats.committee_progress(db.session)
