@@ -262,6 +262,17 @@ class MeetingRequest(db.Model):
         return status in TRANSITIONS.get(self.status, ())
 
     @property
+    def safe_topic(self) -> str:
+        """The topic for lists that do not log access: the requester's name, phone numbers and
+        e-mail addresses in it are masked."""
+        from civic_app.web.filters import mask_name, mask_text
+
+        text = self.topic or ""
+        if self.requester_name and len(self.requester_name.strip()) > 1:
+            text = text.replace(self.requester_name.strip(), mask_name(self.requester_name))
+        return mask_text(text)
+
+    @property
     def active_booking(self) -> MeetingBooking | None:
         for booking in self.bookings:
             if booking.active:

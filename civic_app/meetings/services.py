@@ -890,7 +890,8 @@ def record_outcome(
 
 
 def publish_summary(session: Session, req: MeetingRequest, *, now: dt.datetime) -> None:
-    """A public Telegram post: topic, category, dong and the consented summary; nothing personal."""
+    """A public Telegram post: category, dong, host and the consented summary written by staff.
+    The citizen's own topic text is left out: it may name people."""
     if not (req.publish_consent and req.public_summary):
         return
     from civic_app.web.filters import mask_text
@@ -905,7 +906,7 @@ def publish_summary(session: Session, req: MeetingRequest, *, now: dt.datetime) 
         session,
         kind="tongtong_summary",
         payload={
-            "title": f"통통데이 면담 결과: {mask_text(req.topic)}",
+            "title": f"통통데이 면담 결과 · {req.category}" + (f" · {req.dong.name}" if req.dong else ""),
             "summary": mask_text(req.public_summary),
             "url": f"/tongtong/summaries/{req.id}",
             "lines": lines,
@@ -958,7 +959,7 @@ def add_followup(
             session,
             dong_id=req.dong_id,
             title=title.strip(),
-            description=f"통통데이 {req.code}: {req.topic}",
+            description=f"통통데이 {req.code}: {req.safe_topic}",
             category=req.category,
             source_kind="meeting",
             source_ref=req.id,

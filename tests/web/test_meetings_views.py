@@ -130,7 +130,7 @@ def _full_story(session):
     dept = make_department("도로과")
     deputy = make_host("부시장", rank=2)
     citizen = make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
-    topic_with_phone = f"보도 설치 (연락 {PHONE})"
+    topic_with_phone = f"{NAME} 가족의 보도 설치 요청 (연락 {PHONE})"
     held = make_request(citizen, dong_id=dong.id, topic=topic_with_phone)
     booking = services.decide_mayor(session, held, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
