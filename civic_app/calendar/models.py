@@ -22,7 +22,6 @@ class FeedToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", lazy="joined")
 

@@ -270,3 +270,36 @@ def test_personal_feeds_follow_the_owner_role(client, session):
     events = parse(client.get(feed_path_from(client.get("/account/calendar").text)).data)
     assert f"visit-{draft.id}@civic.test" in events  # staff plan with unpublished visits too
     assert f"visit-{draft.id}@" not in client.get("/calendar/visits.ics").text
+
+
+def count_statements(client, path: str) -> int:
+    from sqlalchemy import event
+
+    from civic_app.extensions import db
+
+    statements = []
+
+    def listener(*args):
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_feeds_cost_a_fixed_number_of_sql_statements(client, session):
+    dong = make_dong("단대동")
+    make_session(soon(3))
+    make_visit(dong, soon(3))
+    session.commit()
+    client.get("/calendar/visits.ics")  # warm-up
+    before = {p: count_statements(client, p) for p in ("/calendar/tongtong.ics", "/calendar/visits.ics")}
+    for i in range(6):
+        make_session(soon(10 + i))
+        make_visit(make_dong(), soon(10 + i), kind="tour", theme=f"폭염 대비 점검 {i}")
+    session.commit()
+    after = {p: count_statements(client, p) for p in before}
+    assert after == before
