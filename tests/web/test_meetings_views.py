@@ -11,7 +11,9 @@ from civic_app.audit.models import AuditLog
 from civic_app.audit.services import VIEW_PERSONAL_DATA
 from civic_app.meetings import services
 from civic_app.meetings.models import MeetingRequest
+from civic_app.meetings.queries import open_host_slots
 from civic_app.notify.models import OutboxMessage
+from civic_app.timeutil import utcnow
 from tests.factories import NOW, login, make_department, make_dong, make_host, make_user
 from tests.factories_meetings import make_host_slot, make_request, make_sessions, make_staff
 
@@ -264,3 +266,90 @@ def test_pages_in_english(client, session):
     assert "Upcoming sessions" in text
     assert "Request a meeting" in text
     assert "다가오는 회차" not in text
+
+
+def test_staff_routes_for_walk_ins_sessions_slots_and_decisions(client, session):
+    real_now = utcnow()  # the views read the clock
+    sessions = make_sessions(real_now.date(), (real_now + dt.timedelta(days=120)).date())
+    staff = make_staff()
+    dept = make_department("도로과")
+    deputy_user = make_user("host", name="이부시장")
+    deputy = make_host("부시장", rank=2, user_id=deputy_user.id)
+    login(client, staff)
+    assert client.get("/staff/tongtong/walk-in").status_code == 200
+    start = (real_now + dt.timedelta(days=1)).astimezone(dt.timezone(dt.timedelta(hours=9)))
+    walk = client.post(
+        "/staff/tongtong/walk-in",
+        data=_data(
+            requester_name="김대표",
+            requester_phone="010-1111-2222",
+            room_start=start.strftime("%Y-%m-%dT%H:%M"),
+            room_minutes="30",
+            is_group="y",
+            party_size="8",
+        ),
+    )
+    assert walk.status_code == 302
+    walk_in = session.scalar(select(MeetingRequest).where(MeetingRequest.walk_in.is_(True)))
+    assert walk_in.active_booking.location == "직소민원 상담실"
+    # Decisions through the forms: errors are shown, nothing is half-written.
+    req = make_request()
+    session.commit()
+    bad = client.post(
+        f"/staff/tongtong/requests/{req.id}/decide/written", data={"w-reason_code": "department_matter"}
+    )
+    assert bad.status_code == 400
+    assert "담당 부서를 골라 주세요" in bad.get_data(as_text=True)
+    ok = client.post(
+        f"/staff/tongtong/requests/{req.id}/decide/written",
+        data={"w-reason_code": "department_matter", "w-department_id": str(dept.id), "w-route": "referral"},
+    )
+    assert ok.status_code == 302
+    session.expire_all()
+    assert req.status == "referred"
+    interim = client.post(
+        f"/staff/tongtong/requests/{req.id}/answer/interim",
+        data={"text": "측량 중입니다.", "new_due": "2027-01-15"},
+    )
+    assert interim.status_code == 302
+    declined = make_request()
+    session.commit()
+    no_reason = client.post(
+        f"/staff/tongtong/requests/{declined.id}/decide/decline", data={"d-reason_code": "duplicate"}
+    )
+    assert no_reason.status_code == 400
+    assert "불채택 사유" in no_reason.get_data(as_text=True)
+    # Deputies' own slots, published by staff; the host sees them on their page.
+    slot_start = (real_now + dt.timedelta(days=30)).astimezone(dt.timezone(dt.timedelta(hours=9)))
+    published = client.post(
+        "/staff/tongtong/slots",
+        data={"host_id": str(deputy.id), "start": slot_start.strftime("%Y-%m-%dT%H:%M"), "minutes": "30"},
+    )
+    assert published.status_code == 302
+    assert len(open_host_slots(session, real_now, deputy.id)) == 1
+    # Sessions: move and cancel by hand.
+    upcoming = [s for s in sessions if s.start_at > real_now]
+    assert client.get("/staff/tongtong/sessions").status_code == 200
+    from civic_app.workdays.services import WorkCalendar
+
+    first = upcoming[0]
+    calendar = WorkCalendar.load(session, first.rule_date, first.rule_date + dt.timedelta(days=20))
+    day = next(
+        first.rule_date + dt.timedelta(days=n)
+        for n in range(1, 20)
+        if calendar.is_working_day(first.rule_date + dt.timedelta(days=n))
+    )
+    moved = client.post(
+        f"/staff/tongtong/sessions/{first.id}/move", data={"day": day.isoformat(), "reason": "시장 출장"}
+    )
+    assert moved.status_code == 302
+    session.expire_all()
+    assert first.moved_from == first.rule_date
+    assert first.sequence == 1
+    cancelled = client.post(f"/staff/tongtong/sessions/{upcoming[1].id}/cancel", data={"reason": "시장 출장"})
+    assert cancelled.status_code == 302
+    session.expire_all()
+    assert upcoming[1].status == "cancelled"
+    client.post("/logout")
+    login(client, deputy_user)
+    assert client.get("/host/tongtong").status_code == 200
