@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import importlib
 import importlib.util
 import logging
@@ -88,7 +89,7 @@ def _init_extensions(app: Flask) -> None:
         if not ident.isdigit() or not token:
             return None
         user = db.session.get(User, int(ident))
-        if user is None or user.session_token != token or not user.is_active:
+        if user is None or not hmac.compare_digest(user.session_token, token) or not user.is_active:
             return None
         return user
 

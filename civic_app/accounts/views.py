@@ -101,7 +101,10 @@ def register():
                 now=utcnow(),
                 secret_key=current_app.config["SECRET_KEY"],
                 base_url=current_app.config["PUBLIC_BASE_URL"],
-                locale=request.cookies.get(LANG_COOKIE),
+                # The cookie is client data: keep it only when it names a supported language.
+                locale=request.cookies.get(LANG_COOKIE)
+                if request.cookies.get(LANG_COOKIE) in current_app.config["LANGUAGES"]
+                else None,
             )
         except DomainError as error:
             db.session.rollback()

@@ -363,3 +363,15 @@ def test_login_limit_is_shared_through_redis(session):
         assert _attempt(a, email) == 429
     with second.app_context():
         assert _attempt(b, email) == 429
+
+
+def test_register_keeps_only_a_supported_language_from_the_cookie(client, session):
+    client.set_cookie("lang", "x" * 40)
+    assert client.post("/register", data=REGISTER).status_code == 302
+    assert _user("kim.citizen@example.com").locale is None
+
+
+def test_register_records_the_chosen_language(client, session):
+    client.set_cookie("lang", "en")
+    assert client.post("/register", data=REGISTER).status_code == 302
+    assert _user("kim.citizen@example.com").locale == "en"
