@@ -12,3 +12,4 @@ def init_app(app) -> None:
     reg = get_registry(app)
     reg.add_nav(NavItem(lambda: str(_l("소통 현황")), "dashboard.index", None, 60, "main"))
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    reg.add_home_section(60, views.home_section)

@@ -221,3 +221,15 @@ def index():
         task_labels=TASK_LABELS,
         has_cards_csv="cards_api.items_csv" in current_app.view_functions,
     )
+
+
+def home_section() -> dict:
+    """The dashboard block of the public home page: this year's plan vs actual."""
+    now = utcnow()
+    year = today_seoul(now).year
+    rows = stats.plan_vs_actual(db.session, now=now)["rows"]
+    return {
+        "template": "dashboard/_home.html",
+        "year": year,
+        "row": next((r for r in rows if r["year"] == year), None),
+    }
