@@ -63,8 +63,9 @@ def run(contenders: int = CONTENDERS) -> dict:
             db.session.flush()
             ids.append(req.id)
         db.session.commit()
-        engine = db.engine
-        barrier = threading.Barrier(contenders)
+        # One connection per contender (the app's pool holds 15 at most).
+        engine = sa.create_engine(db.engine.url, pool_size=contenders + 1, max_overflow=0)
+        barrier = threading.Barrier(contenders, timeout=60)
         timings: list[float] = []
         winners: list[int] = []
         errors: list[str] = []
@@ -72,9 +73,15 @@ def run(contenders: int = CONTENDERS) -> dict:
 
         def contend(request_id: int) -> None:
             with app.app_context(), Session(engine) as session:
-                req = session.get(MeetingRequest, request_id)
-                slot = session.get(MeetingSlot, slot_id)
-                barrier.wait()
+                try:
+                    req = session.get(MeetingRequest, request_id)
+                    slot = session.get(MeetingSlot, slot_id)
+                    barrier.wait()
+                except Exception as error:  # noqa: BLE001 - release the others, then report
+                    barrier.abort()
+                    with lock:
+                        errors.append(repr(error)[:200])
+                    return
                 started = time.perf_counter()
                 try:
                     booking = services.book_slot(session, req, slot, actor=None, now=utcnow())
@@ -95,6 +102,7 @@ def run(contenders: int = CONTENDERS) -> dict:
             t.start()
         for t in threads:
             t.join()
+        engine.dispose()
         booked = db.session.scalar(
             sa.select(sa.func.count(MeetingBooking.id)).where(MeetingBooking.slot_id == slot_id)
         )

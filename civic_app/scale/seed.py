@@ -326,9 +326,20 @@ class Seeder:
         plan = [(cycle, dong) for cycle in cycles for dong in self.dong_ids]
         statuses = _const("civic_app.visits.models", "STATUSES", ("planned",))
 
+        # The first three visits of the running cycle fall in the coming weeks, so pages that
+        # list upcoming visits have some whatever the size of the data set.
+        current = next((k for k, (_c, a, b) in enumerate(cycles) if a <= now < b), None)
+        soon = {}
+        if current is not None:
+            first = current * len(self.dong_ids)
+            soon = {first + k: k for k in range(min(3, len(self.dong_ids)))}
+
         def visit(i: int, _id: int) -> dict:
             (cycle_id, start, end), dong_id = plan[i]
-            day = self.when(start, end).astimezone(SEOUL).date()
+            if i in soon:
+                day = (now + dt.timedelta(days=7 * (soon[i] + 1))).astimezone(SEOUL).date()
+            else:
+                day = self.when(start, end).astimezone(SEOUL).date()
             while day.weekday() >= 5:
                 day += dt.timedelta(days=1)
             begin = seoul_datetime(day, dt.time(10, 0))
@@ -345,7 +356,7 @@ class Seeder:
                     "start_at": begin,
                     "end_at": begin + dt.timedelta(hours=2),
                     "status": status,
-                    "published": past or rng.random() < 0.5,
+                    "published": past or i in soon or rng.random() < 0.5,
                     "agenda": ["dialogue", "issues", "field"],
                     "participant_groups": ["monitors"],
                     "residents_count": rng.randrange(10, 120) if past else None,
