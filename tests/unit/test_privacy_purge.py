@@ -247,3 +247,11 @@ def test_citizen_with_a_recent_meeting_request_is_kept(session):
     _meeting_request(session, "TT-2026-0009", "answered", RECENT, requester=citizen)
     assert run_purge(session, now=NOW, retention_days=DAYS).counts["users"] == 0
     assert citizen.anonymized_at is None
+
+
+def test_consent_text_states_the_configured_retention(app, client):
+    """The sign-up consent names the period the purge applies (개인정보보호법: 보유 기간)."""
+    years = app.config["PRIVACY_RETENTION_DAYS"] // 365
+    body = client.get("/register").get_data(as_text=True)
+    assert f"{years}년" in body
+    assert "보유 기간" in body

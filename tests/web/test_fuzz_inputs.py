@@ -446,3 +446,39 @@ def test_nul_character_is_refused_with_400(client):
     assert client.get("/api/v1/dongs", query_string={"page": "1\x00"}).status_code == 400
     assert client.post("/login", data={"email": "a\x00@example.com", "password": "x"}).status_code == 400
     assert client.get("/api/v1/dongs", query_string={"page": "1"}).status_code == 200
+
+
+def test_telegram_messages_escape_hostile_payloads(app):
+    from civic_app.telegram.render import KINDS, MAX_LENGTH, render_message
+    from tests.bots.telegram_html import validate
+
+    extra_keys = (
+        "dong_name",
+        "date",
+        "start",
+        "status",
+        "host",
+        "year",
+        "quarter",
+        "amount",
+        "count",
+        "theme",
+    )
+    payloads = st.fixed_dictionaries(
+        {"title": hostile, "summary": hostile, "url": hostile},
+        optional={"lines": st.lists(hostile, max_size=5), **dict.fromkeys(extra_keys, hostile)},
+    )
+
+    @FUZZ
+    @given(
+        kind=st.sampled_from([*KINDS, "unknown_kind"]), payload=payloads, locale=st.sampled_from(["ko", "en"])
+    )
+    def fuzz(kind, payload, locale):
+        with app.test_request_context():
+            rendered = render_message(kind, payload, locale=locale)
+        assert SCRIPT not in rendered.text
+        assert "<img" not in rendered.text
+        assert len(rendered.text) <= MAX_LENGTH
+        validate(rendered.text)  # Telegram would accept it (only its tags, all closed)
+
+    fuzz()
