@@ -231,6 +231,17 @@ def publish_host_slot(
         errors.append(("minutes", _("면담 시간은 10분에서 180분 사이여야 합니다.")))
     if host.rank == Host.RANK_MAYOR:
         errors.append(("host_id", _("시장 면담은 통통데이 회차로만 엽니다.")))
+    end_at = start_at + dt.timedelta(minutes=minutes)
+    overlap = session.scalar(
+        select(MeetingSlot.id).where(
+            MeetingSlot.host_id == host.id,
+            MeetingSlot.active.is_(True),
+            MeetingSlot.start_at < end_at,
+            MeetingSlot.end_at > start_at,
+        )
+    )
+    if overlap is not None:
+        errors.append(("start", _("이 시간과 겹치는 면담 시간이 이미 있습니다.")))
     if errors:
         raise ValidationFailed(_("입력 내용을 확인해 주세요."), errors)
     slot = MeetingSlot(

@@ -155,6 +155,8 @@ def test_fallback_needs_a_reason_and_books_the_deputy(session):
     staff = make_staff()
     deputy = make_host("부시장", rank=2)
     slot = make_host_slot(deputy, NOW + dt.timedelta(days=3))
+    with pytest.raises(ValidationFailed, match="입력 내용"):
+        make_host_slot(deputy, NOW + dt.timedelta(days=3, minutes=10))  # overlaps
     req = make_request()
     with pytest.raises(ValidationFailed):
         services.decide_fallback(
