@@ -86,7 +86,12 @@ async def _run(args: argparse.Namespace, token: str, base_url: str, settings, wo
         runner = Runner(bot, factory, settings, worker=worker)
         if args.once:
             if not args.deliver_only:
-                await runner.poll_once(timeout=0)
+                try:
+                    await runner.poll_once(timeout=0)
+                except InvalidToken:
+                    raise
+                except TelegramError as exc:  # commands wait for the next run; delivery goes on
+                    log.warning("getUpdates failed (%s); answering residents next time", exc)
             await runner.deliver_pass()
             sys.stdout.write(runner.stats.line() + "\n")
             return 0

@@ -136,3 +136,18 @@ def test_expired_codes_do_not_link(app, session):
     assert services.link_chat(session, chat, fresh, now=NOW + dt.timedelta(minutes=1)) == user
     with pytest.raises(ValidationFailed):  # one time only
         services.link_chat(session, chat, fresh, now=NOW + dt.timedelta(minutes=2))
+
+
+def test_a_failing_getupdates_does_not_stop_delivery(app, session, fake_api, run_bot):
+    from tests.factories_telegram import queue
+
+    row = queue("card_done")
+    fake_api.add_private_message(9200, "/help")
+    fake_api.fail("getUpdates", 409, count=1, description="Conflict: terminated by other getUpdates request")
+    result = run_bot()
+    assert result.returncode == 0, result.stderr
+    assert "getUpdates failed" in result.stderr
+    session.expire_all()
+    assert row.status == "sent"
+    assert fake_api.texts_to("9200") == []
+    assert "replies=1" in run_bot().stdout  # answered on the next run
