@@ -61,3 +61,22 @@ def test_digest_lists_sessions_and_only_published_upcoming_visits(app, session):
     assert "새빛동" in text
     assert "비공개동" not in text
     assert "14:00" in text
+
+
+def test_the_running_bot_queues_the_digest_on_monday_morning(app, session):
+    from sqlalchemy.orm import sessionmaker
+
+    from bots.telegram_bot.runner import Runner
+    from civic_app.extensions import db
+    from civic_app.notify.models import OutboxMessage
+    from civic_app.telegram.delivery import Settings
+
+    factory = sessionmaker(bind=db.engine, expire_on_commit=False)
+    clock = [MONDAY_0900_SEOUL - dt.timedelta(minutes=5)]
+    runner = Runner(None, factory, Settings(channel_id="@c"), worker="t", now_fn=lambda: clock[0])
+    runner.maybe_queue_digest()
+    assert session.query(OutboxMessage).filter_by(kind="weekly_digest").count() == 0
+    clock[0] = MONDAY_0900_SEOUL + dt.timedelta(minutes=1)
+    runner.maybe_queue_digest()
+    runner.maybe_queue_digest()
+    assert session.query(OutboxMessage).filter_by(kind="weekly_digest").count() == 1
