@@ -206,6 +206,13 @@ def _booking_invariants(cluster: Cluster) -> None:
         "(SELECT 1 FROM meeting_request_events e WHERE e.request_id = r.id AND e.kind = 'booked')"
     )
     assert no_event == []
+    # The confirmation e-mail commits with the booking: no booking without its outbox row.
+    no_notice = cluster.rows(
+        "SELECT b.id FROM meeting_bookings b JOIN meeting_requests r ON r.id = b.request_id "
+        "WHERE b.active AND r.status = 'booked' AND r.requester_email IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM outbox_messages o WHERE o.dedupe_key = 'tongtong-' || r.id || '-booked-' || b.id)"
+    )
+    assert no_notice == []
 
 
 def _new_submitted(cluster: Cluster, count: int) -> list[int]:
