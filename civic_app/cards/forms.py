@@ -163,7 +163,7 @@ class SettingsForm(FlaskForm):
         _l("동 우선지역 가산점 (플래그 하나당)"), places=2, validators=[InputRequired(), NumberRange(0, 100)]
     )
     review_deadline_days = IntegerField(
-        _l("검토 기한 (일)"), validators=[InputRequired(), NumberRange(1, 365)]
+        _l("검토 기한 (근무일)"), validators=[InputRequired(), NumberRange(1, 365)]
     )
 
 

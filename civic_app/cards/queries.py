@@ -31,6 +31,8 @@ from civic_app.cards.models import (
 )
 from civic_app.cards.services import fit_envelope, get_settings, planned_cost, priority_expr
 from civic_app.dongs.models import Dong
+from civic_app.timeutil import as_utc, seoul_datetime, to_seoul, today_seoul
+from civic_app.workdays.services import WorkCalendar
 
 PER_PAGE = 50
 SCOREBOARD_COLUMNS = (DONE, IN_PROGRESS, BUDGET_REFLECTED, LONG_TERM, NOT_FEASIBLE)
@@ -161,7 +163,7 @@ def item_history(session: Session, item: CardItem, *, public_only: bool) -> list
 class QueueRow:
     item: CardItem
     overdue: bool
-    due: dt.datetime
+    due: dt.date
 
 
 def _queue_query(party: str, department_id: int | None):
@@ -176,32 +178,67 @@ def _queue_query(party: str, department_id: int | None):
     return query
 
 
+@dataclass
+class ReviewClock:
+    """Review deadlines count working days: weekends, public holidays and the city's closed
+    dates do not count (election blackouts restrict public events, not office work)."""
+
+    days: int
+    calendar: WorkCalendar
+    today: dt.date
+
+    def is_workday(self, day: dt.date) -> bool:
+        return day.weekday() < 5 and self.calendar.holiday_name(day) is None
+
+    def due(self, received: dt.datetime) -> dt.date:
+        day, counted = to_seoul(received).date(), 0
+        while counted < self.days:
+            day += dt.timedelta(days=1)
+            counted += self.is_workday(day)
+        return day
+
+    def cutoff(self) -> dt.datetime:
+        """Items received before this instant are past their deadline today."""
+        day, counted = self.today, 0
+        while counted < self.days:
+            day -= dt.timedelta(days=1)
+            counted += self.is_workday(day)
+        return as_utc(seoul_datetime(day, dt.time(0)))
+
+
+def review_clock(session: Session, *, now: dt.datetime, oldest: dt.datetime | None = None) -> ReviewClock:
+    days = get_settings(session).review_deadline_days
+    today = today_seoul(now)
+    margin = dt.timedelta(days=days * 3 + 30)
+    start = min(today - margin, to_seoul(oldest).date() if oldest else today)
+    return ReviewClock(days, WorkCalendar.load(session, start, today + margin), today)
+
+
 def party_queue(
     session: Session, party: str, *, department_id: int | None, now: dt.datetime, page: int
 ) -> tuple[Page, dict[str, int], int]:
     """Items waiting for ``party``'s review, oldest first, with counts and overdue flags."""
-    settings = get_settings(session)
-    days = settings.review_deadline_days
-    limit = now - dt.timedelta(days=days)
     base = _queue_query(party, department_id)
-    counts = {
-        "waiting": session.scalar(select(func.count()).select_from(base.subquery())) or 0,
-        "overdue": session.scalar(
-            select(func.count()).select_from(base.where(CardItem.created_at < limit).subquery())
-        )
-        or 0,
-    }
+    oldest = session.scalar(select(func.min(base.subquery().c.created_at)))
+    clock = review_clock(session, now=now, oldest=oldest)
+    limit = clock.cutoff()
+    sub = base.subquery()
+    row = session.execute(
+        select(func.count(), func.count().filter(sub.c.created_at < limit)).select_from(sub)
+    ).one()
+    counts = {"waiting": row[0], "overdue": row[1]}
     result = _page(session, base.order_by(CardItem.created_at, CardItem.id), page)
-    result.items = [
-        QueueRow(i, i.created_at < limit, i.created_at + dt.timedelta(days=days)) for i in result.items
-    ]
-    return result, counts, days
+    rows = []
+    for item in result.items:
+        due = clock.due(item.created_at)
+        rows.append(QueueRow(item, due < clock.today, due))
+    result.items = rows
+    return result, counts, clock.days
 
 
 def queue_counts(session: Session, *, department_id: int | None, now: dt.datetime) -> dict[str, dict]:
     """Waiting and overdue counts of the three queues (department: the given one, or all)."""
-    settings = get_settings(session)
-    limit = now - dt.timedelta(days=settings.review_deadline_days)
+    limit = review_clock(session, now=now).cutoff()
     out = {}
     for party in PARTIES:
         base = _queue_query(party, department_id).subquery()

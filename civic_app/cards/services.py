@@ -720,7 +720,7 @@ def update_settings(
     if not (0 <= dong_flag_bonus <= 100):
         errors.append(("dong_flag_bonus", _("동 우선 가산점은 0~100 사이로 입력해 주세요.")))
     if not (1 <= review_deadline_days <= 365):
-        errors.append(("review_deadline_days", _("검토 기한은 1~365일 사이로 입력해 주세요.")))
+        errors.append(("review_deadline_days", _("검토 기한은 1~365 근무일 사이로 입력해 주세요.")))
     if errors:
         raise ValidationFailed(errors[0][1], errors)
     settings = get_settings(session)

@@ -459,3 +459,35 @@ def test_create_item_contract_from_visits(cast):
             actor_id=None,
             now=NOW,
         )
+
+
+def test_review_deadline_counts_working_days(cast):
+    from civic_app.workdays.models import ClosedDate
+
+    # NOW is Friday 2026-11-20, 10:00 in Seoul. Two working days back is Wednesday the 18th.
+    services.update_settings(
+        db.session,
+        actor=cast.budget,
+        now=NOW,
+        weights=dict.fromkeys(CRITERIA, 1.0),
+        dong_flag_bonus=5,
+        review_deadline_days=2,
+    )
+    tuesday = make_item(cast, title="화요일 접수", now=dt.datetime(2026, 11, 17, 1, 0, tzinfo=dt.UTC))
+    wednesday = make_item(cast, title="수요일 접수", now=dt.datetime(2026, 11, 18, 1, 0, tzinfo=dt.UTC))
+
+    def flags():
+        page, counts, _days = queries.party_queue(db.session, "budget", department_id=None, now=NOW, page=1)
+        return {row.item.id: (row.overdue, row.due) for row in page.items}, counts
+
+    rows, counts = flags()
+    assert rows[tuesday.id] == (True, dt.date(2026, 11, 19))
+    assert rows[wednesday.id] == (False, dt.date(2026, 11, 20))
+    assert counts == {"waiting": 2, "overdue": 1}
+    # The city closes on Thursday: Tuesday's item now has until Friday.
+    db.session.add(ClosedDate(day=dt.date(2026, 11, 19), reason="시 개청 기념일"))
+    db.session.flush()
+    rows, counts = flags()
+    assert rows[tuesday.id] == (False, dt.date(2026, 11, 20))
+    assert counts == {"waiting": 2, "overdue": 0}
+    assert queries.queue_counts(db.session, department_id=None, now=NOW)["budget"] == counts
