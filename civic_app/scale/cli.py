@@ -7,6 +7,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import text
 
 from civic_app.extensions import db
 from civic_app.scale.seed import SEOUL_DONGS, ScalePlan, seed_scale
@@ -45,6 +46,10 @@ def seed_scale_command(dongs: int, years: int, seed: int, **counts) -> None:
             raise click.ClickException(
                 "동 데이터가 이미 있습니다. 빈 데이터베이스에서 실행해 주세요 (seed-scale needs an empty database)."
             ) from error
+        db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, as autovacuum would have after the rows arrived one by one.
+        db.session.execute(text("ANALYZE"))
         db.session.commit()
     elapsed = time.monotonic() - started
     for table, count in result.counts.items():
