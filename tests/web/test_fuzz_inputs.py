@@ -473,6 +473,7 @@ def test_nul_character_is_refused_with_400(client):
     assert client.get("/api/v1/dongs", query_string={"page": "1\x00"}).status_code == 400
     assert client.post("/login", data={"email": "a\x00@example.com", "password": "x"}).status_code == 400
     assert client.get("/api/v1/dongs", query_string={"page": "1"}).status_code == 200
+    assert client.get("/visits/dongs/%00").status_code == 404
 
 
 def test_telegram_messages_escape_hostile_payloads(app):
