@@ -253,7 +253,12 @@ def set_roles(session: Session, user: User, roles: list[str]) -> None:
     bad = [r for r in roles if r not in ROLES]
     if bad:
         raise ValidationFailed(_("알 수 없는 역할입니다: %(roles)s", roles=", ".join(bad)))
-    user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
+    wanted = list(dict.fromkeys(roles))
+    # Keep the rows of roles that stay: replacing them would INSERT before DELETE and trip
+    # the (user_id, role) unique constraint.
+    user.roles = [r for r in user.roles if r.role in wanted] + [
+        UserRole(role=r) for r in wanted if r not in user.role_set
+    ]
     session.flush()
 
 

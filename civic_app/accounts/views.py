@@ -316,7 +316,7 @@ def admin_user_edit(user_id: int):
         form.active.data = user.active
     if form.validate_on_submit():
         now = utcnow()
-        services.set_roles(db.session, user, form.roles.data)
+        services.set_roles(db.session, user, form.roles.data or [])
         if user.active != form.active.data:
             user.active = form.active.data
             services.end_all_sessions(db.session, user)

@@ -98,9 +98,11 @@ PAGE_PARAMS = [
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
     },
 ]
+# Dates are accepted for the years 1900-2200; the pattern says so to API clients.
+DATE_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$"
 DATE_RANGE_PARAMS = [
-    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date", "pattern": DATE_PATTERN}},
+    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date", "pattern": DATE_PATTERN}},
 ]
 
 

@@ -127,3 +127,21 @@ def test_home_page_counts_active_dongs_and_shows_staff_nav_by_role(client, sessi
     admin_body = client.get("/").get_data(as_text=True)
     assert "계정 관리" in admin_body
     assert "기준정보" in admin_body
+
+
+def test_admin_keeps_and_adds_roles_without_error(client, session):
+    from tests.factories import login, make_user
+
+    admin = make_user("admin", email="roles-admin@example.com")
+    staff = make_user("civic_staff", email="roles-staff@example.com")
+    login(client, admin)
+    response = client.post(
+        f"/admin/users/{staff.id}", data={"roles": ["civic_staff", "budget_office"], "active": "y"}
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert staff.role_set == {"civic_staff", "budget_office"}
+    # An empty submission removes every role instead of failing.
+    assert client.post(f"/admin/users/{staff.id}", data={"active": "y"}).status_code == 302
+    session.expire_all()
+    assert staff.role_set == frozenset()
