@@ -22,7 +22,8 @@ pytestmark = pytest.mark.e2e
 
 
 def _past_working_day(session, today: dt.date) -> dt.date:
-    start = dt.date(today.year, 1, 1)
+    """The last open day before today (it may fall in last year in early January)."""
+    start = today - dt.timedelta(days=40)
     blocked = BlockedDays.load(session, start, today)
     day = today - dt.timedelta(days=1)
     while blocked.is_blocked(day):
@@ -47,8 +48,9 @@ def test_staff_run_a_visit_end_to_end(page, live_server, session):
     page.get_by_role("button", name="로그인").click()
 
     page.goto(f"{live_server}/staff/visits")
-    page.get_by_label("시작일").fill(f"{today.year}-01-01")
-    page.get_by_label("종료일").fill(f"{today.year}-12-31")
+    # A one-year cycle holding the target day, so the visit can be held (it lies in the past).
+    page.get_by_label("시작일").fill(f"{target.year}-01-01")
+    page.get_by_label("종료일").fill(f"{target.year}-12-31")
     page.get_by_label("연도별 방문 수").fill("3")
     page.get_by_role("button", name="초안 계획 만들기").click()
     page.get_by_text("초안 계획을 만들었습니다").wait_for()
