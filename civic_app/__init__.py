@@ -38,6 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _init_features(app)
+    from civic_app.web import pagecache
+
+    pagecache.init_app(app)  # after the features: it wraps their public views
     _init_errors(app)
     _init_cli(app)
     return app

@@ -60,6 +60,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN") or None,
         "TELEGRAM_CHANNEL_ID": env.get("TELEGRAM_CHANNEL_ID") or None,
         "TELEGRAM_API_BASE_URL": env.get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
+        # Anonymous public pages are shared for this many seconds per process (0: off).
+        "PUBLIC_PAGE_CACHE_SECONDS": _int(env.get("PUBLIC_PAGE_CACHE_SECONDS"), 5),
         "PRIVACY_RETENTION_DAYS": _int(env.get("PRIVACY_RETENTION_DAYS"), 3 * 365),
         "BABEL_DEFAULT_LOCALE": "ko",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Seoul",
