@@ -108,6 +108,16 @@ def task_history(session: Session, task: CommitteeTask) -> list[tuple[ReportingQ
     return [(q, e) for q, e in rows]
 
 
+def latest_published_quarter(session: Session, committee: Committee):
+    """(id, year, quarter) of the latest published report, in one statement, or None."""
+    return session.execute(
+        select(ReportingQuarter.id, ReportingQuarter.year, ReportingQuarter.quarter)
+        .where(ReportingQuarter.committee_id == committee.id, ReportingQuarter.status == QUARTER_PUBLISHED)
+        .order_by(ReportingQuarter.year.desc(), ReportingQuarter.quarter.desc())
+        .limit(1)
+    ).first()
+
+
 def published_quarters(session: Session, committee: Committee) -> list[ReportingQuarter]:
     return list(
         session.scalars(

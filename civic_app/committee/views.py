@@ -166,11 +166,10 @@ def meeting_detail(meeting_id: int):
 def home_section() -> dict:
     """The committee block of the public home page: totals and the latest published report."""
     committee = services.get_committee(db.session)
-    published = queries.published_quarters(db.session, committee)
     return {
         "template": "committee/_home.html",
         "summary": queries.summary(db.session, committee),
-        "latest": published[0] if published else None,
+        "latest": queries.latest_published_quarter(db.session, committee),
     }
 
 

@@ -224,12 +224,6 @@ def index():
 
 
 def home_section() -> dict:
-    """The dashboard block of the public home page: this year's plan vs actual."""
-    now = utcnow()
-    year = today_seoul(now).year
-    rows = stats.plan_vs_actual(db.session, now=now)["rows"]
-    return {
-        "template": "dashboard/_home.html",
-        "year": year,
-        "row": next((r for r in rows if r["year"] == year), None),
-    }
+    """The dashboard block of the public home page: links only, so the home page stays cheap
+    (the figures are one click away on /dashboard)."""
+    return {"template": "dashboard/_home.html", "row": None}

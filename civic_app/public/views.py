@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from civic_app.dongs.models import Dong
 from civic_app.extensions import db
 from civic_app.web.policy import public
 
@@ -13,13 +12,12 @@ bp = Blueprint("public", __name__)
 @bp.route("/")
 @public
 def home():
-    dong_count = db.session.scalar(select(func.count(Dong.id)).where(Dong.active.is_(True))) or 0
     from flask import current_app
 
     from civic_app.registry import get_registry
 
     sections = [fn() for _, fn in sorted(get_registry(current_app).home_sections, key=lambda t: t[0])]
-    return render_template("public/home.html", dong_count=dong_count, sections=sections)
+    return render_template("public/home.html", sections=sections)
 
 
 @bp.route("/healthz")

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, noload, selectinload
 
 from civic_app.dongs.models import Dong
 from civic_app.timeutil import to_seoul
@@ -33,10 +33,15 @@ def _public():
     return select(Visit).where(Visit.published.is_(True), Visit.status != CANCELLED)
 
 
-def upcoming_public(session: Session, now: dt.datetime, limit: int = 50) -> list[Visit]:
+def upcoming_public(
+    session: Session, now: dt.datetime, limit: int = 50, *, brief: bool = False
+) -> list[Visit]:
+    """Upcoming published visits; ``brief`` skips departments and tour sites (list items)."""
     query = (
         _public().where(Visit.status.in_(UPCOMING), Visit.end_at >= now).order_by(Visit.start_at, Visit.id)
     )
+    if brief:
+        query = query.options(noload(Visit.departments), noload(Visit.sites))
     return list(session.scalars(query.limit(limit)))
 
 

@@ -544,7 +544,7 @@ def delete_unavailable(item_id: int):
 def home_section() -> dict:
     return {
         "template": "visits/_home.html",
-        "visits": queries.upcoming_public(db.session, utcnow(), limit=5),
+        "visits": queries.upcoming_public(db.session, utcnow(), limit=5, brief=True),
         **all_labels(),
     }
 

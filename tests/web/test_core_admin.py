@@ -115,13 +115,14 @@ def test_healthz_reports_an_unreachable_database(tmp_path):
     assert response.get_json()["database"] == "unreachable"
 
 
-def test_home_page_counts_active_dongs_and_shows_staff_nav_by_role(client, session):
+def test_only_active_dongs_are_public_and_staff_nav_follows_roles(client, session):
     make_dong()
     make_dong()
     make_dong().active = False
     session.commit()
+    assert client.get("/api/v1/dongs").get_json()["total"] == 2
     body = client.get("/").get_data(as_text=True)
-    assert "시장이 2개 동을 찾아가고" in body
+    assert "시장이 모든 동을 찾아가고" in body
     assert "업무 메뉴" not in body
     login(client, make_user("admin"))
     admin_body = client.get("/").get_data(as_text=True)
