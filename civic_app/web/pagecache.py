@@ -17,10 +17,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from civic_app.web.i18n import select_locale
 from civic_app.web.policy import policy_for_endpoint
 
 PLACEHOLDER = "__civic_csrf_placeholder__"
@@ -105,7 +105,7 @@ def cached(view: Callable, store: _Store) -> Callable:
         key = (
             request.endpoint,
             request.full_path,
-            str(get_locale()),
+            select_locale(),  # the locale's name, without parsing a babel Locale
             request.headers.get("HX-Request", ""),
             request.headers.get("HX-History-Restore-Request", ""),
         )
