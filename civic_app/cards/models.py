@@ -107,7 +107,12 @@ DEFAULT_CATEGORIES = ("도로·교통", "안전", "환경", "복지", "문화·�
 
 class CardItem(db.Model):
     __tablename__ = "card_items"
-    __table_args__ = (Index("ix_card_items_dong_status", "dong_id", "status"),)
+    __table_args__ = (
+        Index("ix_card_items_dong_status", "dong_id", "status"),
+        # Review queues: oldest first (city-wide) and per department.
+        Index("ix_card_items_created", "created_at", "id"),
+        Index("ix_card_items_department_created", "department_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dong_id: Mapped[int] = mapped_column(ForeignKey("dongs.id"), index=True)

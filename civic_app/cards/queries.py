@@ -219,15 +219,21 @@ def party_queue(
 ) -> tuple[Page, dict[str, int], int]:
     """Items waiting for ``party``'s review, oldest first, with counts and overdue flags."""
     base = _queue_query(party, department_id)
-    oldest = session.scalar(select(func.min(base.subquery().c.created_at)))
+    ordered = base.order_by(CardItem.created_at, CardItem.id)
+    # The oldest waiting item walks the (created_at, id) index and stops at the first match.
+    oldest = session.scalar(ordered.with_only_columns(CardItem.created_at).limit(1))
     clock = review_clock(session, now=now, oldest=oldest)
     limit = clock.cutoff()
-    sub = base.subquery()
+    sub = base.with_only_columns(CardItem.id, CardItem.created_at).subquery()
     row = session.execute(
         select(func.count(), func.count().filter(sub.c.created_at < limit)).select_from(sub)
     ).one()
     counts = {"waiting": row[0], "overdue": row[1]}
-    result = _page(session, base.order_by(CardItem.created_at, CardItem.id), page)
+    # The waiting count is the page total: no second count.
+    total = counts["waiting"]
+    page = max(1, min(page, max(1, -(-total // PER_PAGE))))
+    items = list(session.scalars(ordered.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique())
+    result = Page(items, total, page)
     rows = []
     for item in result.items:
         due = clock.due(item.created_at)

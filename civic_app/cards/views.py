@@ -38,6 +38,7 @@ from civic_app.cards.models import (
     TRANSITIONS,
     CardCategory,
     CardItem,
+    CardReview,
 )
 from civic_app.dongs.models import Department, Dong
 from civic_app.errors import DomainError
@@ -173,10 +174,9 @@ def _queue(party: str):
     page, counts, days = queries.party_queue(
         db.session, party, department_id=_queue_department(party), now=utcnow(), page=_page_arg()
     )
-    forms = {row.item.id: _review_form(row.item, party) for row in page.items}
-    return render_template(
-        "cards/queue.html", party=party, page=page, counts=counts, days=days, forms=forms, **_common()
-    )
+    # Compact rows: the review form of a row is loaded on demand (``review_form``), so the
+    # queue page renders no form at all.
+    return render_template("cards/queue.html", party=party, page=page, counts=counts, days=days, **_common())
 
 
 @staff.route("/queue/budget")
@@ -203,6 +203,28 @@ def _review_form(item: CardItem, party: str, review=None, formdata=None) -> Revi
         form.party.data = party
         form.version.data = str(review.version if review else 0)
     return form
+
+
+@staff.route("/items/<int:item_id>/review", methods=["GET"])
+@roles_required(BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, ADMIN)
+def review_form(item_id: int):
+    """The review form of one queue row: for htmx the row with the form (swapped into the
+    queue), otherwise a page of its own (the form posts back to the queue)."""
+    item = db.get_or_404(CardItem, item_id)
+    parties = services.parties_of(current_user, item)
+    party = request.args.get("party", "")
+    if party not in parties:
+        if not parties:  # e.g. an administrator, or another department's item
+            return redirect(url_for("cards_staff.item", item_id=item.id))
+        party = parties[0]
+    existing = db.session.scalar(
+        select(CardReview).where(CardReview.item_id == item.id, CardReview.party == party)
+    )
+    form = _review_form(item, party, existing)
+    context = {"item": item, "party": party, "done": False, "form": form, "message": None}
+    if is_htmx():
+        return render_template("cards/_queue_row.html", **context, **_common())
+    return render_template("cards/review.html", **context, **_common())
 
 
 @staff.route("/items/<int:item_id>/review", methods=["POST"])

@@ -202,6 +202,11 @@ class MeetingBooking(db.Model):
 
 class MeetingRequest(db.Model):
     __tablename__ = "meeting_requests"
+    # The review queue pages by waiting time; the dong filter and FK lookups use the second.
+    __table_args__ = (
+        Index("ix_meeting_requests_queue", "queue_since", "id"),
+        Index("ix_meeting_requests_dong_id", "dong_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)

@@ -10,8 +10,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from civic_app.meetings import schedule
 from civic_app.meetings.models import (
@@ -20,6 +20,7 @@ from civic_app.meetings.models import (
     SESSION_SCHEDULED,
     SLOT_HOST,
     ST_REFERRED,
+    ST_SUBMITTED,
     ST_WAITLISTED,
     FollowUp,
     MeetingBooking,
@@ -137,29 +138,75 @@ class ReviewFilters:
     status: str | None = None
 
 
-def review_queue(session: Session, filters: ReviewFilters, now: dt.datetime) -> list[MeetingRequest]:
-    """Open and in-progress requests, the longest waiting first."""
-    statuses = [filters.status] if filters.status else [*OPEN_STATUSES, ST_REFERRED, "booked"]
-    query = (
-        select(MeetingRequest)
-        .where(MeetingRequest.status.in_(statuses))
-        .options(
-            selectinload(MeetingRequest.bookings),
-            selectinload(MeetingRequest.events),
-            selectinload(MeetingRequest.followups),
-        )
-        .order_by(MeetingRequest.queue_since, MeetingRequest.id)
+QUEUE_PER_PAGE = 50
+
+
+@dataclass
+class QueuePage:
+    """One page of the review queue; ``total`` counts the whole (filtered) queue."""
+
+    rows: list[MeetingRequest]
+    total: int
+    page: int
+    per_page: int = QUEUE_PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _overdue_clause(now: dt.datetime):
+    """SQL form of :func:`is_overdue` (so the filter pages and counts the whole queue)."""
+    return or_(
+        and_(
+            MeetingRequest.status == ST_SUBMITTED,
+            MeetingRequest.queue_since < now - dt.timedelta(days=REVIEW_DAYS),
+        ),
+        and_(
+            MeetingRequest.status == ST_REFERRED,
+            MeetingRequest.answer_due.is_not(None),
+            MeetingRequest.answer_due < today_seoul(now),
+        ),
     )
+
+
+def review_queue(session: Session, filters: ReviewFilters, now: dt.datetime, page: int = 1) -> QueuePage:
+    """Open and in-progress requests, the longest waiting first, one page at a time (two
+    statements: the count of the whole filtered queue and the page; the row shows no bookings,
+    events or follow-ups, so none are loaded)."""
+    statuses = [filters.status] if filters.status else [*OPEN_STATUSES, ST_REFERRED, "booked"]
+    query = select(MeetingRequest).where(MeetingRequest.status.in_(statuses))
     if filters.category:
         query = query.where(MeetingRequest.category == filters.category)
     if filters.dong_id:
         query = query.where(MeetingRequest.dong_id == filters.dong_id)
     if filters.group:
         query = query.where(MeetingRequest.is_group.is_(True))
-    rows = list(session.scalars(query.limit(300)))
     if filters.overdue:
-        rows = [r for r in rows if is_overdue(r, now)]
-    return rows
+        query = query.where(_overdue_clause(now))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // QUEUE_PER_PAGE))))
+    rows = list(
+        session.scalars(
+            query.options(
+                lazyload(MeetingRequest.bookings),
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+            )
+            .order_by(MeetingRequest.queue_since, MeetingRequest.id)
+            .limit(QUEUE_PER_PAGE)
+            .offset((page - 1) * QUEUE_PER_PAGE)
+        )
+    )
+    return QueuePage(rows, total, page, QUEUE_PER_PAGE)
 
 
 REVIEW_DAYS = 7  # a request waiting longer than this for review is overdue

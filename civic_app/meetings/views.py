@@ -237,11 +237,16 @@ def _filters() -> queries.ReviewFilters:
 def review_queue():
     now = utcnow()
     filters = _filters()
-    rows = queries.review_queue(db.session, filters, now)
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    queue = queries.review_queue(db.session, filters, now, page=page)
     return render_page_or_fragment(
         "meetings/review_queue.html",
         "meetings/_queue_table.html",
-        rows=rows,
+        queue=queue,
+        rows=queue.rows,
         filters=filters,
         now=now,
         is_overdue=queries.is_overdue,

@@ -35,6 +35,8 @@ def review_from_queue(
 ) -> None:
     page.goto(f"{base}/staff/cards/queue/{party}")
     row = page.locator(f"#queue-item-{item_id}")
+    # The queue row is compact: the review form is loaded into it on demand (htmx GET).
+    assert row.get_by_role("button", name="검토 저장").count() == 0
     row.get_by_text("검토하기").click()
     for criterion, score in (
         ("실현 가능성", "4"),

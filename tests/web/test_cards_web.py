@@ -80,7 +80,20 @@ def test_inline_htmx_review_from_the_queue(client, cast):
     login(client, cast.budget)
     page = client.get("/staff/cards/queue/budget").get_data(as_text=True)
     assert "대기 1건" in page or "검토 대기 1건" in page
-    assert f'hx-post="/staff/cards/items/{item.id}/review"' in page
+    # The queue shows a compact row; the form is loaded into the row on demand.
+    assert f'hx-post="/staff/cards/items/{item.id}/review"' not in page
+    assert f'hx-get="/staff/cards/items/{item.id}/review?party=budget"' in page
+    fragment = client.get(
+        f"/staff/cards/items/{item.id}/review?party=budget", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "<html" not in fragment
+    assert f'id="queue-item-{item.id}"' in fragment
+    assert f'hx-post="/staff/cards/items/{item.id}/review"' in fragment
+    assert f'name="r{item.id}-version" type="hidden" value="0"' in fragment
+    # Without JS the same URL is a page of its own.
+    full = client.get(f"/staff/cards/items/{item.id}/review?party=budget").get_data(as_text=True)
+    assert "<html" in full
+    assert f'action="/staff/cards/items/{item.id}/review"' in full
     response = client.post(
         f"/staff/cards/items/{item.id}/review",
         data=review_form(item, "budget"),
@@ -314,3 +327,28 @@ def test_review_refusals_are_explained_in_place(client, cast):
         db.session.scalar(select(CardReview).where(CardReview.item_id == item.id)).comment
         == "budget 내부 검토 의견"
     )
+
+
+def test_review_form_on_its_own_page_without_js(client, cast):
+    item = make_item(cast)
+    db.session.commit()
+    login(client, cast.policy)
+    # A party the user cannot speak for falls back to the user's own party.
+    page = client.get(f"/staff/cards/items/{item.id}/review?party=budget")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f'name="r{item.id}-party" type="hidden" value="policy"' in text
+    response = client.post(f"/staff/cards/items/{item.id}/review", data=review_form(item, "policy"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/staff/cards/queue/policy")
+    saved = db.session.scalar(select(CardReview).where(CardReview.item_id == item.id))
+    assert saved.party == "policy"
+    # The form of an item already reviewed carries the review's version.
+    text = client.get(f"/staff/cards/items/{item.id}/review?party=policy").get_data(as_text=True)
+    assert f'name="r{item.id}-version" type="hidden" value="{saved.version}"' in text
+    assert client.get("/staff/cards/items/999999/review").status_code == 404
+    client.post("/logout")
+    login(client, cast.admin)  # an administrator sees the queues but reviews for no party
+    response = client.get(f"/staff/cards/items/{item.id}/review?party=budget")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/cards/items/{item.id}")

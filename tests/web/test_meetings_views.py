@@ -353,3 +353,51 @@ def test_staff_routes_for_walk_ins_sessions_slots_and_decisions(client, session)
     client.post("/logout")
     login(client, deputy_user)
     assert client.get("/host/tongtong").status_code == 200
+
+
+def test_review_queue_pages_with_counts_for_the_whole_queue(client, session, monkeypatch):
+    from civic_app.meetings import queries
+
+    monkeypatch.setattr(queries, "QUEUE_PER_PAGE", 2)
+    staff = make_staff()
+    make_sessions()
+    reqs = [make_request(now=NOW + dt.timedelta(minutes=i)) for i in range(5)]
+    session.commit()
+    login(client, staff)
+    codes = [r.code for r in reqs]
+
+    def shown(url: str, **headers) -> tuple[str, list[str]]:
+        text = client.get(url, headers=headers).get_data(as_text=True)
+        return text, [c for c in codes if c in text]
+
+    text, on_page = shown("/staff/tongtong/requests")
+    assert on_page == codes[:2]  # the longest waiting first
+    assert "(5건)" in text
+    assert "1 / 3쪽" in text
+    assert "page=2" in text
+    text, on_page = shown("/staff/tongtong/requests?page=2", **{"HX-Request": "true"})
+    assert on_page == codes[2:4]
+    assert "<html" not in text
+    assert "(5건)" in text
+    assert shown("/staff/tongtong/requests?page=3")[1] == codes[4:]
+    assert shown("/staff/tongtong/requests?page=99")[1] == codes[4:]  # clamped to the last page
+    assert shown("/staff/tongtong/requests?page=x")[1] == codes[:2]
+    text, on_page = shown("/staff/tongtong/requests?category=복지&page=2")
+    assert on_page == []
+    assert "(0건)" in text
+
+
+def test_review_queue_overdue_filter_in_sql_matches_is_overdue(session):
+    from civic_app.meetings import queries
+
+    make_sessions()
+    for i in range(4):
+        make_request(now=NOW - dt.timedelta(days=3 * i))
+    session.commit()
+    now = NOW + dt.timedelta(days=1)
+    every = queries.review_queue(session, queries.ReviewFilters(), now)
+    late = queries.review_queue(session, queries.ReviewFilters(overdue=True), now)
+    expected = [r.id for r in every.rows if queries.is_overdue(r, now)]
+    assert expected
+    assert [r.id for r in late.rows] == expected
+    assert late.total == len(expected) < every.total
