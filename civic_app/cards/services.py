@@ -216,7 +216,7 @@ def create_item(
 ) -> CardItem:
     """Add a suggestion to a dong's card in state 접수 (received). Flushes, never commits."""
     if source_kind not in SOURCE_KINDS:
-        raise ValidationFailed(f"unknown source kind {source_kind!r}")
+        raise ValidationFailed(_("알 수 없는 접수 경로입니다: %(kind)s", kind=source_kind))
     title = (title or "").strip()
     errors = []
     if not title or len(title) > 200:

@@ -226,4 +226,4 @@ def index():
 def home_section() -> dict:
     """The dashboard block of the public home page: links only, so the home page stays cheap
     (the figures are one click away on /dashboard)."""
-    return {"template": "dashboard/_home.html", "row": None}
+    return {"template": "dashboard/_home.html"}
