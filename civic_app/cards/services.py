@@ -49,27 +49,20 @@ from civic_app.cards.models import (
     CardReview,
     CardSettings,
 )
+from civic_app.cards.policy import (
+    ADMIN,
+    BUDGET_OFFICE,
+    CARD_ROLES,
+    CIVIC_STAFF,
+    DEPARTMENT,
+    POLICY_OFFICE,
+    may_transition,
+    owns_department_of,
+)
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from civic_app.timeutil import to_seoul
 
-BUDGET_OFFICE = "budget_office"
-POLICY_OFFICE = "policy_office"
-DEPARTMENT = "department"
-CIVIC_STAFF = "civic_staff"
-ADMIN = "admin"
-CARD_ROLES = frozenset({BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, CIVIC_STAFF, ADMIN})
 PARTY_ROLE = {PARTY_BUDGET: BUDGET_OFFICE, PARTY_POLICY: POLICY_OFFICE, PARTY_DEPARTMENT: DEPARTMENT}
-# Who may move an item into each state (the department acts only on its own items).
-TRANSITION_ROLES: dict[str, frozenset[str]] = {
-    UNDER_REVIEW: CARD_ROLES,
-    SELECTED: frozenset({BUDGET_OFFICE, POLICY_OFFICE, ADMIN}),
-    LONG_TERM: frozenset({BUDGET_OFFICE, POLICY_OFFICE, ADMIN}),
-    NOT_FEASIBLE: frozenset({BUDGET_OFFICE, POLICY_OFFICE, ADMIN}),
-    REFERRED: frozenset({CIVIC_STAFF, POLICY_OFFICE, ADMIN}),
-    BUDGET_REFLECTED: frozenset({BUDGET_OFFICE, ADMIN}),
-    IN_PROGRESS: frozenset({DEPARTMENT, ADMIN}),
-    DONE: frozenset({DEPARTMENT, ADMIN}),
-}
 REASON_REQUIRED = frozenset({LONG_TERM, NOT_FEASIBLE, REFERRED})
 MAX_AMOUNT = 10**13  # 10조원: anything larger is a typing error
 
@@ -337,13 +330,18 @@ def _refuse(item: CardItem, target: str) -> InvalidTransition:
 
 
 def _check_transition_actor(item: CardItem, target: str, actor) -> None:
-    roles = _roles(actor)
-    allowed = TRANSITION_ROLES.get(target, frozenset())
-    if not (roles & allowed):
-        raise NotAllowed(_("'%(b)s' 단계로 바꿀 권한이 없습니다.", b=str(STATUS_LABELS.get(target, target))))
-    own = item.department_id is not None and actor.department_id == item.department_id
-    if target in (IN_PROGRESS, DONE) and ADMIN not in roles and not own:
+    """The edge × role table and the own-department rule live in ``civic_app.cards.policy``."""
+    if may_transition(actor, item, target):
+        return
+    if target in (IN_PROGRESS, DONE) and DEPARTMENT in _roles(actor) and not owns_department_of(actor, item):
         raise NotAllowed(_("담당 부서만 집행 단계를 기록할 수 있습니다."))
+    raise NotAllowed(
+        _(
+            "'%(a)s' 상태에서 '%(b)s'(으)로 바꿀 권한이 없습니다.",
+            a=item.status_label,
+            b=str(STATUS_LABELS.get(target, target)),
+        )
+    )
 
 
 def reviews_of(session: Session, item: CardItem) -> dict[str, CardReview]:

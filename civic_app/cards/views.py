@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from civic_app.cards import policy as card_policy
 from civic_app.cards import queries, services
 from civic_app.cards.forms import (
     CarryOverForm,
@@ -289,12 +290,7 @@ def review(item_id: int):
 
 
 def _allowed_targets(item: CardItem) -> list[str]:
-    roles = current_user.role_set
-    out = []
-    for target in [s for s in STATUSES if s in TRANSITIONS.get(item.status, ())]:
-        if roles & services.TRANSITION_ROLES.get(target, frozenset()):
-            out.append(target)
-    return out
+    return card_policy.allowed_targets(current_user, item)
 
 
 def _transition_form(item: CardItem, target: str, reviews) -> TransitionForm:

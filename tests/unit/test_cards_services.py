@@ -83,11 +83,14 @@ def attempt(cast: Cast, item: CardItem, target: str) -> CardItem:
         "in_progress": cast.dept_user,
         "done": cast.dept_user,
     }
+    actor = actors.get(target, cast.admin)
+    if item.status in ("selected", "long_term") and target == "under_review":
+        actor = cast.policy  # reversing a decision belongs to the deciding offices
     return services.transition(
         db.session,
         item,
         target,
-        actor=actors.get(target, cast.admin),
+        actor=actor,
         now=LATER,
         reason="결정 사유",
         referred_to="경기도",
