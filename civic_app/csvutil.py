@@ -11,6 +11,15 @@ from flask_babel import gettext as _
 from civic_app.errors import ValidationFailed
 
 
+def _reject_nul(text: str) -> None:
+    """A NUL character is never data (PostgreSQL refuses it in text); name every line holding one."""
+    if "\x00" not in text:
+        return
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if "\x00" in line]
+    msg = _("파일에 NUL 문자가 들어 있습니다. 텍스트 CSV 파일인지 확인해 주세요.")
+    raise ValidationFailed(msg, [(str(n), msg) for n in lines[:20]])
+
+
 def read_csv(path_or_text: str | Path, expected_header: list[str]) -> list[tuple[int, dict[str, str]]]:
     """Return (line number, row) pairs; raise ValidationFailed on a bad file or header.
 
@@ -27,6 +36,7 @@ def read_csv(path_or_text: str | Path, expected_header: list[str]) -> list[tuple
             raise ValidationFailed(_("파일이 UTF-8 인코딩이 아닙니다.")) from exc
     else:
         text = path_or_text.lstrip("\ufeff")
+    _reject_nul(text)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

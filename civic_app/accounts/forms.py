@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from civic_app.web.inputs import bounded_int
 from civic_app.web.policy import ROLES
 
 ROLE_LABELS = {
@@ -111,7 +112,7 @@ class StaffUserForm(FlaskForm):
         choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
         validators=[DataRequired(_l("역할을 하나 이상 고르세요."))],
     )
-    department_id = SelectField(_l("소속 부서"), coerce=int, validators=[Optional()])
+    department_id = SelectField(_l("소속 부서"), coerce=bounded_int, validators=[Optional()])
 
 
 class RolesForm(FlaskForm):

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
 from civic_app.accounts import services
@@ -20,13 +20,14 @@ from civic_app.accounts.forms import (
     StaffUserForm,
 )
 from civic_app.accounts.models import User
-from civic_app.audit.services import record
+from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.dongs.models import Department
 from civic_app.errors import DomainError
 from civic_app.extensions import db, limiter
 from civic_app.timeutil import utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.i18n import LANG_COOKIE
+from civic_app.web.inputs import query_int
 from civic_app.web.policy import ADMIN, public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)
@@ -261,11 +262,40 @@ def _department_choices() -> list[SelectChoice]:
     return [SelectChoice(0, _("(없음)"))] + [SelectChoice(d.id, d.name) for d in rows]
 
 
+USERS_PER_PAGE = 50
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 @bp.route("/admin/users")
 @roles_required(ADMIN)
 def admin_users():
-    users = db.session.scalars(select(User).order_by(User.id)).all()
-    return render_template("accounts/admin_users.html", users=users, role_labels=ROLE_LABELS)
+    """Accounts, 50 a page, searchable by name or e-mail. Names and e-mails of citizens are
+    personal data: every view writes an access-log row naming the accounts shown."""
+    q = (request.args.get("q") or "").strip()[:100]
+    query = select(User).order_by(User.id)
+    if q:
+        pattern = _like(q)
+        query = query.where(
+            or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
+        )
+    page = db.paginate(query, page=query_int("page", 1), per_page=USERS_PER_PAGE, error_out=False)
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action=VIEW_PERSONAL_DATA,
+        target_type="user_list",
+        detail={"q": q, "page": page.page, "user_ids": [u.id for u in page.items]},
+        now=utcnow(),
+        ip=request.remote_addr,
+    )
+    db.session.commit()
+    args = {"q": q} if q else {}
+    return render_template(
+        "accounts/admin_users.html", users=page.items, page=page, q=q, args=args, role_labels=ROLE_LABELS
+    )
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -333,6 +363,16 @@ def admin_user_edit(user_id: int):
         db.session.commit()
         flash(_("저장했습니다."), "success")
         return redirect(url_for("accounts.admin_users"))
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action=VIEW_PERSONAL_DATA,
+        target_type="user",
+        target_id=user.id,
+        now=utcnow(),
+        ip=request.remote_addr,
+    )
+    db.session.commit()
     return render_template("accounts/admin_user_edit.html", form=form, user=user)
 
 

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from civic_app.cards.models import BUDGET_KIND_LABELS, CRITERION_LABELS, RECOMMENDATION_LABELS
+from civic_app.web.inputs import BoundedIntegerField, bounded_int
 
 SCORE_CHOICES = [SelectChoice(n, str(n)) for n in range(1, 6)]
 
@@ -37,7 +37,7 @@ class VersionedForm(FlaskForm):
 
 
 class ItemForm(VersionedForm):
-    dong_id = SelectField(_l("동"), coerce=int, validators=[DataRequired(_l("동을 골라 주세요."))])
+    dong_id = SelectField(_l("동"), coerce=bounded_int, validators=[DataRequired(_l("동을 골라 주세요."))])
     title = StringField(_l("제목"), validators=[DataRequired(_l("제목을 입력해 주세요.")), Length(max=200)])
     description = TextAreaField(_l("내용"), validators=[Optional(), Length(max=4000)])
     category = SelectField(_l("분류"), validators=[DataRequired(_l("분류를 골라 주세요."))])
@@ -47,8 +47,8 @@ class ItemForm(VersionedForm):
         choices=choices([("walk_in", _l("방문 접수")), ("staff", _l("직원 입력"))]),
         default="staff",
     )
-    department_id = SelectField(_l("담당 부서"), coerce=int, validators=[Optional()])
-    estimated_cost = IntegerField(
+    department_id = SelectField(_l("담당 부서"), coerce=bounded_int, validators=[Optional()])
+    estimated_cost = BoundedIntegerField(
         _l("예상 사업비 (원)"),
         validators=[Optional(), NumberRange(0, 10**13, _l("0원 이상 10조원 이하로 입력해 주세요."))],
     )
@@ -56,12 +56,12 @@ class ItemForm(VersionedForm):
 
 class ReviewForm(VersionedForm):
     party = HiddenField()
-    feasibility = RadioField(CRITERION_LABELS["feasibility"], choices=SCORE_CHOICES, coerce=int)
-    legality = RadioField(CRITERION_LABELS["legality"], choices=SCORE_CHOICES, coerce=int)
-    urgency = RadioField(CRITERION_LABELS["urgency"], choices=SCORE_CHOICES, coerce=int)
-    safety = RadioField(CRITERION_LABELS["safety"], choices=SCORE_CHOICES, coerce=int)
-    beneficiaries = RadioField(CRITERION_LABELS["beneficiaries"], choices=SCORE_CHOICES, coerce=int)
-    cost_estimate = IntegerField(
+    feasibility = RadioField(CRITERION_LABELS["feasibility"], choices=SCORE_CHOICES, coerce=bounded_int)
+    legality = RadioField(CRITERION_LABELS["legality"], choices=SCORE_CHOICES, coerce=bounded_int)
+    urgency = RadioField(CRITERION_LABELS["urgency"], choices=SCORE_CHOICES, coerce=bounded_int)
+    safety = RadioField(CRITERION_LABELS["safety"], choices=SCORE_CHOICES, coerce=bounded_int)
+    beneficiaries = RadioField(CRITERION_LABELS["beneficiaries"], choices=SCORE_CHOICES, coerce=bounded_int)
+    cost_estimate = BoundedIntegerField(
         _l("추정 사업비 (원)"),
         validators=[Optional(), NumberRange(0, 10**13, _l("0원 이상 10조원 이하로 입력해 주세요."))],
     )
@@ -79,13 +79,13 @@ class ReviewForm(VersionedForm):
 class TransitionForm(VersionedForm):
     target = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("사유 (공개)"), validators=[Optional(), Length(max=2000)])
-    rank = IntegerField(_l("순위"), validators=[Optional(), NumberRange(1, 100000)])
+    rank = BoundedIntegerField(_l("순위"), validators=[Optional(), NumberRange(1, 100000)])
     referred_to = StringField(_l("이송 기관"), validators=[Optional(), Length(max=200)])
-    fiscal_year = IntegerField(_l("회계연도"), validators=[Optional(), NumberRange(2000, 2100)])
+    fiscal_year = BoundedIntegerField(_l("회계연도"), validators=[Optional(), NumberRange(2000, 2100)])
     budget_kind = SelectField(
         _l("예산 구분"), choices=choices(BUDGET_KIND_LABELS.items()), validators=[Optional()]
     )
-    amount = IntegerField(_l("반영 금액 (원)"), validators=[Optional(), NumberRange(1, 10**13)])
+    amount = BoundedIntegerField(_l("반영 금액 (원)"), validators=[Optional(), NumberRange(1, 10**13)])
     budget_line = StringField(_l("예산과목"), validators=[Optional(), Length(max=200)])
     next = HiddenField()
 
@@ -104,7 +104,7 @@ class CommentForm(FlaskForm):
 
 
 class MergeForm(VersionedForm):
-    target_id = IntegerField(
+    target_id = BoundedIntegerField(
         _l("합칠 대상 항목 번호"), validators=[DataRequired(_l("대상 항목 번호를 입력해 주세요."))]
     )
     reason = TextAreaField(_l("사유"), validators=[Optional(), Length(max=2000)])
@@ -112,11 +112,17 @@ class MergeForm(VersionedForm):
 
 class SplitForm(VersionedForm):
     title_1 = StringField(_l("첫째 항목 제목"), validators=[Optional(), Length(max=200)])
-    cost_1 = IntegerField(_l("첫째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)])
+    cost_1 = BoundedIntegerField(
+        _l("첫째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)]
+    )
     title_2 = StringField(_l("둘째 항목 제목"), validators=[Optional(), Length(max=200)])
-    cost_2 = IntegerField(_l("둘째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)])
+    cost_2 = BoundedIntegerField(
+        _l("둘째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)]
+    )
     title_3 = StringField(_l("셋째 항목 제목 (선택)"), validators=[Optional(), Length(max=200)])
-    cost_3 = IntegerField(_l("셋째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)])
+    cost_3 = BoundedIntegerField(
+        _l("셋째 항목 예상 사업비 (원)"), validators=[Optional(), NumberRange(0, 10**13)]
+    )
     reason = TextAreaField(_l("사유"), validators=[Optional(), Length(max=2000)])
 
     def parts(self) -> list[dict]:
@@ -127,7 +133,7 @@ class SplitForm(VersionedForm):
 
 
 class EnvelopeForm(FlaskForm):
-    amount = IntegerField(
+    amount = BoundedIntegerField(
         _l("예산 총액 (원)"),
         validators=[
             DataRequired(_l("예산 총액을 입력해 주세요.")),
@@ -137,7 +143,7 @@ class EnvelopeForm(FlaskForm):
 
 
 class CarryOverForm(FlaskForm):
-    from_year = IntegerField(
+    from_year = BoundedIntegerField(
         _l("이월할 회계연도"),
         validators=[DataRequired(_l("회계연도를 입력해 주세요.")), NumberRange(2000, 2100)],
     )
@@ -162,7 +168,7 @@ class SettingsForm(FlaskForm):
     dong_flag_bonus = DecimalField(
         _l("동 우선지역 가산점 (플래그 하나당)"), places=2, validators=[InputRequired(), NumberRange(0, 100)]
     )
-    review_deadline_days = IntegerField(
+    review_deadline_days = BoundedIntegerField(
         _l("검토 기한 (근무일)"), validators=[InputRequired(), NumberRange(1, 365)]
     )
 

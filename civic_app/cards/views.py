@@ -47,6 +47,7 @@ from civic_app.extensions import db
 from civic_app.timeutil import utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.htmx import is_htmx
+from civic_app.web.inputs import query_int
 from civic_app.web.policy import (
     ADMIN,
     BUDGET_OFFICE,
@@ -65,10 +66,7 @@ PUBLIC_STATUSES = tuple(s for s in STATUSES if s != "merged")
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return query_int("page", 1)
 
 
 def _dong_or_404(code: str) -> Dong:

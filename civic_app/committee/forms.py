@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -24,6 +23,7 @@ from civic_app.committee.labels import (
     MEMBERSHIP_LABELS,
     POSITION_LABELS,
 )
+from civic_app.web.inputs import BoundedIntegerField, bounded_int
 
 
 def _choices(labels: dict, blank: bool = False) -> list:
@@ -36,7 +36,7 @@ class ActionForm(FlaskForm):
 
 
 class OpenQuarterForm(FlaskForm):
-    year = IntegerField(
+    year = BoundedIntegerField(
         _l("연도"),
         validators=[
             InputRequired(_l("연도를 입력해 주세요.")),
@@ -46,7 +46,7 @@ class OpenQuarterForm(FlaskForm):
     quarter = SelectField(
         _l("분기"),
         choices=[SelectChoice(n, _l("%(n)d분기", n=n)) for n in (1, 2, 3, 4)],
-        coerce=int,
+        coerce=bounded_int,
     )
     deadline = DateField(_l("보고 마감일"), validators=[InputRequired(_l("마감일을 입력해 주세요."))])
 
@@ -55,7 +55,7 @@ class EntryForm(FlaskForm):
     progress_text = TextAreaField(
         _l("추진상황"), validators=[DataRequired(_l("추진상황을 입력해 주세요.")), Length(max=5000)]
     )
-    progress_pct = IntegerField(
+    progress_pct = BoundedIntegerField(
         _l("진척률 (%)"),
         validators=[
             InputRequired(_l("진척률을 입력해 주세요.")),
@@ -71,7 +71,7 @@ class PublishForm(FlaskForm):
 
 
 class EvaluationRoundForm(FlaskForm):
-    year = IntegerField(
+    year = BoundedIntegerField(
         _l("연도"),
         validators=[
             InputRequired(_l("연도를 입력해 주세요.")),
@@ -79,7 +79,7 @@ class EvaluationRoundForm(FlaskForm):
         ],
     )
     half = SelectField(
-        _l("반기"), choices=[SelectChoice(1, _l("상반기")), SelectChoice(2, _l("하반기"))], coerce=int
+        _l("반기"), choices=[SelectChoice(1, _l("상반기")), SelectChoice(2, _l("하반기"))], coerce=bounded_int
     )
 
 
@@ -87,7 +87,7 @@ class EvaluationForm(FlaskForm):
     score = SelectField(
         _l("점수 (1~5)"),
         choices=[SelectChoice(n, str(n)) for n in (5, 4, 3, 2, 1)],
-        coerce=int,
+        coerce=bounded_int,
         validators=[InputRequired(_l("점수를 골라 주세요."))],
     )
     comment = TextAreaField(_l("의견"), validators=[Optional(), Length(max=2000)])
@@ -104,7 +104,7 @@ class MemberForm(FlaskForm):
     position = SelectField(_l("직위"), choices=_choices(POSITION_LABELS))
     membership = SelectField(_l("구분"), choices=_choices(MEMBERSHIP_LABELS))
     affiliation = SelectField(_l("소속 유형"), choices=_choices(AFFILIATION_LABELS))
-    subcommittee_id = SelectField(_l("분과"), coerce=int)
+    subcommittee_id = SelectField(_l("분과"), coerce=bounded_int)
     term_start = DateField(_l("임기 시작일"), validators=[InputRequired(_l("임기 시작일을 입력해 주세요."))])
     term_end = DateField(_l("임기 종료일"), validators=[InputRequired(_l("임기 종료일을 입력해 주세요."))])
     gender = SelectField(_l("성별 (선택)"), choices=_choices(GENDER_LABELS, blank=True))
@@ -128,7 +128,7 @@ class MeetingForm(FlaskForm):
     )
     day = DateField(_l("날짜"), validators=[InputRequired(_l("날짜를 입력해 주세요."))])
     start = TimeField(_l("시작 시각"), validators=[InputRequired(_l("시작 시각을 입력해 주세요."))])
-    duration = IntegerField(
+    duration = BoundedIntegerField(
         _l("회의 시간 (분)"),
         default=120,
         validators=[
@@ -151,8 +151,8 @@ class AdvisoryForm(FlaskForm):
     title = StringField(
         _l("자문안건"), validators=[DataRequired(_l("과제명을 입력해 주세요.")), Length(max=300)]
     )
-    subcommittee_id = SelectField(_l("분야"), coerce=int)
-    department_id = SelectField(_l("담당 부서"), coerce=int)
+    subcommittee_id = SelectField(_l("분야"), coerce=bounded_int)
+    department_id = SelectField(_l("담당 부서"), coerce=bounded_int)
 
 
 class TaskForm(FlaskForm):
@@ -165,8 +165,8 @@ class TaskForm(FlaskForm):
             "이 과제의 상태를 그렇게 바꿀 수 없습니다. 대체·통합은 중간점검에서 정합니다."
         ),
     )
-    department_id = SelectField(_l("담당 부서"), coerce=int)
-    start_year = IntegerField(
+    department_id = SelectField(_l("담당 부서"), coerce=bounded_int)
+    start_year = BoundedIntegerField(
         _l("추진 연도"),
         validators=[Optional(), NumberRange(2000, 2100, _l("연도는 2000~2100 사이여야 합니다."))],
     )

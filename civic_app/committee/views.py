@@ -44,6 +44,7 @@ from civic_app.extensions import db
 from civic_app.timeutil import seoul_datetime, today_seoul, utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.htmx import render_page_or_fragment
+from civic_app.web.inputs import bounded_int, query_int
 from civic_app.web.policy import (
     ADMIN,
     COMMITTEE_MEMBER,
@@ -68,8 +69,7 @@ def _committee():
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return query_int(name)
 
 
 def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:
@@ -694,7 +694,12 @@ def admin_meeting_minutes(meeting_id: int):
     form = MinutesForm()
     if not form.validate_on_submit():
         abort(400)
-    present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+    present = set()
+    for raw in request.form.getlist("present"):
+        try:
+            present.add(bounded_int(raw))
+        except ValueError:
+            continue
     try:
         services.record_minutes(
             db.session,

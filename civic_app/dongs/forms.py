@@ -3,8 +3,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from civic_app.web.inputs import BoundedIntegerField, bounded_int
 
 
 class DongForm(FlaskForm):
@@ -38,14 +40,14 @@ class DepartmentForm(FlaskForm):
 class HostForm(FlaskForm):
     title = StringField(_l("직위"), validators=[DataRequired(_l("직위를 입력해 주세요.")), Length(max=100)])
     person_name = StringField(_l("성명"), validators=[Optional(), Length(max=100)])
-    rank = IntegerField(
+    rank = BoundedIntegerField(
         _l("서열 (1 시장, 2 부시장, 3 실·국·소장)"),
         validators=[
             DataRequired(_l("서열을 입력해 주세요.")),
             NumberRange(1, 3, _l("서열은 1에서 3 사이입니다.")),
         ],
     )
-    department_id = SelectField(_l("소관 부서"), coerce=int, validators=[Optional()])
+    department_id = SelectField(_l("소관 부서"), coerce=bounded_int, validators=[Optional()])
     field = StringField(_l("담당 분야"), validators=[Optional(), Length(max=50)])
     active = BooleanField(_l("사용 중"), default=True)
 

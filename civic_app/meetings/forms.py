@@ -8,7 +8,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -20,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from civic_app.meetings.models import CATEGORIES
 from civic_app.meetings.services import REASON_CODES
+from civic_app.web.inputs import BoundedIntegerField, bounded_int
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,9 +35,9 @@ class RequestForm(FlaskForm):
     desired_outcome = TextAreaField(
         _l("바라는 내용"), validators=[DataRequired(_l("바라는 내용을 입력해 주세요.")), Length(max=4000)]
     )
-    dong_id = SelectField(_l("관련 동"), coerce=int, validators=[Optional()])
+    dong_id = SelectField(_l("관련 동"), coerce=bounded_int, validators=[Optional()])
     is_group = BooleanField(_l("집단민원입니다"))
-    party_size = IntegerField(
+    party_size = BoundedIntegerField(
         _l("참석 인원"),
         default=1,
         validators=[
@@ -45,7 +45,7 @@ class RequestForm(FlaskForm):
             NumberRange(1, 30, _l("참석 인원은 1명에서 30명 사이여야 합니다.")),
         ],
     )
-    preferred_sessions = MultiCheckboxField(_l("희망 회차"), coerce=int, validators=[Optional()])
+    preferred_sessions = MultiCheckboxField(_l("희망 회차"), coerce=bounded_int, validators=[Optional()])
     accessibility = StringField(
         _l("편의 지원 요청 (휠체어, 수어 통역 등)"), validators=[Optional(), Length(max=300)]
     )
@@ -65,7 +65,7 @@ class WalkInForm(RequestForm):
         format="%Y-%m-%dT%H:%M",
         validators=[InputRequired(_l("시작 시각을 입력해 주세요."))],
     )
-    room_minutes = IntegerField(
+    room_minutes = BoundedIntegerField(
         _l("사용 시간 (분)"),
         default=30,
         validators=[NumberRange(10, 180, _l("10분에서 180분 사이로 입력해 주세요."))],
@@ -80,8 +80,10 @@ def reason_choices() -> list[SelectChoice]:
 class DecisionForm(FlaskForm):
     reason_code = SelectField(_l("사유"), choices=reason_choices, validate_choice=False)
     note = TextAreaField(_l("시민에게 보내는 설명"), validators=[Optional(), Length(max=2000)])
-    slot_id = SelectField(_l("면담 시간"), coerce=int, validators=[Optional()], validate_choice=False)
-    department_id = SelectField(_l("담당 부서"), coerce=int, validators=[Optional()], validate_choice=False)
+    slot_id = SelectField(_l("면담 시간"), coerce=bounded_int, validators=[Optional()], validate_choice=False)
+    department_id = SelectField(
+        _l("담당 부서"), coerce=bounded_int, validators=[Optional()], validate_choice=False
+    )
     route = SelectField(
         _l("처리 방식"),
         choices=[
@@ -112,7 +114,7 @@ class FollowUpForm(FlaskForm):
     title = StringField(
         _l("후속 조치"), validators=[DataRequired(_l("후속 조치 내용을 입력해 주세요.")), Length(max=200)]
     )
-    department_id = SelectField(_l("담당 부서"), coerce=int, validators=[Optional()])
+    department_id = SelectField(_l("담당 부서"), coerce=bounded_int, validators=[Optional()])
     due_date = DateField(_l("기한"), validators=[InputRequired(_l("기한을 입력해 주세요."))])
     local_budget = BooleanField(_l("지역 예산 사안 (동 관리카드에 올림)"))
 
@@ -131,15 +133,15 @@ class MoveSessionForm(FlaskForm):
 
 
 class OtherSessionForm(FlaskForm):
-    session_id = SelectField(_l("다른 회차"), coerce=int)
+    session_id = SelectField(_l("다른 회차"), coerce=bounded_int)
 
 
 class HostSlotForm(FlaskForm):
-    host_id = SelectField(_l("면담 주재자"), coerce=int)
+    host_id = SelectField(_l("면담 주재자"), coerce=bounded_int)
     start = DateTimeLocalField(
         _l("시작 시각"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(_l("시작 시각을 입력해 주세요."))]
     )
-    minutes = IntegerField(
+    minutes = BoundedIntegerField(
         _l("면담 시간 (분)"), default=30, validators=[InputRequired(_l("면담 시간을 입력해 주세요."))]
     )
     location = StringField(_l("장소"), validators=[Optional(), Length(max=100)])

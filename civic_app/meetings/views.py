@@ -32,6 +32,7 @@ from civic_app.meetings.models import CATEGORIES, FollowUp, MeetingSlot, Tongton
 from civic_app.timeutil import SEOUL, utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.htmx import is_htmx, render_page_or_fragment
+from civic_app.web.inputs import query_int
 from civic_app.web.policy import ADMIN, CIVIC_STAFF, HOST, public, roles_required, signed_in
 
 bp = Blueprint("meetings", __name__)
@@ -223,10 +224,9 @@ def other_session(code: str):
 def _filters() -> queries.ReviewFilters:
     args = request.args
     category = args.get("category") if args.get("category") in CATEGORIES else None
-    dong = args.get("dong", "")
     return queries.ReviewFilters(
         category=category,
-        dong_id=int(dong) if dong.isdigit() else None,
+        dong_id=query_int("dong"),
         group=args.get("group") == "1",
         overdue=args.get("overdue") == "1",
     )
@@ -237,10 +237,7 @@ def _filters() -> queries.ReviewFilters:
 def review_queue():
     now = utcnow()
     filters = _filters()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = query_int("page", 1)
     queue = queries.review_queue(db.session, filters, now, page=page)
     return render_page_or_fragment(
         "meetings/review_queue.html",

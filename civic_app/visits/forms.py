@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -14,6 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from civic_app.web.inputs import BoundedIntegerField, bounded_int
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -33,7 +34,7 @@ class CycleForm(FlaskForm):
             ),
         ],
     )
-    max_per_week = IntegerField(
+    max_per_week = BoundedIntegerField(
         _l("주간 최대 방문 수"),
         default=3,
         validators=[
@@ -62,7 +63,7 @@ class MoveForm(FlaskForm):
 
 class SwapForm(FlaskForm):
     other = SelectField(
-        _l("맞바꿀 방문"), coerce=int, validators=[DataRequired(_l("맞바꿀 방문을 골라 주세요."))]
+        _l("맞바꿀 방문"), coerce=bounded_int, validators=[DataRequired(_l("맞바꿀 방문을 골라 주세요."))]
     )
 
 
@@ -80,13 +81,13 @@ class StatusForm(FlaskForm):
 
 class HeldForm(FlaskForm):
     agenda = MultiCheckboxField(_l("진행 내용"))
-    residents_count = IntegerField(
+    residents_count = BoundedIntegerField(
         _l("참석 주민 수"),
         validators=[Optional(), NumberRange(0, 100000, _l("0 이상의 숫자를 입력해 주세요."))],
     )
     participant_groups = MultiCheckboxField(_l("함께한 참여단"))
     other_participants = StringField(_l("그 밖의 참여 (단체명)"), validators=[Optional(), Length(max=200)])
-    departments = MultiCheckboxField(_l("참석·관련 부서"), coerce=int)
+    departments = MultiCheckboxField(_l("참석·관련 부서"), coerce=bounded_int)
     notes = TextAreaField(_l("내부 메모 (공개되지 않음)"), validators=[Optional(), Length(max=5000)])
 
 
@@ -97,8 +98,8 @@ class SuggestionForm(FlaskForm):
     description = TextAreaField(_l("내용"), validators=[Optional(), Length(max=5000)])
     category = SelectField(_l("분류"))
     location = StringField(_l("위치"), validators=[Optional(), Length(max=200)])
-    department_id = SelectField(_l("담당 부서 (아는 경우)"), coerce=int, validators=[Optional()])
-    dong_id = SelectField(_l("해당 동"), coerce=int, validators=[Optional()])
+    department_id = SelectField(_l("담당 부서 (아는 경우)"), coerce=bounded_int, validators=[Optional()])
+    dong_id = SelectField(_l("해당 동"), coerce=bounded_int, validators=[Optional()])
 
 
 class ResultForm(FlaskForm):
@@ -118,7 +119,7 @@ class TourForm(FlaskForm):
         _l("탐방 장소 (한 줄에 하나, 동에 속하면 앞에 행정동코드)"),
         validators=[DataRequired(_l("탐방 장소를 입력해 주세요."))],
     )
-    departments = MultiCheckboxField(_l("관련 부서"), coerce=int)
+    departments = MultiCheckboxField(_l("관련 부서"), coerce=bounded_int)
 
 
 class UnavailableForm(FlaskForm):

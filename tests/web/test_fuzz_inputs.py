@@ -137,6 +137,7 @@ class Form:
     action: str
     fields: dict[str, list[str]] = field(default_factory=dict)  # name -> choices ([] = free input)
     checkboxes: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
 
 
 class FormParser(HTMLParser):
@@ -158,6 +159,8 @@ class FormParser(HTMLParser):
             kind = a.get("type", "text").lower()
             if kind in ("submit", "button", "image", "reset"):
                 return
+            if kind == "file":
+                self._form.files.add(a["name"])
             if kind in ("checkbox", "radio"):
                 self._form.fields.setdefault(a["name"], []).append(a.get("value") or "y")
                 if kind == "checkbox":
@@ -510,3 +513,107 @@ def test_telegram_messages_escape_hostile_payloads(app):
         validate(rendered.text)  # Telegram would accept it (only its tags, all closed)
 
     fuzz()
+
+
+HUGE = "99999999999999999999"
+# Integer query arguments the pages read, besides those found in their links and GET forms.
+INT_QUERY_NAMES = ("page", "per_page", "dong", "year", "field", "department", "month", "id")
+
+
+class LinkParser(HTMLParser):
+    """Query argument names of same-site links and GET forms, by target path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[str, set[str]] = {}
+        self._get_form: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "a" and a.get("href", "").startswith("/") and "?" in a["href"]:
+            parts = urlsplit(a["href"])
+            keys = {kv.split("=", 1)[0] for kv in parts.query.split("&") if kv}
+            self.names.setdefault(parts.path, set()).update(keys)
+        elif tag == "form" and a.get("method", "get").lower() == "get":
+            self._get_form = urlsplit(a.get("action") or "").path
+        elif tag in ("input", "select") and self._get_form is not None and a.get("name"):
+            self.names.setdefault(self._get_form, set()).add(a["name"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._get_form = None
+
+
+def test_huge_integers_in_every_query_arg_never_500(app, world):
+    """Every GET route × role, one query argument at a time set beyond any SQL integer."""
+    users = (None, world["citizen"], world["staff"])
+    seen: dict[str, set[str]] = {}
+    for who in (None, world["staff"]):
+        client = _client(app, who)
+        for rule in _rules(app, "GET"):
+            url = _combos(rule)[0]
+            response = client.get(url)
+            if response.mimetype == "text/html":
+                parser = LinkParser()
+                parser.feed(response.get_data(as_text=True))
+                for path, names in parser.names.items():
+                    seen.setdefault(path, set()).update(names)
+    failures = []
+    for rule in sorted(_rules(app, "GET"), key=lambda r: r.rule):
+        url = _combos(rule)[0]
+        names = set(INT_QUERY_NAMES) | seen.get(urlsplit(url).path, set()) | seen.get("", set())
+        for who in users:
+            client = _client(app, who)
+            for name in sorted(names):
+                response = client.get(url, query_string={name: HUGE})
+                db.session.remove()
+                if response.status_code >= 500:
+                    failures.append(f"GET {url}?{name}={HUGE} as {who and who[1]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_huge_integers_in_every_form_field_never_500(app, world):
+    """Every POST form × role: each field in turn beyond any SQL integer, the others real."""
+    users = (None, world["citizen"], world["staff"])
+    forms = _collect_forms(app, [world["staff"], world["citizen"]])
+    assert len(forms) >= 5
+    failures = []
+    for action, form in sorted(forms.items()):
+        endpoint = _endpoint_for(app, action)
+        if endpoint is None or endpoint in SKIP_POST:
+            continue
+        filled = {n: (c[0] if c else "1") for n, c in form.fields.items()}
+        for who in users:
+            client = _client(app, who)
+            for name in sorted(form.fields) if who == world["staff"] else ["*"]:
+                data = dict.fromkeys(filled, HUGE) if name == "*" else {**filled, name: HUGE}
+                response = client.post(action, data=data)
+                db.session.remove()
+                if response.status_code >= 500:
+                    failures.append(f"POST {action} {name}={HUGE} as {who and who[1]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_nul_byte_in_every_upload_never_500(app, world):
+    """Every form with a file field, as every role: a CSV (or any file) holding a NUL byte."""
+    import io
+
+    users = (None, world["citizen"], world["staff"])
+    forms = _collect_forms(app, [world["staff"]])
+    uploads = [(a, f) for a, f in forms.items() if f.files]
+    assert uploads, "no upload form found"
+    failures = []
+    for action, form in uploads:
+        filled = {n: (c[0] if c else "1") for n, c in form.fields.items() if n not in form.files}
+        for who in users:
+            for content in (
+                b"code,name\n4199051000,\x00\xec\xa4\x91\xec\x95\x99\xeb\x8f\x99\n",
+                b"\x00" * 64,
+                "행정동코드,동이름\n1,a\x00b\n".encode(),
+            ):
+                data = {**filled, **{n: (io.BytesIO(content), "x.csv") for n in form.files}}
+                response = _client(app, who).post(action, data=data, content_type="multipart/form-data")
+                db.session.remove()
+                if response.status_code >= 500:
+                    failures.append(f"POST {action} NUL upload as {who and who[1]}")
+    assert not failures, "\n".join(failures)
