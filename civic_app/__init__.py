@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     check_production(app.config)
+    _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
 
@@ -44,6 +45,17 @@ def create_app(config: dict | None = None) -> Flask:
     _init_errors(app)
     _init_cli(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N trusted reverse proxies, take the client address, scheme and host from the
+    last N X-Forwarded-* entries (Werkzeug's ProxyFix); the login limiter and the audit log then
+    see each client, not the proxy. With 0 the headers are ignored: a client could forge them."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _translation_dirs() -> str:

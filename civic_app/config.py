@@ -50,6 +50,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "ALLOW_SQLITE_IN_PRODUCTION": _bool(env.get("ALLOW_SQLITE_IN_PRODUCTION")),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (see the
+        # README). 0: the headers are ignored and the client address is the TCP peer.
+        "TRUSTED_PROXY_COUNT": _int(env.get("TRUSTED_PROXY_COUNT"), 0),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "SMTP_HOST": env.get("SMTP_HOST") or "127.0.0.1",
         "SMTP_PORT": _int(env.get("SMTP_PORT"), 25),
@@ -92,6 +95,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
 
 def check_production(cfg: dict) -> None:
     """Refuse to run production with a missing/default secret or on SQLite unless allowed."""
+    count = cfg.get("TRUSTED_PROXY_COUNT", 0)
+    if not isinstance(count, int) or not 0 <= count <= 10:
+        raise ConfigError("TRUSTED_PROXY_COUNT must be an integer from 0 to 10")
     if cfg.get("CIVIC_ENV") != "production":
         return
     secret = cfg.get("SECRET_KEY")
