@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -58,3 +59,27 @@ def read_csv(path_or_text: str | Path, expected_header: list[str]) -> list[tuple
             continue
         rows.append((line, {k: v.strip() for k, v in zip(header, values, strict=True)}))
     return rows
+
+
+# Cells a spreadsheet would read as a formula (OWASP "CSV injection"): = + - @ and the tab and
+# carriage return that some programs strip before looking.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """Text starting like a formula gets a leading single quote; numbers and other types pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_bytes(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
+    """The one writer of every CSV the app hands out: UTF-8 with BOM (spreadsheet programs then
+    read Korean text), ``None`` as empty, every text cell neutralised against formulas."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([neutralise_cell(h) for h in header])
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise_cell(v) for v in row])
+    return out.getvalue().encode("utf-8")

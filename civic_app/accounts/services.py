@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from civic_app.accounts.models import User, UserRole, new_session_token
 from civic_app.errors import DomainError, NotFound, ValidationFailed
 from civic_app.notify.services import enqueue_email
+from civic_app.timeutil import to_seoul
 from civic_app.web.policy import CITIZEN, ROLES
 
 # Argon2id with the library's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4).
@@ -107,8 +108,13 @@ def register_citizen(
     secret_key: str,
     base_url: str,
     locale: str | None = None,
-) -> User:
-    """Create a citizen account and queue the verification e-mail in the same transaction."""
+) -> User | None:
+    """Create a citizen account and queue the verification e-mail in the same transaction.
+
+    An address that already has an account gets no second one and no error (that would tell
+    anyone which addresses are registered): its owner is told by e-mail and ``None`` is returned;
+    the caller answers exactly as for a new account.
+    """
     errors: list[tuple[str, str]] = []
     if not privacy_consent:
         errors.append(("privacy_consent", _("개인정보 수집·이용에 동의해야 가입할 수 있습니다.")))
@@ -116,10 +122,13 @@ def register_citizen(
         errors.append(("phone", _("휴대전화 번호 형식이 올바르지 않습니다. 예: 010-1234-5678")))
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(("password", _("비밀번호는 %(n)d자 이상이어야 합니다.", n=MIN_PASSWORD_LENGTH)))
-    if find_user_by_email(session, email) is not None:
-        errors.append(("email", _("이미 가입된 이메일입니다.")))
     if errors:
         raise ValidationFailed(_("입력 내용을 확인해 주세요."), errors)
+    existing = find_user_by_email(session, email)
+    if existing is not None:
+        hash_password(password)  # the same work as a new account: the timing tells nothing either
+        registration_attempt_on_existing(session, existing, now=now, base_url=base_url)
+        return None
     user = User(
         email=normalise_email(email),
         name=name.strip(),
@@ -136,6 +145,31 @@ def register_citizen(
     session.flush()
     queue_verification_email(session, user, now=now, secret_key=secret_key, base_url=base_url)
     return user
+
+
+def registration_attempt_on_existing(
+    session: Session, user: User, *, now: dt.datetime, base_url: str
+) -> None:
+    """Tell the owner of ``user`` that someone tried to register with the address (at most one
+    mail a day, so the form cannot be used to flood a mailbox)."""
+    if user.anonymized_at is not None:
+        return
+    enqueue_email(
+        session,
+        to=user.email,
+        subject=_("[시민소통실] 이 주소로 가입 시도가 있었습니다"),
+        body=_(
+            "%(name)s님, 누군가 이 이메일 주소로 시민소통실에 가입하려고 했습니다. 이 주소로는 "
+            "이미 계정이 있어 새 계정을 만들지 않았습니다.\n\n본인이 시도했다면 로그인하거나, "
+            "비밀번호가 기억나지 않으면 아래에서 재설정해 주세요:\n%(link)s\n\n본인이 아니라면 "
+            "이 메일을 무시하셔도 됩니다.",
+            name=user.name,
+            link=f"{base_url}/account/forgot",
+        ),
+        kind="account.register_existing",
+        dedupe_key=f"register-existing:{user.id}:{to_seoul(now).date().isoformat()}",
+        now=now,
+    )
 
 
 def queue_verification_email(

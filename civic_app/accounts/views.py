@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -29,20 +27,23 @@ from civic_app.web.forms import apply_domain_error
 from civic_app.web.i18n import LANG_COOKIE
 from civic_app.web.inputs import query_int
 from civic_app.web.policy import ADMIN, public, roles_required, signed_in
+from civic_app.web.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """A local path to go back to; anything that could leave the site goes home instead.
+    """A local path to go back to; anything that could leave the site goes home instead."""
+    return safe_next(target, url_for("public.home"))
 
-    Browsers read ``/\\evil.example`` like ``//evil.example``, so backslashes are refused too.
-    """
-    if target and target.startswith("/") and "\\" not in target and not any(ord(c) < 32 for c in target):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and not target.startswith("//"):
-            return target
-    return url_for("public.home")
+
+def rotate_csrf_token() -> None:
+    """A new CSRF token for the new privilege level: one planted or read before sign-in (a
+    shared computer, a fixated session) must not be valid for the signed-in session."""
+    from flask import g, session
+
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def _login_account_key() -> str:
@@ -66,6 +67,7 @@ def login():
             user.last_login_at = utcnow()
             db.session.commit()
             login_user(user, remember=form.remember.data)
+            rotate_csrf_token()
             flash(_("로그인했습니다."), "success")
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = [_("이메일 또는 비밀번호가 맞지 않습니다.")]
@@ -91,7 +93,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register_citizen(
+            services.register_citizen(
                 db.session,
                 name=form.name.data,
                 email=form.email.data,
@@ -111,10 +113,18 @@ def register():
             db.session.rollback()
             apply_domain_error(form, error)
         else:
+            # The same answer whether or not the address already had an account (then the
+            # service made none and e-mailed its owner): the page must not tell which
+            # addresses are registered. So nobody is signed in here; the citizen signs in next.
             db.session.commit()
-            login_user(user)
-            flash(_("가입했습니다. 이메일로 보낸 링크를 눌러 주소를 확인해 주세요."), "success")
-            return redirect(url_for("accounts.account"))
+            flash(
+                _(
+                    "가입 신청을 받았습니다. 이메일로 보낸 안내를 확인한 뒤 로그인해 주세요. "
+                    "이미 가입된 주소라면 그 주소로 안내 메일을 보냈습니다."
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.login"))
     elif request.method == "POST" and not form.privacy_consent.data:
         form.privacy_consent.errors = [_("개인정보 수집·이용에 동의해야 가입할 수 있습니다.")]
     status = 400 if request.method == "POST" else 200

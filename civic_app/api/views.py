@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -62,7 +62,9 @@ def openapi():
             "description": "시민소통실 공개 데이터 (Open data of the citizen communication office). "
             "개인정보는 포함되지 않습니다.",
         },
-        "servers": [{"url": request.host_url.rstrip("/")}],
+        # The configured address, never the Host header: a visitor must not choose the URL
+        # that clients of this (cached, shared) document call.
+        "servers": [{"url": current_app.config["PUBLIC_BASE_URL"].rstrip("/")}],
         "paths": dict(sorted(reg.openapi_paths.items())),
         "components": {"schemas": dict(sorted(reg.openapi_schemas.items()))},
     }

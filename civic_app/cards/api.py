@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from civic_app.api.helpers import PAGE_PARAMS, ApiError, choice_param, error_response, list_schema, paginate
 from civic_app.cards.models import MERGED, STATUSES, CardItem
 from civic_app.cards.queries import api_query
+from civic_app.csvutil import csv_bytes
 from civic_app.dongs.models import Dong
 from civic_app.extensions import csrf, db
 from civic_app.timeutil import iso_seoul
@@ -88,15 +86,10 @@ def items():
 @public
 def items_csv():
     query = _filters()
-    out = io.StringIO()
-    out.write("\ufeff")  # BOM: spreadsheet programs then read the Korean text as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(FIELDS)
-    for item in db.session.scalars(query):
-        row = serialize(item)
-        writer.writerow(["" if row[f] is None else row[f] for f in FIELDS])
+    rows = (serialize(item) for item in db.session.scalars(query))
+    rows = ([row[f] for f in FIELDS] for row in rows)
     return Response(
-        out.getvalue().encode("utf-8"),
+        csv_bytes(FIELDS, rows),
         mimetype="text/csv",
         headers={
             "Content-Disposition": "attachment; filename=card-items.csv",

@@ -7,8 +7,6 @@ page, so a CSV always holds exactly what the JSON API says, with the same filter
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 
@@ -24,6 +22,7 @@ from civic_app.api.helpers import (
     int_param,
     json_ok,
 )
+from civic_app.csvutil import csv_bytes
 from civic_app.dashboard import stats
 from civic_app.extensions import csrf, db
 from civic_app.registry import get_registry
@@ -165,13 +164,8 @@ def _cell(value):
 
 
 def csv_response(filename: str, header: list[str], rows: list[list]) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # BOM: spreadsheet programs then read the Korean text as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else _cell(v) for v in row])
-    response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
+    body = csv_bytes(header, ([_cell(v) for v in row] for row in rows))
+    response = Response(body, mimetype="text/csv")
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -15,6 +15,7 @@ from civic_app.telegram.render import KINDS, render_message
 from civic_app.timeutil import utcnow
 from civic_app.web.htmx import render_page_or_fragment
 from civic_app.web.policy import ADMIN, CITIZEN, CIVIC_STAFF, roles_required
+from civic_app.web.redirects import safe_next
 
 bp = Blueprint("telegram", __name__)
 STAFF = (CIVIC_STAFF, ADMIN)
@@ -126,10 +127,7 @@ def _action(message_id: int, fn, done: str):
     else:
         db.session.commit()
         flash(done, "success")
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("telegram.message", message_id=message_id)
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("telegram.message", message_id=message_id)))
 
 
 @bp.route("/staff/telegram/<int:message_id>/approve", methods=["POST"])

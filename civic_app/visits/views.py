@@ -39,6 +39,7 @@ from civic_app.visits.models import (
 )
 from civic_app.visits.planner import describe_reason
 from civic_app.web.policy import ADMIN, CIVIC_STAFF, public, roles_required
+from civic_app.web.redirects import safe_next
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 staff = Blueprint("visits_staff", __name__, url_prefix="/staff/visits")
@@ -375,10 +376,8 @@ def lock(visit_id: int):
     _audit("visit.lock" if locked else "visit.unlock", "visit", row.id, now)
     db.session.commit()
     flash(_("일정을 고정했습니다.") if locked else _("고정을 풀었습니다."), "success")
-    target = request.form.get("next") or ""
-    if target.startswith("/staff/visits"):
-        return redirect(target)
-    return redirect(url_for("visits_staff.visit", visit_id=row.id))
+    default = url_for("visits_staff.visit", visit_id=row.id)
+    return redirect(safe_next(request.form.get("next"), default, prefix="/staff/visits"))
 
 
 @staff.route("/<int:visit_id>/status", methods=["POST"])

@@ -63,7 +63,14 @@ def test_register_verify_login_logout(page, live_server, session):
     page.get_by_label("비밀번호 확인").fill(NEW_PASSWORD)
     page.get_by_label("[필수] 개인정보 수집·이용에 동의합니다.").check()
     page.get_by_role("button", name="가입하기").click()
-    page.wait_for_url(re.compile(r"/account$"))
+    # Registration signs nobody in (the answer must not tell whether the address was known).
+    page.wait_for_url(re.compile(r"/login$"))
+    assert page.get_by_text("가입 신청을 받았습니다.", exact=False).is_visible()
+    assert_accessible(page)
+    page.get_by_label("이메일").fill(EMAIL)
+    page.get_by_label("비밀번호", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="로그인").click()
+    page.get_by_role("link", name="내 계정").click()
     assert page.get_by_text("미확인").is_visible()
     assert_accessible(page)
 

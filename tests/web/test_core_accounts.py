@@ -104,12 +104,46 @@ def test_register_verify_email_then_the_link_is_spent(client, session):
     assert "이미 사용했거나 올바르지 않은 링크입니다." in again.get_data(as_text=True)
 
 
-def test_register_twice_with_the_same_email_is_refused(client, session):
-    make_user("citizen", email="kim.citizen@example.com")
+def test_registering_a_known_address_answers_like_a_new_one_and_tells_the_owner(client, session):
+    """Issue 12, finding 8e: the answer must not reveal whether an address is registered."""
+    make_user("citizen", name="김원래", email="kim.citizen@example.com")
     session.commit()
-    response = client.post("/register", data=REGISTER)
-    assert response.status_code == 400
-    assert "이미 가입된 이메일입니다." in response.get_data(as_text=True)
+    taken = client.post("/register", data=REGISTER)
+    taken_page = client.get(taken.headers["Location"]).get_data(as_text=True)
+    fresh = client.post("/register", data={**REGISTER, "email": "new.citizen@example.com"})
+    fresh_page = client.get(fresh.headers["Location"]).get_data(as_text=True)
+    assert (taken.status_code, taken.headers["Location"]) == (fresh.status_code, fresh.headers["Location"])
+    assert taken_page == fresh_page
+    assert "이미 가입된 이메일입니다." not in taken_page
+    assert db.session.scalar(select(func.count(User.id)).where(User.email == "kim.citizen@example.com")) == 1
+    [notice] = _mails("account.register_existing")
+    assert notice.recipient == "kim.citizen@example.com"
+    assert "가입하려고 했습니다" in notice.payload["body"]
+    assert "/account/forgot" in notice.payload["body"]
+    # No verification mail for the existing account; one for the new one.
+    assert [m.recipient for m in _mails("account.verify")] == ["new.citizen@example.com"]
+    # Repeating the attempt does not flood the owner's mailbox.
+    client.post("/register", data=REGISTER)
+    assert len(_mails("account.register_existing")) == 1
+
+
+def test_csrf_token_is_rotated_at_login(csrf_app, session):
+    user = make_user("citizen")
+    session.commit()
+    client = csrf_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    before = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    with client.session_transaction() as sess:
+        raw_before = sess["csrf_token"]
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": before})
+    assert response.status_code == 302
+    with client.session_transaction() as sess:
+        assert sess.get("csrf_token") != raw_before
+    # The token from before sign-in no longer works for the signed-in session.
+    assert client.post("/logout", data={"csrf_token": before}).status_code == 400
+    page = client.get("/account").get_data(as_text=True)
+    after = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/logout", data={"csrf_token": after}).status_code == 302
 
 
 def test_tampered_verification_link_is_refused(client, session):
