@@ -118,3 +118,10 @@ class StaffUserForm(FlaskForm):
 class RolesForm(FlaskForm):
     roles = SelectMultipleField(_l("역할"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     active = BooleanField(_l("사용 중"))
+
+
+class DeleteAccountForm(FlaskForm):
+    """회원 탈퇴: the password again and an explicit confirmation."""
+
+    password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력해 주세요."))])
+    confirm = BooleanField(_l("탈퇴하면 개인정보가 바로 파기되고 되돌릴 수 없다는 것을 확인했습니다."))

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
-from civic_app.accounts import services
+from civic_app.accounts import rights, services
 from civic_app.accounts.forms import (
     ROLE_LABELS,
     ChangePasswordForm,
+    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     RegisterForm,
@@ -216,10 +220,70 @@ def reset_password(token: str):
     return render_template("accounts/reset.html", form=form)
 
 
+def _account_page(form: ChangePasswordForm):
+    return render_template(
+        "accounts/account.html",
+        form=form,
+        role_labels=ROLE_LABELS,
+        can_self_delete=rights.can_self_delete(current_user),
+    )
+
+
 @bp.route("/account")
 @signed_in
 def account():
-    return render_template("accounts/account.html", form=ChangePasswordForm(), role_labels=ROLE_LABELS)
+    return _account_page(ChangePasswordForm())
+
+
+@bp.route("/account/data", methods=["POST"])
+@signed_in
+@limiter.limit("10 per hour")
+def export_data():
+    """열람·전송: the citizen's data as one JSON file (a POST: it is personal data, so no link
+    another site could make the browser fetch)."""
+    data = rights.export_user_data(
+        db.session, current_user._get_current_object(), now=utcnow(), ip=request.remote_addr
+    )
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-civic-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@signed_in
+@limiter.limit("10 per hour", methods=["POST"])
+def delete_account():
+    """회원 탈퇴 with the password again: personal data destroyed at once, public records kept
+    anonymised, requests in progress withdrawn (staff told)."""
+    form = DeleteAccountForm()
+    allowed = rights.can_self_delete(current_user)
+    if allowed and form.validate_on_submit():
+        try:
+            files = rights.delete_account(
+                db.session,
+                current_user._get_current_object(),
+                password=form.password.data,
+                confirmed=bool(form.confirm.data),
+                now=utcnow(),
+                ip=request.remote_addr,
+                staff_email=current_app.config.get("TONGTONG_STAFF_EMAIL"),
+                upload_dir=str(Path(current_app.instance_path) / "meeting_uploads"),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            for path in files:  # after the commit: a rolled-back deletion keeps its files
+                path.unlink(missing_ok=True)
+            logout_user()
+            flash(_("탈퇴했습니다. 개인정보를 파기했습니다. 그동안 이용해 주셔서 감사합니다."), "success")
+            return redirect(url_for("public.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/delete.html", form=form, allowed=allowed), status
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -240,7 +304,7 @@ def change_password():
             login_user(current_user._get_current_object())
             flash(_("비밀번호를 바꿨습니다. 다른 기기의 로그인은 해제되었습니다."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS), 400
+    return _account_page(form), 400
 
 
 @bp.route("/lang", methods=["POST"])

@@ -32,3 +32,7 @@ def init_app(app) -> None:
     reg.add_demo_loader(50, "tongtong", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     reg.add_home_section(30, views.home_section)
+    from civic_app.accounts.rights import register_rights_hooks
+    from civic_app.meetings import rights
+
+    register_rights_hooks("tongtong_requests", export=rights.export, erase=rights.erase)

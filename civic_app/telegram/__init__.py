@@ -9,4 +9,8 @@ def init_app(app) -> None:
     from civic_app.telegram.cli import telegram_cli
 
     views.init_app(app)
+    from civic_app.accounts.rights import register_rights_hooks
+    from civic_app.telegram import rights
+
+    register_rights_hooks("telegram", export=rights.export, erase=rights.erase)
     app.cli.add_command(telegram_cli)
