@@ -96,12 +96,20 @@ class BoundedIntegerField(IntegerField):
         )
 
     def process_formdata(self, valuelist: list) -> None:
+        self._out_of_range = False
         super().process_formdata(valuelist)
         if self.data is None or self._bounded_by_validator():
             return
         if not -SQL_INT_MAX <= self.data <= SQL_INT_MAX:
             self.data = None
+            self._out_of_range = True
             raise ValueError(str(OUT_OF_RANGE))
+
+    def post_validate(self, form, validation_stopped: bool) -> None:
+        # DataRequired/InputRequired clear earlier errors and would say "enter a number":
+        # the number was entered, it is too large.
+        if getattr(self, "_out_of_range", False):
+            self.errors = [str(OUT_OF_RANGE)]
 
 
 def reject_nul() -> None:
