@@ -539,6 +539,7 @@ def publish_results(
 ) -> Visit:
     """Publish (or correct) the public result and queue an anonymous Telegram post."""
     from civic_app.notify.services import enqueue_telegram
+    from civic_app.privacy import guard
     from civic_app.web.filters import mask_text
 
     summary = (summary or "").strip()
@@ -546,6 +547,7 @@ def publish_results(
         raise ValidationFailed(
             _("공개할 결과 요약을 입력해 주세요."), [("summary", _("결과 요약을 입력해 주세요."))]
         )
+    guard.require_public({"summary": summary}, guard.known_names(session))
     if visit.status not in (HELD, RESULTS_PUBLISHED):
         raise InvalidTransition(_("진행한 방문만 결과를 공개할 수 있습니다."))
     correction = visit.status == RESULTS_PUBLISHED
