@@ -141,3 +141,69 @@ def test_visit_results_refuse_names_of_citizens(client, session):
     session.expire_all()
     assert visit.result_summary is None
     assert client.get(f"/visits/{visit.id}").status_code == 200
+
+
+def test_other_public_visit_texts_refuse_personal_data(session):
+    """Suggestions go on the dong's public card; tour themes and postponement reasons are shown
+    on public pages and feeds: the same guard judges them."""
+    import pytest
+
+    from civic_app.errors import ValidationFailed
+    from civic_app.visits import services as visit_services
+
+    make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
+    dong = make_dong("중앙동")
+    held = Visit(
+        kind="regular",
+        dong_id=dong.id,
+        start_at=NOW - dt.timedelta(days=1),
+        end_at=NOW - dt.timedelta(hours=20),
+        status="held",
+        published=True,
+        sequence=0,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    planned = Visit(
+        kind="regular",
+        dong_id=make_dong("신흥동").id,
+        start_at=NOW + dt.timedelta(days=5),
+        end_at=NOW + dt.timedelta(days=5, hours=2),
+        status="confirmed",
+        published=True,
+        sequence=0,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    session.add_all([held, planned])
+    session.flush()
+    with pytest.raises(ValidationFailed) as refused:
+        visit_services.add_suggestion(
+            session,
+            held,
+            actor_id=None,
+            now=NOW,
+            title="보도 정비",
+            description="홍 길동 님 건의, 010 1234 5678",
+            category="도로·교통",
+        )
+    assert [field for field, _m in refused.value.errors] == ["description"]
+    assert "이름: 홍 길동" in refused.value.errors[0][1]
+    with pytest.raises(ValidationFailed) as refused:
+        visit_services.change_status(
+            session, planned, "postponed", actor_id=None, now=NOW, reason="홍길동 씨 요청으로 연기"
+        )
+    assert refused.value.errors[0][0] == "reason"
+    with pytest.raises(ValidationFailed) as refused:
+        visit_services.create_tour(
+            session,
+            actor_id=None,
+            now=NOW,
+            day=(NOW + dt.timedelta(days=10)).date(),
+            start_time=dt.time(10),
+            end_time=dt.time(12),
+            theme_group="issue",
+            theme="hong.gildong@example.com 민원 현장",
+            sites_text="중앙시장",
+        )
+    assert refused.value.errors[0][0] == "theme"
