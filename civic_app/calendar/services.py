@@ -9,6 +9,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civic_app.audit.services import record
 from civic_app.calendar.models import FeedToken
 
 
@@ -45,11 +46,42 @@ def renew(session: Session, *, user_id: int, now: dt.datetime) -> str:
     return raw
 
 
-def resolve(session: Session, raw: str) -> FeedToken | None:
-    """The active token for ``raw`` whose owner may still sign in, else None."""
+FEED_FETCH_ACTION = "calendar.personal_feed"
+
+
+def find(session: Session, raw: str) -> FeedToken | None:
+    """The token row for ``raw`` (active or revoked), else None."""
     if not raw or len(raw) > 128:
         return None
-    token = session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(raw)))
+    return session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(raw)))
+
+
+def record_fetch(
+    session: Session,
+    token: FeedToken,
+    *,
+    now: dt.datetime,
+    ip: str | None,
+    user_agent: str | None,
+    served: bool,
+) -> None:
+    """Access log of a feed fetch: the feed shows staff's view of citizens' meetings, and its URL
+    may have been shared; a revoked address still polled is logged too (``served`` False)."""
+    record(
+        session,
+        actor_id=token.user_id,
+        action=FEED_FETCH_ACTION,
+        now=now,
+        target_type="calendar_feed_token",
+        target_id=token.id,
+        detail={"served": served, "user_agent": (user_agent or "")[:200]},
+        ip=ip,
+    )
+
+
+def resolve(session: Session, raw: str) -> FeedToken | None:
+    """The active token for ``raw`` whose owner may still sign in, else None."""
+    token = find(session, raw)
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     return token

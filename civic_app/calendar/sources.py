@@ -14,10 +14,13 @@ from urllib.parse import urlsplit
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.routing import BuildError
 
 from civic_app.calendar.ical import CalEvent
+from civic_app.meetings.models import MeetingBooking
+from civic_app.privacy import guard
+from civic_app.privacy.guard import mask_name
 from civic_app.timeutil import as_utc
 
 # A cancelled event stays in the feeds this long after the cancellation, so subscribed
@@ -105,16 +108,17 @@ def _event(
     status = ical_status(getattr(obj, "status", None))
     if status == "CANCELLED":
         summary = _("[취소] %(s)s", s=summary)
+    # Feeds are public surfaces (a personal feed URL gets shared): mask what staff typed.
     return CalEvent(
         uid=make_uid(kind, obj.id),
         start=as_utc(obj.start_at),
         end=_end(obj, dt.timedelta(hours=1)),
-        summary=summary,
+        summary=guard.mask(summary),
         dtstamp=changed_at(obj),
         sequence=int(getattr(obj, "sequence", 0) or 0),
         status=status,
-        description=description,
-        location=location or (getattr(obj, "location", None) or ""),
+        description=guard.mask(description),
+        location=guard.mask(location or (getattr(obj, "location", None) or "")),
         url=url,
     )
 
@@ -227,29 +231,35 @@ def committee_events(session: Session, *, now: dt.datetime) -> list[CalEvent]:
 # --- personal: a host's (or staff's) citizen meetings ----------------------------------------
 
 
-def booking_event(obj: Any, *, for_host: bool = False) -> CalEvent:
-    """A booked citizen meeting for the host's own calendar: the topic and the request code,
-    never the citizen's name or contact data (a feed URL can leak)."""
-    request = getattr(obj, "request", None)
-    topic = getattr(request, "topic", None)
-    code = getattr(request, "code", None)
-    summary = _("시민 면담: %(topic)s", topic=topic) if topic else _("시민 면담")
-    lines = []
-    if code:
-        lines.append(_("접수번호: %(code)s", code=code))
-    host = getattr(obj, "host", None)
-    if host is not None:
-        lines.append(_("면담자: %(h)s", h=host.title))
+def booking_event(obj: MeetingBooking, *, for_host: bool = False) -> CalEvent:
+    """A booked citizen meeting for a personal calendar. A feed URL gets pasted into third-party
+    calendar services, so it carries only what a public surface may: the reference code, the
+    masked name, the category, the dong, the place and a link to the staff page. Never the
+    topic or any other text the citizen wrote."""
+    request = obj.request
+    parts = [request.code, mask_name(request.requester_name), request.category]
+    if request.dong is not None:
+        parts.append(request.dong.name)
+    summary = _("시민 면담: %(s)s", s=" · ".join(p for p in parts if p))
+    lines = [
+        _("접수번호: %(code)s", code=request.code),
+        _("신청인: %(name)s", name=mask_name(request.requester_name)),
+        _("분야: %(c)s", c=request.category),
+    ]
+    if request.dong is not None:
+        lines.append(_("동: %(d)s", d=request.dong.name))
+    if obj.host is not None:
+        lines.append(_("면담자: %(h)s", h=obj.host.title))
     if for_host:
         url = page_url([("meetings.host_schedule", {})], "/host/tongtong")
     else:
         url = page_url(
-            [("meetings.review_detail", {"request_id": getattr(request, "id", 0)})],
+            [("meetings.review_detail", {"request_id": request.id})],
             "/staff/tongtong/requests",
         )
     lines.append(url)
     event = _event("meeting", obj, summary=summary, url=url, description="\n".join(lines))
-    if not getattr(obj, "active", True):  # released: the host's calendar must drop it
+    if not obj.active:  # released: the host's calendar must drop it
         event = replace(event, status="CANCELLED", summary=_("[취소] %(s)s", s=summary))
     return event
 
@@ -258,7 +268,7 @@ def booking_events(session: Session, *, now: dt.datetime, host_user_id: int | No
     model = load_model("meetings", "MeetingBooking")
     if model is None:
         return []
-    query = _window(model, now)
+    query = _window(model, now).options(selectinload(model.request))
     if host_user_id is not None:
         from civic_app.dongs.models import Host
 

@@ -132,11 +132,23 @@ def personal_events(user, now: dt.datetime) -> list[CalEvent]:
 @bp.route("/calendar/personal/<token>.ics")
 @public  # the secret token in the URL is the credential
 def personal_feed(token: str):
-    feed_token = services.resolve(db.session, token)
-    if feed_token is None:
+    now = utcnow()
+    feed_token = services.find(db.session, token)
+    served = feed_token is not None and services.resolve(db.session, token) is not None
+    if feed_token is not None:  # every fetch by a known address is logged, served or not
+        services.record_fetch(
+            db.session,
+            feed_token,
+            now=now,
+            ip=request.remote_addr,
+            user_agent=request.headers.get("User-Agent"),
+            served=served,
+        )
+        db.session.commit()
+    if not served:
         abort(404)
     with force_locale("ko"):
-        events = personal_events(feed_token.user, utcnow())
+        events = personal_events(feed_token.user, now)
     return ics_response(events, name="내 시민소통실 일정", filename="personal.ics", private=True)
 
 

@@ -266,16 +266,28 @@ class MeetingRequest(db.Model):
     def can_transition_to(self, status: str) -> bool:
         return status in TRANSITIONS.get(self.status, ())
 
+    def personal_data(self) -> tuple[list[str], list[str], list[str]]:
+        """The requester's own names, phone numbers and e-mail addresses, for the privacy guard."""
+        return [self.requester_name or ""], [self.requester_phone or ""], [self.requester_email or ""]
+
+    def masked(self, text: str | None) -> str:
+        """``text`` with the requester's name (in any spacing), any phone number and any e-mail
+        address masked: what a surface that does not log access may show."""
+        from civic_app.privacy import guard
+
+        names, phones, emails = self.personal_data()
+        return guard.mask(text, names, phones=phones, emails=emails)
+
     @property
     def safe_topic(self) -> str:
         """The topic for lists that do not log access: the requester's name, phone numbers and
         e-mail addresses in it are masked."""
-        from civic_app.web.filters import mask_name, mask_text
+        return self.masked(self.topic)
 
-        text = self.topic or ""
-        if self.requester_name and len(self.requester_name.strip()) > 1:
-            text = text.replace(self.requester_name.strip(), mask_name(self.requester_name))
-        return mask_text(text)
+    @property
+    def safe_summary(self) -> str:
+        """The consented public summary as public pages show it (masked again when rendered)."""
+        return self.masked(self.public_summary)
 
     @property
     def active_booking(self) -> MeetingBooking | None:

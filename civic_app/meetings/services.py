@@ -860,16 +860,17 @@ def record_outcome(
         raise ValidationFailed(
             _("면담 결과를 입력해 주세요."), [("outcome", _("면담 결과를 입력해 주세요."))]
         )
-    _transition(req, ST_HELD, now)
-    req.attended = attended
-    req.outcome = outcome.strip()
-    req.held_at = now
     summary = public_summary.strip()
     if summary and not req.publish_consent:
         raise ValidationFailed(
             _("신청인이 결과 공개에 동의하지 않았습니다."),
             [("public_summary", _("신청인이 결과 공개에 동의하지 않았습니다."))],
         )
+    require_public_text(session, req, {"public_summary": summary})
+    _transition(req, ST_HELD, now)
+    req.attended = attended
+    req.outcome = outcome.strip()
+    req.held_at = now
     req.public_summary = summary or None
     add_event(
         session,
@@ -889,13 +890,26 @@ def record_outcome(
     session.flush()
 
 
+def require_public_text(session: Session, req: MeetingRequest, fields: dict[str, str | None]) -> None:
+    """Refuse text meant for a public surface that carries personal data: the requester's own
+    name, phone or e-mail in any shape, any phone or e-mail, or the name of any citizen."""
+    from civic_app.accounts.models import User
+    from civic_app.privacy import guard
+
+    names, phones, emails = req.personal_data()
+    account = session.get(User, req.requester_id) if req.requester_id else None
+    if account is not None:
+        names.append(account.name)
+        phones.append(account.phone or "")
+        emails.append(account.email)
+    guard.require_public(fields, [*names, *guard.known_names(session)], phones=phones, emails=emails)
+
+
 def publish_summary(session: Session, req: MeetingRequest, *, now: dt.datetime) -> None:
     """A public Telegram post: category, dong, host and the consented summary written by staff.
     The citizen's own topic text is left out: it may name people."""
     if not (req.publish_consent and req.public_summary):
         return
-    from civic_app.web.filters import mask_text
-
     lines = [f"분야: {req.category}"]
     if req.dong is not None:
         lines.append(f"동: {req.dong.name}")
@@ -907,7 +921,7 @@ def publish_summary(session: Session, req: MeetingRequest, *, now: dt.datetime) 
         kind="tongtong_summary",
         payload={
             "title": f"통통데이 면담 결과 · {req.category}" + (f" · {req.dong.name}" if req.dong else ""),
-            "summary": mask_text(req.public_summary),
+            "summary": req.safe_summary,
             "url": f"/tongtong/summaries/{req.id}",
             "lines": lines,
         },
@@ -941,6 +955,8 @@ def add_followup(
         raise ValidationFailed(_("입력 내용을 확인해 주세요."), errors)
     if req.status not in (ST_HELD, ST_ANSWERED, ST_REFERRED):
         raise InvalidTransition(_("면담이나 답변 뒤에 후속 조치를 기록할 수 있습니다."))
+    # the title is shown on the public summary page and on the dong's public card
+    require_public_text(session, req, {"title": title.strip()})
     item = FollowUp(
         request_id=req.id,
         title=title.strip(),

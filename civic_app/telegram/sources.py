@@ -144,30 +144,36 @@ def upcoming_visits(
 
 
 def citizen_requests(session: Session, user_id: int, *, limit: int = 10) -> list[RequestInfo]:
-    """The 통통데이 requests of one citizen (only theirs), newest first."""
-    model = load_model("meetings", "MeetingRequest")
-    owner = _attr(model, "requester_id", "user_id", "citizen_id") if model is not None else None
-    if owner is None:
-        return []
-    created = _attr(model, "created_at")
-    query = select(model).where(owner == user_id).limit(limit)
-    if created is not None:
-        query = query.order_by(created.desc())
-    try:
-        rows = list(session.scalars(query))
-    except SQLAlchemyError:
-        log.warning("meeting requests unreadable", exc_info=True)
-        session.rollback()
-        return []
-    return [
-        RequestInfo(
-            code=str(getattr(r, "code", None) or r.id),
-            topic=str(getattr(r, "topic", None) or getattr(r, "title", "") or ""),
-            status=str(getattr(r, "status", "") or ""),
-            created_at=getattr(r, "created_at", None),
+    """The 통통데이 requests of one citizen (only theirs), newest first. The topic is the
+    citizen's own text: their name, phone number and e-mail in it are masked in any shape (a
+    Telegram chat is not the web account, and a reply can be forwarded)."""
+    from civic_app.accounts.models import User
+    from civic_app.meetings.models import MeetingRequest
+    from civic_app.privacy import guard
+
+    account = session.get(User, user_id)
+    rows = session.scalars(
+        select(MeetingRequest)
+        .where(MeetingRequest.requester_id == user_id)
+        .order_by(MeetingRequest.created_at.desc(), MeetingRequest.id.desc())
+        .limit(limit)
+    ).all()
+    infos = []
+    for r in rows:
+        names, phones, emails = r.personal_data()
+        if account is not None:
+            names.append(account.name)
+            phones.append(account.phone or "")
+            emails.append(account.email)
+        infos.append(
+            RequestInfo(
+                code=r.code,
+                topic=guard.mask(r.topic, names, phones=phones, emails=emails),
+                status=r.status,
+                created_at=r.created_at,
+            )
         )
-        for r in rows
-    ]
+    return infos
 
 
 def dong_card_summary(session: Session, dong: Dong) -> list[tuple[str, int]]:

@@ -401,6 +401,15 @@ def set_locked(
     session.flush()
 
 
+def require_public_text(session: Session, fields: dict[str, str | None]) -> None:
+    """Visit pages, feeds, dong cards and the Telegram channel are public: refuse text with a
+    phone number, an e-mail address or a citizen's name (a Korean error naming what to remove)."""
+    from civic_app.privacy import guard
+
+    if any((text or "").strip() for text in fields.values()):
+        guard.require_public(fields, guard.known_names(session))
+
+
 def change_status(
     session: Session, visit: Visit, status: str, *, actor_id: int | None, now: dt.datetime, reason: str = ""
 ) -> Visit:
@@ -412,6 +421,7 @@ def change_status(
     reason = (reason or "").strip()
     if status in FREED and not reason:
         raise ValidationFailed(_("연기·취소 사유를 입력해 주세요."), [("reason", _("사유를 입력해 주세요."))])
+    require_public_text(session, {"reason": reason})
     visit.status = status
     visit.status_reason = reason[:300] or None
     _touch(visit, now)
@@ -507,6 +517,8 @@ def add_suggestion(
         _departments(session, [department_id])
     if errors:
         raise ValidationFailed(_("건의사항 입력 내용을 확인해 주세요."), errors)
+    # the item goes on the dong's public card
+    require_public_text(session, {"title": title, "description": description, "location": location})
     return create_item(
         session,
         dong_id=target_dong,
@@ -546,6 +558,7 @@ def publish_results(
         raise ValidationFailed(
             _("공개할 결과 요약을 입력해 주세요."), [("summary", _("결과 요약을 입력해 주세요."))]
         )
+    require_public_text(session, {"summary": summary})
     if visit.status not in (HELD, RESULTS_PUBLISHED):
         raise InvalidTransition(_("진행한 방문만 결과를 공개할 수 있습니다."))
     correction = visit.status == RESULTS_PUBLISHED
@@ -639,6 +652,7 @@ def create_tour(
     theme = (theme or "").strip()
     if not theme:
         raise ValidationFailed(_("탐방 주제를 입력해 주세요."), [("theme", _("주제를 입력해 주세요."))])
+    require_public_text(session, {"theme": theme, "sites": sites_text})
     sites = parse_sites(session, sites_text)
     check_day(session, day)
     start_at, end_at = _times(day, start_time, end_time)

@@ -1,60 +1,26 @@
-"""Template filters: masking of personal data and Korean-style dates."""
+"""Template filters: masking of personal data (from the privacy guard) and Korean-style dates."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from civic_app.privacy import guard
+from civic_app.privacy.guard import mask_email, mask_name, mask_phone
 from civic_app.timeutil import to_seoul
 
 WEEKDAYS_KO = "월화수목금토일"
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-PHONE_RE = re.compile(r"(01[016789]|0\d{1,2})[-. ]?(\d{3,4})[-. ]?(\d{4})")
-EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-
-
-def mask_name(name: str | None) -> str:
-    """홍길동 → 홍*동, 김철 → 김*, 남궁민수 → 남**수; Latin names keep the first letter."""
-    if not name:
-        return ""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def mask_phone(phone: str | None) -> str:
-    """010-1234-5678 → 010-****-5678 (any separator, or none)."""
-    if not phone:
-        return ""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 9:
-        return "*" * len(digits)
-    return f"{digits[:3]}-{'*' * 4}-{digits[-4:]}"
-
-
-def mask_email(email: str | None) -> str:
-    """hong@example.com → h***@example.com."""
-    if not email or "@" not in email:
-        return ""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
 
 def mask_text(text: str | None) -> str:
-    """Masks phone numbers and e-mail addresses embedded in free text."""
-    if not text:
-        return ""
-    text = PHONE_RE.sub(lambda m: f"{m.group(1)}-****-{m.group(3)}", text)
-    return EMAIL_RE.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    """Masks phone numbers and e-mail addresses embedded in free text (the privacy guard's
+    masker; names need the caller's list of known names: ``civic_app.privacy.guard.mask``)."""
+    return guard.mask(text)
 
 
 def _is_english() -> bool:

@@ -151,3 +151,35 @@ def test_a_failing_getupdates_does_not_stop_delivery(app, session, fake_api, run
     assert row.status == "sent"
     assert fake_api.texts_to("9200") == []
     assert "replies=1" in run_bot().stdout  # answered on the next run
+
+
+ODD_PHONES = (
+    "+82 10 1234 5678",
+    "82-10-1234-5678",
+    "010 - 1234 - 5678",
+    "(010)1234-5678",
+    "010–1234–5678",
+    "０１０-１２３４-５６７８",
+    "010_1234_5678",
+    "010/1234/5678",
+)
+
+
+def test_status_reply_never_carries_the_citizens_own_phone_number(app, session, fake_api, run_bot):
+    """Issue 12, finding 8: the citizen's phone in an odd shape reached their /status reply."""
+    from tests.privacy_search import hits
+
+    meetings = pytest.importorskip("civic_app.meetings.models")
+    citizen = make_user("citizen", name="홍길동", phone="010-1234-5678", email="hong.gildong@example.com")
+    for n, phone in enumerate(ODD_PHONES):
+        _request(session, meetings, citizen, f"TT-2026-02{n:02d}", f"가로등 설치 {phone} 홍 길동")
+    code = services.create_link_code(session, citizen, now=dt.datetime.now(dt.UTC))
+    fake_api.add_private_message(9004, f"/link {code}")
+    fake_api.add_private_message(9004, "/status")
+    result = run_bot()
+    assert result.returncode == 0, result.stderr
+    _linked, status = _replies(fake_api, 9004)
+    for n in range(len(ODD_PHONES)):
+        assert f"TT-2026-02{n:02d}" in status  # answered, not withheld
+    assert status.count("가로등 설치") == len(ODD_PHONES)
+    assert hits(status, name="홍길동", phone="010-1234-5678", email="hong.gildong@example.com") == []

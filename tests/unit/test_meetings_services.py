@@ -237,12 +237,29 @@ def test_outcome_followups_card_and_public_summary(session):
     req = make_request(citizen, dong_id=dong.id)
     booking = services.decide_mayor(session, req, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
+    for leaky in (
+        "보도를 설치하기로 했습니다. 문의 010-9876-5432",
+        "홍 길동 님과 합의",
+        "hong [at] example.com",
+    ):
+        with pytest.raises(ValidationFailed) as refused:  # the privacy guard refuses public text
+            services.record_outcome(
+                session,
+                req,
+                attended=True,
+                outcome="보도 설치에 합의",
+                public_summary=leaky,
+                actor=staff,
+                now=after,
+            )
+        assert refused.value.errors[0][0] == "public_summary"
+        assert req.status == "booked"
     services.record_outcome(
         session,
         req,
         attended=True,
         outcome="보도 설치에 합의",
-        public_summary="보도를 설치하기로 했습니다. 문의 010-9876-5432",
+        public_summary="보도를 설치하기로 했습니다.",
         actor=staff,
         now=after,
     )

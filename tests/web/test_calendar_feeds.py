@@ -209,7 +209,11 @@ def test_personal_feed_token_can_be_renewed_and_revoked(client, session):
     )
     events = parse(response.data)
     assert list(events) == [f"meeting-{booking.id}@civic.test"]
-    assert "통학로 안전" in events[f"meeting-{booking.id}@civic.test"]["summary"]
+    summary = events[f"meeting-{booking.id}@civic.test"]["summary"]
+    assert booking.request.code in summary
+    assert "김*원" in summary
+    assert "안전" in summary
+    assert "통학로" not in response.text  # the topic is the citizen's free text: never in a feed
     assert events[f"meeting-{booking.id}@civic.test"]["url"] == "http://civic.test/host/tongtong"
     assert "김민원" not in response.text  # no citizen's personal data
     assert "9876" not in response.text

@@ -141,7 +141,7 @@ def _full_story(session):
         held,
         attended=True,
         outcome="합의",
-        public_summary=f"보도를 놓기로 했습니다. {EMAIL}",
+        public_summary="보도를 놓기로 했습니다.",
         actor=staff,
         now=after,
     )

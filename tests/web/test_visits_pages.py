@@ -138,16 +138,22 @@ def test_hold_suggestions_and_results_reach_card_outbox_and_public_pages(client,
         ).status_code
         == 302
     )
+    suggestion = {"g-location": "푸른초 앞", "g-department_id": str(road.id)}
+    refused = client.post(
+        f"/staff/visits/{visit.id}/suggestions",
+        data={
+            **suggestion,
+            "g-title": "통학로",
+            "g-category": "안전",
+            "g-description": "제안자 010-1111-2222",
+        },
+    )
+    assert refused.status_code == 400  # the card is public: the privacy guard refuses a phone number
+    assert "전화번호: 010-1111-2222" in refused.get_data(as_text=True)
     for title, category in (("통학로 보도 확장", "도로·교통"), ("보안등 설치", "안전")):
         response = client.post(
             f"/staff/visits/{visit.id}/suggestions",
-            data={
-                "g-title": title,
-                "g-description": "제안자 홍길동 010-1111-2222",
-                "g-category": category,
-                "g-location": "푸른초 앞",
-                "g-department_id": str(road.id),
-            },
+            data={**suggestion, "g-title": title, "g-description": "주민 제안", "g-category": category},
         )
         assert response.status_code == 302
     bad = client.post(
