@@ -71,8 +71,10 @@ def test_account_deletion_needs_the_password_and_the_confirmation(client, sessio
     assert _audit("account.delete") == []
 
 
-def test_deleting_the_account_destroys_personal_data_withdraws_requests_and_tells_staff(app, client, session):
-    app.config["TONGTONG_STAFF_EMAIL"] = "tongtong-office@city.example.kr"
+def test_deleting_the_account_destroys_personal_data_withdraws_requests_and_tells_staff(
+    app, client, session, monkeypatch
+):
+    monkeypatch.setitem(app.config, "TONGTONG_STAFF_EMAIL", "tongtong-office@city.example.kr")
     make_mayor()
     make_sessions()
     staff = make_staff()
@@ -124,7 +126,6 @@ def test_deleting_the_account_destroys_personal_data_withdraws_requests_and_tell
     [entry] = _audit("account.delete")
     assert entry.actor_id == citizen.id
     assert "tongtong_requests" in entry.detail["hooks"]
-    app.config.pop("TONGTONG_STAFF_EMAIL")
 
 
 def test_staff_accounts_cannot_delete_themselves(client, session):

@@ -30,8 +30,8 @@ HOSTILE_NEXT = [
 ]
 
 
-def test_openapi_servers_come_from_public_base_url_not_the_host_header(app, client):
-    app.config["PUBLIC_BASE_URL"] = "https://civic.city.example.kr"
+def test_openapi_servers_come_from_public_base_url_not_the_host_header(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://civic.city.example.kr")
     evil = client.get("/api/v1/openapi.json", headers={"Host": "evil.example"})
     assert evil.get_json()["servers"] == [{"url": "https://civic.city.example.kr"}]
     # The next visitor (same per-process page cache) gets the configured URL too.
