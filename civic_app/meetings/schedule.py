@@ -269,6 +269,10 @@ def cancel_session(
         raise InvalidTransition(_("예정된 회차만 취소할 수 있습니다."))
     if not reason.strip():
         raise ValidationFailed(_("취소 사유를 입력해 주세요."), [("reason", _("취소 사유를 입력해 주세요."))])
+    from civic_app.privacy import guard
+
+    # the reason is published in the public 통통데이 calendar feed
+    guard.require_public({"reason": reason.strip()}, guard.known_names(session))
     tsession.status = SESSION_CANCELLED
     tsession.cancel_reason = reason.strip()
     tsession.sequence += 1

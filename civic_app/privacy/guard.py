@@ -182,6 +182,61 @@ def _email_pattern(email: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<![A-Za-z0-9])" + re.escape(local) + r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 
+def _name_key(name: str) -> str:
+    if name.isalpha() and (name.isascii() or (min(name) >= "\uac00" and max(name) <= "\ud7a3")):
+        return name.casefold()  # the common case, without the per-character fold
+    return _COMPACT_RE.sub("", fold(name)).casefold()
+
+
+class NameIndex:
+    """Known names by their compact form ("홍 길동" → 홍길동). A scan looks the text's own
+    substrings up, so it costs the same with ten names or a city's hundreds of thousands; build
+    the index once and reuse it (the Telegram bot keeps one for a while)."""
+
+    def __init__(self, names: Iterable[str | None] = ()) -> None:
+        self.by_key: dict[str, set[str]] = {}
+        self.by_given: dict[str, set[str]] = {}  # 길동 → {홍길동}: "길동 씨" names him too
+        by_key, by_given = self.by_key, self.by_given
+        for raw in names:
+            name = (raw or "").strip()
+            key = _name_key(name) if len(name) >= 2 else ""
+            if len(key) < 2:
+                continue
+            if key in by_key:
+                by_key[key].add(name)
+            else:
+                by_key[key] = {name}
+            if len(key) == 3 and min(key) >= "\uac00" and max(key) <= "\ud7a3":
+                if key[1:] in by_given:
+                    by_given[key[1:]].add(name)
+                else:
+                    by_given[key[1:]] = {name}
+        self.lengths = sorted({len(k) for k in self.by_key} | ({2} if self.by_given else set()))
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str) or len(name.strip()) < 2:
+            return False
+        return name.strip() in self.by_key.get(_name_key(name.strip()), ())
+
+    def __iter__(self):
+        return (name for names in self.by_key.values() for name in names)
+
+    def __len__(self) -> int:
+        return sum(len(names) for names in self.by_key.values())
+
+    def candidates(self, compact: str) -> set[str]:
+        """Names whose compact form (or given name) occurs in ``compact`` (folded, casefolded)."""
+        found: set[str] = set()
+        for length in self.lengths:
+            for start in range(len(compact) - length + 1):
+                piece = compact[start : start + length]
+                if piece in self.by_key:
+                    found |= self.by_key[piece]
+                if length == 2 and piece in self.by_given:
+                    found |= self.by_given[piece]
+        return found
+
+
 def scan(
     text: str | None,
     names: Iterable[str | None] = (),
@@ -215,14 +270,9 @@ def scan(
         pattern = _phone_pattern(phone)
         for match in pattern.finditer(flat) if pattern else ():
             add("phone", match.start(), match.end(), mask_phone(phone))
+    index = names if isinstance(names, NameIndex) else NameIndex(names)
     compact = _COMPACT_RE.sub("", flat).casefold()
-    for name in _clean(names, 2):
-        key = _COMPACT_RE.sub("", fold(name)).casefold()
-        if len(key) < 2:
-            continue
-        given = key[1:] if len(key) == 3 else None
-        if key not in compact and not (given and given in compact):
-            continue
+    for name in sorted(index.candidates(compact), key=lambda n: (-len(n), n)):
         for match in _name_pattern(fold(name)).finditer(flat):
             # the honorific and particle stay visible: only the name itself is masked
             add("name", match.start("name"), match.end("name"), mask_name(name))
@@ -284,10 +334,11 @@ def require_public(
     """Raise ``ValidationFailed`` naming, per form field, the personal data to remove."""
     from civic_app.errors import ValidationFailed
 
-    names, phones, emails = list(names), list(phones), list(emails)
+    index = names if isinstance(names, NameIndex) else NameIndex(names)
+    phones, emails = list(phones), list(emails)
     errors = []
     for field, text in fields.items():
-        findings = scan(text, names, phones=phones, emails=emails)
+        findings = scan(text, index, phones=phones, emails=emails)
         if findings:
             errors.append((field, public_text_error(findings)))
     if errors:

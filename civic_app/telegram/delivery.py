@@ -38,6 +38,7 @@ from civic_app.notify.models import (
     OutboxMessage,
 )
 from civic_app.notify.services import enqueue
+from civic_app.privacy.guard import NameIndex
 from civic_app.telegram import privacy
 from civic_app.telegram.models import TelegramChat
 from civic_app.telegram.render import render_message
@@ -118,13 +119,13 @@ class NameCache:
     """Requester names for the privacy guard, reloaded every ``ttl`` seconds."""
 
     ttl: float = 30.0
-    names: set[str] = field(default_factory=set)
+    names: NameIndex = field(default_factory=NameIndex)
     loaded_at: float | None = None
 
-    def get(self, session: Session) -> set[str]:
+    def get(self, session: Session) -> NameIndex:
         clock = time.monotonic()
         if self.loaded_at is None or clock - self.loaded_at > self.ttl:
-            self.names = privacy.requester_names(session)
+            self.names = NameIndex(privacy.requester_names(session))
             self.loaded_at = clock
         return self.names
 
@@ -185,7 +186,7 @@ def _chat_locale(session: Session, chat_id: str) -> str:
 
 
 def prepare(
-    session: Session, row: OutboxMessage, *, settings: Settings, names: set[str]
+    session: Session, row: OutboxMessage, *, settings: Settings, names: NameIndex | set[str]
 ) -> Outgoing | Blocked | Defer:
     """What to do with a claimed row: the API call, or why not (privacy, ordering)."""
     chat_id = row.recipient or settings.channel_id

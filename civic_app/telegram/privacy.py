@@ -32,6 +32,10 @@ def check_message(session: Session, telegram_html: str) -> list[Finding]:
     return scan(plain_text(telegram_html), requester_names(session))
 
 
+LABELS = {"phone": "전화번호", "email": "이메일 주소", "name": "요청자 이름"}
+
+
 def describe(findings: list[Finding]) -> str:
-    """Masked samples for logs and the staff outbox page."""
-    return "개인정보 의심: " + guard.describe(findings)
+    """Masked samples for logs and the staff outbox page (stored Korean, as the outbox error)."""
+    parts = list(dict.fromkeys(f"{LABELS[f.kind]}({f.sample})" for f in findings))
+    return "개인정보 의심: " + ", ".join(parts)

@@ -108,7 +108,7 @@ def feed_path(client) -> str:
 
 
 def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
-    app, session, client, fake_api, run_bot, monkeypatch
+    app, session, client, runner, fake_api, run_bot, monkeypatch
 ):
     # --- the cast -----------------------------------------------------------------------------
     make_sessions()
@@ -236,6 +236,9 @@ def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
     fake_api.add_private_message(9100, "/status")
     result = run_bot()
     assert result.returncode == 0, result.stderr
+    assert runner.invoke(args=["telegram", "digest"]).exit_code == 0  # the weekly digest too
+    result = run_bot()
+    assert result.returncode == 0, result.stderr
     posts = fake_api.channel_posts(CHANNEL)
     assert any(clean in p.text for p in posts)  # published, not withheld
     status = fake_api.texts_to("9100")[-1]
@@ -248,6 +251,9 @@ def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
     # --- search every public surface -------------------------------------------------------------
     monkeypatch.undo()
     pages = crawl(client)
+    client.set_cookie("lang", "en")
+    english = crawl(client)
+    client.set_cookie("lang", "ko")
     feeds = {
         path: client.get(path).get_data(as_text=True)
         for path in ("/calendar/tongtong.ics", "/calendar/visits.ics", "/calendar/committee.ics")
@@ -260,7 +266,7 @@ def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
         feeds[f"personal {label}"] = re.sub(r"\r\n[ \t]", "", body)  # unfold long lines
     apis = api_lists(client)
 
-    surfaces = {**pages, **feeds, **apis, **telegram}
+    surfaces = {**pages, **{f"en {url}": body for url, body in english.items()}, **feeds, **apis, **telegram}
     leaks = {where: found for where, text in surfaces.items() if (found := search(text))}
     assert leaks == {}
 
@@ -283,7 +289,8 @@ def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
     assert clean in pages[f"/tongtong/summaries/{req.id}"]
     assert any(url.endswith(".csv") or ".csv?" in url for url in apis)
     assert len(apis) >= 10, sorted(apis)
-    assert len(telegram) >= 3
+    assert len(telegram) >= 4
+    assert any("Meeting outcomes" in body for body in english.values())  # the English pages
     # and the searcher does find what it looks for
     for planted in (f"연락 {PHONE}", "홍 길동 님", "hong.gildong＠example.com", "+82 10 1234 5678"):
         assert search(planted), planted

@@ -251,3 +251,14 @@ def test_generated_korean_names_are_found_and_masked(name_typed, before, after):
     masked = guard.mask(text, [name])
     assert name not in re.sub(r"[\s·.]", "", masked), masked
     assert guard.scan(masked, [name]) == []
+
+
+def test_a_name_index_finds_the_same_as_a_list_of_names():
+    names = ["홍길동", "이동", "Lee Min", "남궁민수", "김", None, ""]
+    index = guard.NameIndex(names)
+    assert "홍길동" in index
+    assert "김" not in index  # one character: never matched
+    assert len(index) == 4
+    text = "홍 길동 님, 길동 씨, 이동 님이, lee min, 남궁 민수 씨, 이동식 쉼터"
+    assert guard.scan(text, index) == guard.scan(text, names)
+    assert [f.text for f in guard.scan(text, index)] == ["홍 길동", "길동", "이동", "lee min", "남궁 민수"]

@@ -207,3 +207,19 @@ def test_other_public_visit_texts_refuse_personal_data(session):
             sites_text="중앙시장",
         )
     assert refused.value.errors[0][0] == "theme"
+
+
+def test_a_session_cancellation_reason_is_public_and_judged(session):
+    import pytest
+
+    from civic_app.errors import ValidationFailed
+    from civic_app.meetings import schedule
+
+    make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
+    tsession = make_sessions()[-1]
+    with pytest.raises(ValidationFailed) as refused:
+        schedule.cancel_session(
+            session, tsession, reason="홍길동 님 민원 대응", actor=make_staff(phone=None), now=NOW
+        )
+    assert "이름: 홍길동" in refused.value.errors[0][1]
+    assert tsession.status == "scheduled"
