@@ -18,3 +18,4 @@ def load_all_models() -> None:
 
 
 load_all_models()
+importlib.import_module("civic_app.integrity.models")  # shared by every feature

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from civic_app.calendar.ical import CalEvent, build_calendar
 from civic_app.dongs.models import Department, Host
 from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.integrity import allocator
 from civic_app.meetings.models import (
     ACTIVE_STATUSES,
     ANSWER_DAYS_DEFAULT,
@@ -138,9 +139,20 @@ def add_event(
 
 
 def next_code(session: Session, year: int) -> str:
+    """``TT-YYYY-NNNN`` from the year's counter row, locked until the transaction ends: two
+    submissions at once get two numbers, and a rolled-back one gives its number back."""
     prefix = f"TT-{year}-"
-    last = session.scalar(select(func.max(MeetingRequest.code)).where(MeetingRequest.code.like(prefix + "%")))
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+
+    def highest() -> int:  # codes written before the counter existed
+        last = session.scalar(
+            select(MeetingRequest.code)
+            .where(MeetingRequest.code.like(prefix + "%"))
+            .order_by(func.length(MeetingRequest.code).desc(), MeetingRequest.code.desc())
+            .limit(1)
+        )
+        return int(last.rsplit("-", 1)[1]) if last and last.rsplit("-", 1)[1].isdigit() else 0
+
+    number = allocator.next_value(session, "meeting_request_code", str(year), floor=highest)
     return f"{prefix}{number:04d}"
 
 
