@@ -51,6 +51,7 @@ from civic_app.cards.models import (
 )
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from civic_app.integrity import allocator
+from civic_app.integrity.locks import lock_row
 from civic_app.timeutil import to_seoul
 
 BUDGET_OFFICE = "budget_office"
@@ -174,7 +175,12 @@ def add_category(session: Session, *, actor, name: str) -> CardCategory:
         existing.active = True
         session.flush()
         return existing
-    position = (session.scalar(select(func.max(CardCategory.position))) or 0) + 1
+    position = allocator.next_after_max(
+        session,
+        "card_category_position",
+        "all",
+        lambda: session.scalar(select(func.max(CardCategory.position))),
+    )
     category = CardCategory(name=name, position=position, active=True)
     session.add(category)
     session.flush()
@@ -627,8 +633,8 @@ def lock_for_scoring(session: Session, item: CardItem) -> CardSettings:
     lock order, no deadlock. SQLite ignores FOR UPDATE: its writers are serialised anyway.
     """
     settings = get_settings(session)
-    session.refresh(settings, with_for_update={"read": True})
-    session.refresh(item, with_for_update={"of": CardItem})
+    lock_row(session, settings, read=True)
+    lock_row(session, item)
     return settings
 
 
@@ -750,7 +756,7 @@ def update_settings(
     settings = get_settings(session)
     # Every review transaction holds the settings row FOR SHARE (lock_for_scoring): wait for
     # them, and keep new ones waiting until the scores below are written with the new weights.
-    session.refresh(settings, with_for_update=True)
+    lock_row(session, settings)
     for c in CRITERIA:
         setattr(settings, f"weight_{c}", weights[c])
     settings.dong_flag_bonus = dong_flag_bonus
