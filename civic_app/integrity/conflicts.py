@@ -51,7 +51,7 @@ def _busy() -> str:
 # deliberately not listed: registration handles its race itself (no account enumeration).
 UNIQUE_MESSAGES: dict[tuple[str, frozenset[str]], Callable[[], str]] = {
     ("meeting_bookings", frozenset({"slot_id"})): lambda: _(
-        "이 면담 시간은 방금 다른 신청에 배정되었습니다. 남은 시간을 골라 주세요."
+        "이 면담 시간은 방금 다른 신청에 배정되었습니다. 다른 시간을 골라 주세요."
     ),
     ("meeting_requests", frozenset({"code"})): _busy,
     ("allocation_counters", frozenset({"scope", "key"})): _busy,

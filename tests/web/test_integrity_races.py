@@ -6,6 +6,7 @@ context each, so one database connection each), released together by a barrier.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Callable
@@ -18,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from civic_app.accounts.models import User
 from civic_app.extensions import db
 from civic_app.integrity.conflicts import conflict_for, is_unique_violation
+from civic_app.meetings import services
 from civic_app.meetings.models import MeetingRequest
-from tests.factories import NOW, login, make_user
-from tests.factories_meetings import make_sessions
+from civic_app.timeutil import utcnow
+from tests.factories import NOW, login, make_host, make_user
+from tests.factories_meetings import make_host_slot, make_request, make_sessions, make_staff, next_session
 
 REGISTER = {
     "name": "김시민",
@@ -157,3 +160,39 @@ def test_an_unforeseen_race_in_a_view_is_a_korean_409_page(app: Flask, session):
             response = app.make_response(app.handle_user_exception(error))
     assert response.status_code == 409
     assert response.get_json()["error"]["status"] == 409
+
+
+def test_losing_a_deputy_slot_names_the_hosts_next_free_slot(client, session):
+    staff = make_staff()
+    deputy = make_host("부시장", rank=2)
+    start = utcnow().replace(microsecond=0) + dt.timedelta(days=3)
+    taken = make_host_slot(deputy, start)
+    make_host_slot(deputy, start + dt.timedelta(hours=2))
+    winner, loser = make_request(make_user("citizen")), make_request(make_user("citizen"))
+    services.decide_fallback(
+        session, winner, slot=taken, reason_code="field_host", note="답변", actor=staff, now=NOW
+    )
+    login(client, staff)
+    data = {"f-slot_id": str(taken.id), "f-reason_code": "field_host", "f-note": "부시장이 답합니다."}
+    response = client.post(f"/staff/tongtong/requests/{loser.id}/decide/fallback", data=data)
+    assert response.status_code == 302  # at once, without rendering the whole review page
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "방금 다른 신청에 배정되었습니다. 부시장의 다음 빈 시간은" in page
+    assert session.get(MeetingRequest, loser.id).status == "submitted"  # nothing half-done
+
+
+def test_losing_a_mayor_slot_names_the_sessions_free_slots(client, session):
+    make_sessions(dt.date(2026, 11, 1), dt.date(2027, 6, 30))
+    staff = make_staff()
+    tsession = next_session(utcnow() + dt.timedelta(days=2))
+    taken = tsession.slots[0]
+    winner, loser = make_request(make_user("citizen")), make_request(make_user("citizen"))
+    services.decide_mayor(session, winner, actor=staff, now=NOW, slot=taken)
+    login(client, staff)
+    data = {"m-slot_id": str(taken.id), "m-reason_code": "mayor_priority"}
+    response = client.post(f"/staff/tongtong/requests/{loser.id}/decide/mayor", data=data)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "고른 시간은 방금 찼습니다" in page
+    assert "이 회차의 남은 시간은" in page
+    assert session.get(MeetingRequest, loser.id).status == "waitlisted"
