@@ -7,8 +7,6 @@ refuses the second with a unique violation. That is not a bug to report but an a
 - ``conflict_for(error)`` maps a database error to a ``Conflict`` with a Korean message (by the
   table and columns of the violated unique constraint, see ``UNIQUE_MESSAGES``), or None when the
   error is a real bug (a NOT NULL violation, a syntax error ...);
-- ``guard(session)``: a SAVEPOINT around a flush, turning such an error into that ``Conflict``
-  while the outer transaction stays usable (services whose views render form errors);
 - ``is_unique_violation(error, table, *columns)``: for a service that routes a race into its
   ordinary path (registration treats a lost e-mail race exactly like an existing e-mail);
 - the application's error handler (``civic_app._init_errors``) calls ``conflict_for`` for every
@@ -19,12 +17,10 @@ refuses the second with a unique violation. That is not a bug to report but an a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
 
 from civic_app.errors import Conflict
 
@@ -117,20 +113,3 @@ def conflict_for(error: BaseException) -> Conflict | None:
     if state is None and "database is locked" in text:  # SQLite's busy timeout ran out
         return Conflict(_busy())
     return None
-
-
-@contextmanager
-def guard(session: Session) -> Iterator[None]:
-    """Run the block (which should flush) in a SAVEPOINT; a lost race raises ``Conflict``.
-
-    The savepoint is rolled back, the caller's transaction stays usable.
-    """
-    try:
-        with session.begin_nested():
-            yield
-            session.flush()
-    except DBAPIError as error:
-        conflict = conflict_for(error)
-        if conflict is None:
-            raise
-        raise conflict from error
