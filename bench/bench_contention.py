@@ -10,7 +10,9 @@ and times every response:
   back with the deputy's next free slot named);
 - submissions: 50 통통데이 requests submitted by 10 citizens at once (all saved, distinct codes).
 
-It checks the outcome (winners, HTTP 500s, distinct codes) and reports p50/p95/max in ms.
+It checks the outcome (winners, HTTP 500s, distinct codes) and reports p50/p95/max in ms, and
+the median of the same request sent alone (``alone_p50_ms``): with W workers, N requests at
+once cannot all finish before about N / W x that time, whatever the locking does.
 
     .venv/bin/python -m bench.bench_contention [--contenders 50] [--rounds 3] [--workers 4]
 """
@@ -46,6 +48,7 @@ from bench.run import (
 PASSWORD = "civic-demo-2026"
 STAFF = "staff@demo.civic.kr"
 CITIZENS = 10
+SINGLES = 10  # requests timed one at a time, for comparison
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -136,7 +139,7 @@ def prepare(db_url: str, contenders: int, rounds: int) -> dict:
                 ids.append(req.id)
             return ids
 
-        for r in range(rounds):
+        for r in range(rounds + 1):  # the last round's data is for the one-at-a-time baseline
             slot = sessions[r]  # one session per round
             plan["mayor"].append({"slot": slot.id, "requests": requests_for_round()})
             start = dt.datetime.combine(today + dt.timedelta(days=30 + r), dt.time(6, 7), tzinfo=dt.UTC)
@@ -189,6 +192,18 @@ def contend(calls: list[tuple[str, dict, str, str]]) -> tuple[list[float], list[
     return timings, responses
 
 
+def alone(calls: list[tuple[str, dict, str, str]]) -> list[float]:
+    """The same POSTs one after the other: the cost of one request with nobody competing."""
+    timings = []
+    for url, data, cookie, token in calls:
+        client = requests.Session()
+        client.headers.update({"Cookie": cookie, "X-CSRFToken": token, "User-Agent": "civic-bench"})
+        started = time.perf_counter()
+        client.post(url, data=data, allow_redirects=False, timeout=120)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 def run(
     admin_url: str, contenders: int = 50, rounds: int = 3, workers: int = 4, keep_db: bool = False
 ) -> dict:
@@ -215,7 +230,8 @@ def run(
             statuses: dict[int, int] = {}
             winners: list[int] = []
             told_free = 0
-            for rnd in plan[kind]:
+            baseline: list[float] = []
+            for i, rnd in enumerate(plan[kind]):
                 data = {f"{prefix}-slot_id": str(rnd["slot"]), f"{prefix}-csrf_token": staff_token}
                 if kind == "mayor":
                     data[f"{prefix}-reason_code"] = "mayor_priority"
@@ -228,6 +244,9 @@ def run(
                     (f"{base}/staff/tongtong/requests/{rid}/decide/{kind}", data, staff, staff_token)
                     for rid in rnd["requests"]
                 ]
+                if i == rounds:  # 1 winner then losers, one at a time
+                    baseline = alone(calls[:SINGLES])
+                    continue
                 took, responses = contend(calls)
                 timings += took
                 for r in responses:
@@ -248,6 +267,7 @@ def run(
                     )
             result[kind] = {
                 **summary(timings),
+                "alone_p50_ms": round(statistics.median(baseline), 1),
                 "statuses": statuses,
                 "bookings_per_slot": winners,
                 "losers_told_a_free_slot": told_free,
@@ -258,7 +278,7 @@ def run(
         before = 0
         with engine.connect() as conn:
             before = conn.execute(sa.text("SELECT count(*) FROM meeting_requests")).scalar_one()
-        for r in range(rounds):
+        for r in range(rounds + 1):
             calls = [
                 (
                     f"{base}/tongtong/requests/new",
@@ -277,17 +297,22 @@ def run(
                 )
                 for k in range(contenders)
             ]
+            if r == rounds:
+                baseline = alone(calls[:SINGLES])
+                continue
             took, responses = contend(calls)
             timings += took
             for resp in responses:
                 statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
         with engine.connect() as conn:
             saved = conn.execute(sa.text("SELECT count(*) FROM meeting_requests")).scalar_one() - before
+            saved -= len(baseline)  # the ones sent alone
             codes = conn.execute(sa.text("SELECT count(DISTINCT code) FROM meeting_requests")).scalar_one()
             total = conn.execute(sa.text("SELECT count(*) FROM meeting_requests")).scalar_one()
         engine.dispose()
         result["submissions"] = {
             **summary(timings),
+            "alone_p50_ms": round(statistics.median(baseline), 1),
             "statuses": statuses,
             "saved": saved,
             "distinct_codes": codes == total,

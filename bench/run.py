@@ -321,7 +321,8 @@ def run_contention(admin_url: str) -> str:
         return f"failed: {result.stderr.strip().splitlines()[-1:]}"
     data = json.loads(lines[-1])
     return "; ".join(
-        f"{kind}: p50 {data[kind]['p50_ms']} ms, p95 {data[kind]['p95_ms']} ms, statuses {data[kind]['statuses']}"
+        f"{kind}: p50 {data[kind]['p50_ms']} ms, p95 {data[kind]['p95_ms']} ms "
+        f"(alone {data[kind]['alone_p50_ms']} ms), statuses {data[kind]['statuses']}"
         for kind in ("mayor", "fallback", "submissions")
     )
 
