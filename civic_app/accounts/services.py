@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole, new_session_token
 from civic_app.errors import DomainError, NotFound, ValidationFailed
-from civic_app.integrity.conflicts import is_unique_violation
+from civic_app.integrity.conflicts import is_unique_violation, savepoint
 from civic_app.notify.services import enqueue_email
 from civic_app.web.policy import CITIZEN, ROLES
 
@@ -135,7 +135,7 @@ def register_citizen(
     )
     user.roles.append(UserRole(role=CITIZEN))
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(user)
             session.flush()
     except IntegrityError as error:

@@ -8,7 +8,8 @@ refuses the second with a unique violation. That is not a bug to report but an a
   table and columns of the violated unique constraint, see ``UNIQUE_MESSAGES``), or None when the
   error is a real bug (a NOT NULL violation, a syntax error ...);
 - ``is_unique_violation(error, table, *columns)``: for a service that routes a race into its
-  ordinary path (registration treats a lost e-mail race exactly like an existing e-mail);
+  ordinary path (registration treats a lost e-mail race exactly like an existing e-mail), with
+  ``savepoint(session)`` around the INSERT so the outer transaction stays usable;
 - the application's error handler (``civic_app._init_errors``) calls ``conflict_for`` for every
   database error a view lets escape: rollback, then HTTP 409 with the message (JSON under
   /api/), so a race nobody foresaw still gets a Korean "try again" page instead of a 500.
@@ -17,10 +18,12 @@ refuses the second with a unique violation. That is not a bug to report but an a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from civic_app.errors import Conflict
 
@@ -113,3 +116,18 @@ def conflict_for(error: BaseException) -> Conflict | None:
     if state is None and "database is locked" in text:  # SQLite's busy timeout ran out
         return Conflict(_busy())
     return None
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """``session.begin_nested()`` that also nests on SQLite's default driver.
+
+    pysqlite opens its transaction only before a data-changing statement, so a SAVEPOINT sent
+    first would start the transaction itself, and its RELEASE would commit it: the caller's
+    later rollback could no longer undo the block. Open the transaction first.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+    with session.begin_nested():
+        yield

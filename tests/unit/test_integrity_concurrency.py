@@ -30,6 +30,8 @@ from civic_app.integrity.models import AllocationCounter
 from civic_app.meetings import schedule
 from civic_app.meetings import services as meetings
 from civic_app.meetings.models import MeetingRequest, TongtongSession
+from civic_app.notify.models import OutboxMessage
+from civic_app.notify.services import enqueue_email
 from tests.factories import NOW, make_department, make_user
 from tests.factories_cards import Cast, make_item, review
 from tests.factories_committee import make_task
@@ -382,3 +384,18 @@ def test_department_report_racing_the_publication_is_in_it_or_refused(app, sessi
         select(func.count()).where(QuarterlyEntry.quarter_id == qid, QuarterlyEntry.status == "pending")
     )
     assert len(refused) == pending
+
+
+@pytest.mark.postgres
+def test_one_notice_enqueued_at_once_by_several_requests_is_one_row(app, session):
+    def job(own: Session, wait) -> str:
+        wait()
+        message = enqueue_email(
+            own, to="owner@example.com", subject="안내", body="본문", kind="test", dedupe_key="same", now=NOW
+        )
+        return message.dedupe_key
+
+    for _round in range(3):
+        assert race(app, [job] * 6) == ["same"] * 6  # every request goes on as usual
+        session.expire_all()
+        assert session.scalar(select(func.count(OutboxMessage.id))) == 1
