@@ -5,7 +5,8 @@ gunicorn (2 sync workers) on it and on ``bench.baseline_app``, sign in as staff,
 each page with wrk from 127.0.0.1 (several short runs, median) and its baseline twin (a
 precomputed page of the same byte size). It also counts SQL statements per request (the
 ``X-SQL-Count`` header) on the big database and on a tiny one, to show they do not grow with
-the data, and runs the planner, booking-contention and bot benchmarks.
+the data, and runs the planner, booking-contention, contended-writes (``bench.bench_contention``:
+50 concurrent HTTP bookings of one slot and submissions on 4 workers) and bot benchmarks.
 
     .venv/bin/python -m bench.run                  # Seoul scale (426 dongs), ~10 minutes
     .venv/bin/python -m bench.run --dongs 40 --quick
@@ -305,6 +306,27 @@ def run_booking(db_url: str) -> str:
     return lines[-1] if lines else f"failed: {result.stderr.strip().splitlines()[-1:]}"
 
 
+def run_contention(admin_url: str) -> str:
+    """50 concurrent HTTP bookings of one slot (mayor, deputy) and submissions, 4 workers."""
+    result = subprocess.run(
+        [PY, "-m", "bench.bench_contention", "--admin-url", admin_url],
+        check=False,
+        env=app_env(""),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return f"failed: {result.stderr.strip().splitlines()[-1:]}"
+    data = json.loads(lines[-1])
+    return "; ".join(
+        f"{kind}: p50 {data[kind]['p50_ms']} ms, p95 {data[kind]['p95_ms']} ms "
+        f"(alone {data[kind]['alone_p50_ms']} ms), statuses {data[kind]['statuses']}"
+        for kind in ("mayor", "fallback", "submissions")
+    )
+
+
 # --- main -------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -424,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
             extras["planner"] = run_planner()
             log("booking under contention")
             extras["booking"] = run_booking(db_url)
+            log("contended writes: 50 at once on 4 workers")
+            extras["contention"] = run_contention(args.admin_url)
             log("bot delivery rate")
             extras["bot"] = run_bot()
         report(pages, extras, args, sizes)

@@ -258,6 +258,21 @@ def _init_errors(app: Flask) -> None:
         db.session.rollback()
         return render_error(error.status_code, error.message)
 
+    from sqlalchemy.exc import DBAPIError
+
+    from civic_app.integrity.conflicts import conflict_for
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        """A unique-constraint race or a lock failure is an answer (409, retry), not a 500."""
+        db.session.rollback()
+        conflict = conflict_for(error)
+        if conflict is None:
+            app.logger.exception("unhandled database error")
+            return render_error(500)
+        app.logger.warning("concurrent write refused: %s", str(error.orig).splitlines()[0])
+        return render_error(conflict.status_code, conflict.message)
+
 
 def _init_cli(app: Flask) -> None:
     from civic_app.accounts.cli import users_cli

@@ -18,7 +18,18 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE_PACKAGES = ("accounts", "dongs", "workdays", "notify", "audit", "public", "api", "demo", "web")
+CORE_PACKAGES = (
+    "accounts",
+    "dongs",
+    "workdays",
+    "notify",
+    "audit",
+    "public",
+    "api",
+    "demo",
+    "web",
+    "integrity",
+)
 CORE_TEMPLATES = ("base.html", "macros", "accounts", "dongs", "public", "notify", "errors", "workdays")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "trimmed": "false"}

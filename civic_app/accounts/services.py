@@ -11,10 +11,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole, new_session_token
 from civic_app.errors import DomainError, NotFound, ValidationFailed
+from civic_app.integrity.conflicts import is_unique_violation, savepoint
 from civic_app.notify.services import enqueue_email
 from civic_app.timeutil import to_seoul
 from civic_app.web.policy import CITIZEN, ROLES
@@ -141,8 +143,28 @@ def register_citizen(
         locale=locale,
     )
     user.roles.append(UserRole(role=CITIZEN))
-    session.add(user)
-    session.flush()
+    try:
+        with savepoint(session):
+            session.add(user)
+            session.flush()
+    except IntegrityError as error:
+        if not is_unique_violation(error, "users", "email"):
+            raise
+        # A registration with this e-mail committed between the check above and this INSERT:
+        # answer exactly as for an e-mail that was already there (the same, ordinary path).
+        return register_citizen(
+            session,
+            name=name,
+            email=email,
+            phone=phone,
+            password=password,
+            privacy_consent=privacy_consent,
+            optional_consent=optional_consent,
+            now=now,
+            secret_key=secret_key,
+            base_url=base_url,
+            locale=locale,
+        )
     queue_verification_email(session, user, now=now, secret_key=secret_key, base_url=base_url)
     return user
 

@@ -60,6 +60,8 @@ from civic_app.cards.policy import (
     owns_department_of,
 )
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from civic_app.integrity import allocator
+from civic_app.integrity.locks import lock_row
 from civic_app.timeutil import to_seoul
 
 PARTY_ROLE = {PARTY_BUDGET: BUDGET_OFFICE, PARTY_POLICY: POLICY_OFFICE, PARTY_DEPARTMENT: DEPARTMENT}
@@ -166,7 +168,12 @@ def add_category(session: Session, *, actor, name: str) -> CardCategory:
         existing.active = True
         session.flush()
         return existing
-    position = (session.scalar(select(func.max(CardCategory.position))) or 0) + 1
+    position = allocator.next_after_max(
+        session,
+        "card_category_position",
+        "all",
+        lambda: session.scalar(select(func.max(CardCategory.position))),
+    )
     category = CardCategory(name=name, position=position, active=True)
     session.add(category)
     session.flush()
@@ -400,13 +407,17 @@ def transition(
         if rank is not None and not (1 <= rank <= 100000):
             msg = _("순위는 1 이상의 정수로 입력해 주세요.")
             raise ValidationFailed(msg, [("rank", msg)])
-        if rank is None:
-            top = session.scalar(
-                select(func.max(CardItem.rank)).where(
-                    CardItem.status == SELECTED, CardItem.target_year == item.target_year
-                )
+        if rank is None:  # the next rank of the year's queue, read under the year's allocator lock
+            rank = allocator.next_after_max(
+                session,
+                "card_rank",
+                str(item.target_year),
+                lambda: session.scalar(
+                    select(func.max(CardItem.rank)).where(
+                        CardItem.status == SELECTED, CardItem.target_year == item.target_year
+                    )
+                ),
             )
-            rank = (top or 0) + 1
         item.rank = rank
     elif target == REFERRED:
         referred_to = (referred_to or "").strip()
@@ -528,6 +539,7 @@ def record_review(
     """Record (or revise) one party's review; ``expected_version`` 0 means "a new review"."""
     if party not in PARTIES:
         raise ValidationFailed(_("알 수 없는 검토 기관입니다."))
+    settings = lock_for_scoring(session, item)
     if party not in parties_of(actor, item):
         raise NotAllowed(_("%(p)s 검토를 기록할 권한이 없습니다.", p=str(PARTY_LABELS[party])))
     if item.status not in REVIEWABLE_STATUSES:
@@ -597,7 +609,7 @@ def record_review(
         _flush(session)
     except IntegrityError as exc:  # the unique (item, party) lost a race
         raise Conflict(conflict_message()) from exc
-    refresh_score(session, item, get_settings(session), now=now)
+    refresh_score(session, item, settings, now=now)
     return review
 
 
@@ -607,7 +619,25 @@ def review_score(review: CardReview, weights: dict[str, float]) -> float:
     return round(sum(weights[c] * (getattr(review, c) - 1) / 4 for c in CRITERIA) / total * 100, 2)
 
 
+def lock_for_scoring(session: Session, item: CardItem) -> CardSettings:
+    """Lock the inputs of ``item.review_score`` and reload them; returns the settings.
+
+    The settings row (the weights) is taken FOR SHARE, so reviews of different items do not
+    wait for each other while a weight change (FOR UPDATE in ``update_settings``) waits for
+    them and they for it; then the item row FOR UPDATE, so two offices reviewing one item
+    at once take turns, and the second reads the first one's committed review before it
+    recomputes. Without it, a transaction that did not change the stored score left it stale
+    (each computed from the reviews it could see). Always settings first, then the item: one
+    lock order, no deadlock. SQLite ignores FOR UPDATE: its writers are serialised anyway.
+    """
+    settings = get_settings(session)
+    lock_row(session, settings, read=True)
+    lock_row(session, item)
+    return settings
+
+
 def refresh_score(session: Session, item: CardItem, settings: CardSettings, *, now: dt.datetime) -> None:
+    """Store the mean of the item's review scores; call under ``lock_for_scoring``."""
     reviews = list(reviews_of(session, item).values())
     weights = settings.weights()
     score = round(sum(review_score(r, weights) for r in reviews) / len(reviews), 2) if reviews else None
@@ -722,6 +752,9 @@ def update_settings(
     if errors:
         raise ValidationFailed(errors[0][1], errors)
     settings = get_settings(session)
+    # Every review transaction holds the settings row FOR SHARE (lock_for_scoring): wait for
+    # them, and keep new ones waiting until the scores below are written with the new weights.
+    lock_row(session, settings)
     for c in CRITERIA:
         setattr(settings, f"weight_{c}", weights[c])
     settings.dong_flag_bonus = dong_flag_bonus
@@ -734,7 +767,13 @@ def update_settings(
     for review in session.scalars(select(CardReview)):
         by_item.setdefault(review.item_id, []).append(review)
     w = settings.weights()
-    items = session.scalars(select(CardItem).where(CardItem.id.in_(list(by_item)))) if by_item else []
+    items = (
+        session.scalars(
+            select(CardItem).where(CardItem.id.in_(list(by_item))).execution_options(populate_existing=True)
+        )
+        if by_item
+        else []
+    )
     for item in items:
         reviews = by_item[item.id]
         item.review_score = round(sum(review_score(r, w) for r in reviews) / len(reviews), 2)

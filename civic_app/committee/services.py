@@ -47,6 +47,7 @@ from civic_app.committee.models import (
 from civic_app.csvutil import read_csv
 from civic_app.dongs.models import Department
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.integrity.locks import lock_row
 from civic_app.notify.services import enqueue_email, enqueue_telegram
 from civic_app.timeutil import to_seoul, today_seoul
 from civic_app.web.policy import ADMIN, COMMITTEE_SECRETARIAT, DEPARTMENT
@@ -529,6 +530,7 @@ def submit_entry(
     )
     if not allowed:
         raise NotAllowed(_("이 과제를 보고할 권한이 없습니다 (담당 부서만 보고할 수 있습니다)."))
+    lock_row(session, entry.quarter, read=True)  # publish_quarter waits for us, or we see it published
     if entry.quarter.status != QUARTER_OPEN:
         raise InvalidTransition(_("공개된 분기 보고는 고칠 수 없습니다."))
     errors = []
@@ -569,6 +571,10 @@ def publish_quarter(
     the reported percentage.
     """
     _require_secretariat(actor)
+    # Publishing order decides previous_pct and tasks' progress: one publisher per committee,
+    # and no department report changes the quarter while it is frozen (submit_entry).
+    lock_row(session, record.committee)
+    lock_row(session, record)
     if record.status != QUARTER_OPEN:
         raise InvalidTransition(_("이미 공개한 분기 보고입니다."))
     task_ids = [e.task_id for e in record.entries]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from civic_app.dongs.models import Host
 from civic_app.errors import InvalidTransition, ValidationFailed
+from civic_app.integrity.locks import lock_row
 from civic_app.meetings.models import (
     DEFAULT_RULE,
     POLICY_NEXT,
@@ -265,6 +266,7 @@ def cancel_session(
     and are moved to the waiting list for the next session (or a deputy, by staff decision)."""
     from civic_app.meetings import services
 
+    lock_row(session, tsession)  # one change at a time: each gets its own SEQUENCE
     if tsession.status != SESSION_SCHEDULED:
         raise InvalidTransition(_("예정된 회차만 취소할 수 있습니다."))
     if not reason.strip():
@@ -293,6 +295,7 @@ def move_session(
     from civic_app.meetings.models import MeetingBooking
     from civic_app.timeutil import to_seoul
 
+    lock_row(session, tsession)  # one change at a time: each gets its own SEQUENCE
     if tsession.status != SESSION_SCHEDULED:
         raise InvalidTransition(_("예정된 회차만 옮길 수 있습니다."))
     errors = []

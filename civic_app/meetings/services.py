@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from civic_app.calendar.ical import CalEvent, build_calendar
 from civic_app.dongs.models import Department, Host
 from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.integrity import allocator
 from civic_app.meetings.models import (
     ACTIVE_STATUSES,
     ANSWER_DAYS_DEFAULT,
@@ -138,9 +139,20 @@ def add_event(
 
 
 def next_code(session: Session, year: int) -> str:
+    """``TT-YYYY-NNNN`` from the year's counter row, locked until the transaction ends: two
+    submissions at once get two numbers, and a rolled-back one gives its number back."""
     prefix = f"TT-{year}-"
-    last = session.scalar(select(func.max(MeetingRequest.code)).where(MeetingRequest.code.like(prefix + "%")))
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+
+    def highest() -> int:  # codes written before the counter existed
+        last = session.scalar(
+            select(MeetingRequest.code)
+            .where(MeetingRequest.code.like(prefix + "%"))
+            .order_by(func.length(MeetingRequest.code).desc(), MeetingRequest.code.desc())
+            .limit(1)
+        )
+        return int(last.rsplit("-", 1)[1]) if last and last.rsplit("-", 1)[1].isdigit() else 0
+
+    number = allocator.next_value(session, "meeting_request_code", str(year), floor=highest)
     return f"{prefix}{number:04d}"
 
 
@@ -716,13 +728,38 @@ def decide_fallback(
     if booking is None:
         from civic_app.errors import Conflict
 
-        raise Conflict(_("이 면담 시간은 방금 다른 신청에 배정되었습니다. 다른 시간을 골라 주세요."))
+        raise Conflict(_next_free_host_slot_message(session, slot, now))
     add_event(session, req, "decided", _decision_note(req), actor=actor, now=now)
     _booked(session, req, booking, actor=actor, now=now)
     if freed is not None and freed.tongtong_session is not None:
         promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
     session.flush()
     return booking
+
+
+def _next_free_host_slot_message(session: Session, taken: MeetingSlot, now: dt.datetime) -> str:
+    """The race loser's answer: the slot is gone, and the same host's next free one."""
+    booked = select(MeetingBooking.slot_id).where(MeetingBooking.slot_id.is_not(None))
+    nxt = session.scalar(
+        select(MeetingSlot)
+        .where(
+            MeetingSlot.host_id == taken.host_id,
+            MeetingSlot.kind == SLOT_HOST,
+            MeetingSlot.active.is_(True),
+            MeetingSlot.start_at > now,
+            MeetingSlot.id != taken.id,
+            MeetingSlot.id.not_in(booked),
+        )
+        .order_by(MeetingSlot.start_at)
+        .limit(1)
+    )
+    if nxt is None:
+        return _("이 면담 시간은 방금 다른 신청에 배정되었습니다. 다른 시간을 골라 주세요.")
+    return _(
+        "이 면담 시간은 방금 다른 신청에 배정되었습니다. %(host)s의 다음 빈 시간은 %(when)s입니다.",
+        host=taken.host.title,
+        when=format_datetime(nxt.start_at),
+    )
 
 
 def suggest_hosts(session: Session, req: MeetingRequest) -> list[Host]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.dongs.models import Department, Dong, Host
-from civic_app.errors import DomainError
+from civic_app.errors import Conflict, DomainError
 from civic_app.extensions import db
 from civic_app.meetings import queries, schedule, services
 from civic_app.meetings.forms import (
@@ -157,13 +157,14 @@ def new_request():
     if form.validate_on_submit():
         try:
             req = services.submit_request(db.session, actor=current_user, now=now, **_request_kwargs(form))
+            code = req.code  # read before the commit expires req (a reload costs 4 queries)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
         else:
-            flash(_("신청을 접수했습니다. 신청 번호는 %(code)s입니다.", code=req.code), "success")
-            return redirect(url_for("meetings.request_status", code=req.code))
+            flash(_("신청을 접수했습니다. 신청 번호는 %(code)s입니다.", code=code), "success")
+            return redirect(url_for("meetings.request_status", code=code))
     status = 400 if request.method == "POST" else 200
     return render_template("meetings/request_form.html", form=form, walk_in=False), status
 
@@ -375,6 +376,16 @@ def decide(request_id: int, action: str):
                 message = (
                     _("시장 면담을 배정했습니다.") if booking else _("자리가 없어 대기 명단에 올렸습니다.")
                 )
+                if booking is None and slot is not None and slot.session is not None:
+                    # Lost the slot to someone faster: name the session's slots still free.
+                    from civic_app.web.filters import format_datetime
+
+                    free = services.free_slots(db.session, slot.session)
+                    if free:
+                        message = _(
+                            "고른 시간은 방금 찼습니다. 대기 명단에 올렸고, 이 회차의 남은 시간은 %(times)s입니다.",
+                            times=", ".join(format_datetime(s.start_at) for s in free),
+                        )
             elif action == "fallback":
                 slot = db.session.get(MeetingSlot, form.slot_id.data or 0)
                 if slot is None:
@@ -420,13 +431,18 @@ def decide(request_id: int, action: str):
                 )
                 message = _("불채택으로 처리했습니다.")
             db.session.commit()
+        except Conflict as error:  # lost a race (the slot went to someone faster): say so at once
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("meetings.review_detail", request_id=request_id))
         except DomainError as error:
             db.session.rollback()
             req = services.get_request(db.session, request_id)
             apply_domain_error(form, error)
         else:
             flash(message, "success")
-            return redirect(url_for("meetings.review_detail", request_id=req.id))
+            # request_id, not req.id: the commit expired req, and reloading it costs 4 queries
+            return redirect(url_for("meetings.review_detail", request_id=request_id))
     return _render_detail(req, now, 400, **{action: form})
 
 

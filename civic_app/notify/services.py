@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from civic_app.integrity.conflicts import is_unique_violation, savepoint
 from civic_app.notify.models import (
     CHANNEL_EMAIL,
     CHANNEL_TELEGRAM,
@@ -28,7 +30,8 @@ def enqueue(
     subject_ref: str | None = None,
     needs_approval: bool = False,
 ) -> OutboxMessage:
-    """Add an outbox row unless one with ``dedupe_key`` exists (then return that one).
+    """Add an outbox row unless one with ``dedupe_key`` exists (then return that one, also
+    when a concurrent transaction inserted it first: the unique key decides, in a SAVEPOINT).
 
     The row commits with the caller's change or not at all; the sender process picks it up.
     """
@@ -48,8 +51,19 @@ def enqueue(
         created_at=now,
         updated_at=now,
     )
-    session.add(message)
-    session.flush()
+    try:
+        with savepoint(session):
+            session.add(message)
+            session.flush()
+    except IntegrityError as error:
+        if not is_unique_violation(error, "outbox_messages", "dedupe_key"):
+            raise
+        # The same notice was enqueued at the same moment by a transaction that committed
+        # first (two duplicate registrations, a double click): that one is the notice.
+        winner = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+        if winner is None:
+            raise
+        return winner
     return message
 
 
