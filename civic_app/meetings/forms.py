@@ -147,3 +147,25 @@ class HostSlotForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs the CSRF token."""
+
+
+class ChangeDecisionForm(FlaskForm):
+    """Staff answer a booked citizen's request for another session."""
+
+    note = TextAreaField(_l("거절 사유 (시민에게 보냄)"), validators=[Optional(), Length(max=1000)])
+
+
+class GenerateForm(FlaskForm):
+    start = DateField(_l("시작일"), validators=[InputRequired(_l("시작일을 입력해 주세요."))])
+    end = DateField(_l("종료일"), validators=[InputRequired(_l("종료일을 입력해 주세요."))])
+
+
+class RuleForm(FlaskForm):
+    holiday_policy = SelectField(
+        _l("공휴일에 걸린 회차"),
+        choices=[
+            SelectChoice("skip", _l("건너뜀")),
+            SelectChoice("next", _l("다음 근무일로 옮김")),
+            SelectChoice("previous", _l("앞 근무일로 옮김")),
+        ],
+    )

@@ -109,23 +109,37 @@ class QueueInfo:
 
 def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> QueueInfo:
     """Place among the requests waiting for review or a free place, and the estimated date:
-    the session in which, filling free places in queue order, this request's turn comes."""
+    filling the free places in queue order, each request ahead takes the first free place
+    among its candidate sessions (the sessions it chose, then later ones), and this request's
+    estimate is the first of its own candidates with a place left."""
+    from types import SimpleNamespace
+
+    from civic_app.meetings.services import candidate_sessions
+
     if req.status not in OPEN_STATUSES:
         booking = req.active_booking
         return QueueInfo(None, booking.start_at if booking else None)
-    ahead = session.scalar(
-        select(func.count(MeetingRequest.id)).where(
+    ahead = session.execute(
+        select(MeetingRequest.id, MeetingRequest.preferred_session_ids)
+        .where(
             MeetingRequest.status.in_(OPEN_STATUSES),
             (MeetingRequest.queue_since < req.queue_since)
             | ((MeetingRequest.queue_since == req.queue_since) & (MeetingRequest.id < req.id)),
         )
-    )
-    place = (ahead or 0) + 1
-    remaining = place
-    for row in upcoming_sessions(session, now, limit=24):
-        remaining -= row.free
-        if remaining <= 0:
-            return QueueInfo(place, row.session.start_at)
+        .order_by(MeetingRequest.queue_since, MeetingRequest.id)
+    ).all()
+    place = len(ahead) + 1
+    rows = upcoming_sessions(session, now, limit=24)
+    upcoming = [r.session for r in rows]
+    free = {r.session.id: r.free for r in rows}
+    for other in ahead:
+        for tsession in candidate_sessions(SimpleNamespace(preferred_session_ids=other[1]), upcoming):
+            if free[tsession.id] > 0:
+                free[tsession.id] -= 1
+                break
+    for tsession in candidate_sessions(req, upcoming):
+        if free[tsession.id] > 0:
+            return QueueInfo(place, tsession.start_at)
     return QueueInfo(place, None)
 
 

@@ -15,6 +15,7 @@ from civic_app.meetings.models import (
     DEFAULT_RULE,
     POLICY_NEXT,
     POLICY_PREVIOUS,
+    POLICY_SKIP,
     SESSION_CANCELLED,
     SESSION_SCHEDULED,
     SLOT_HOST,
@@ -61,6 +62,23 @@ def ensure_default_rule(session: Session) -> TongtongRule:
         rule = TongtongRule(**DEFAULT_RULE)
         session.add(rule)
         session.flush()
+    return rule
+
+
+# The CLI's names: "shift" is the rule's "next" (to the next working day).
+POLICY_NAMES = {"skip": POLICY_SKIP, "shift": POLICY_NEXT, "next": POLICY_NEXT, "previous": POLICY_PREVIOUS}
+
+
+def set_holiday_policy(session: Session, rule: TongtongRule, policy: str) -> TongtongRule:
+    """What generation does with a rule date that is not a working day: skip it or shift it to
+    the next (or previous) working day. Sessions already generated stay as they are."""
+    value = POLICY_NAMES.get(policy)
+    if value is None:
+        raise ValidationFailed(
+            _("공휴일 처리 방식을 골라 주세요."), [("holiday_policy", _("공휴일 처리 방식을 골라 주세요."))]
+        )
+    rule.holiday_policy = value
+    session.flush()
     return rule
 
 
@@ -147,6 +165,10 @@ def generate(
         action = "moved" if item.day != item.rule_date else "created"
         lines.append(GenerateLine(action, item.rule_date, item.day, item.reason))
     session.flush()
+    if any(x.action in ("created", "moved") for x in lines):
+        from civic_app.meetings import services
+
+        services.carry_over(session, actor=None, now=now)  # new places for the waiting list
     return lines
 
 

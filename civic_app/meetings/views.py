@@ -19,13 +19,16 @@ from civic_app.meetings.forms import (
     ActionForm,
     AnswerForm,
     CancelSessionForm,
+    ChangeDecisionForm,
     DecisionForm,
     FollowUpForm,
+    GenerateForm,
     HostSlotForm,
     MoveSessionForm,
     OtherSessionForm,
     OutcomeForm,
     RequestForm,
+    RuleForm,
     WalkInForm,
 )
 from civic_app.meetings.models import CATEGORIES, FollowUp, MeetingSlot, TongtongSession
@@ -190,16 +193,26 @@ def request_status(code: str):
     )
 
 
-@bp.route("/tongtong/requests/<code>/withdraw", methods=["POST"])
+@bp.route("/tongtong/requests/<code>/withdraw", methods=["GET", "POST"])
 @signed_in
 def withdraw(code: str):
+    """GET: the confirmation (a page without JS, a dialog fragment for htmx); POST: withdraw."""
     req = _own_request(code)
     form = ActionForm()
+    if request.method == "GET":
+        return render_page_or_fragment(
+            "meetings/withdraw_confirm.html", "meetings/_withdraw_dialog.html", req=req, action_form=form
+        )
     if not form.validate_on_submit():
         abort(400)
-    services.withdraw(db.session, req, actor=current_user, now=utcnow())
-    db.session.commit()
-    flash(_("신청을 철회했습니다."), "success")
+    try:
+        services.withdraw(db.session, req, actor=current_user, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("신청을 철회했습니다."), "success")
     return redirect(url_for("meetings.request_status", code=code))
 
 
@@ -213,9 +226,23 @@ def other_session(code: str):
     if not form.validate_on_submit():
         flash(_("고를 수 없는 회차입니다."), "error")
         return redirect(url_for("meetings.request_status", code=code))
-    services.ask_other_session(db.session, req, session_id=form.session_id.data, actor=current_user, now=now)
-    db.session.commit()
-    flash(_("희망 회차를 바꿨습니다."), "success")
+    try:
+        result = services.ask_other_session(
+            db.session, req, session_id=form.session_id.data, actor=current_user, now=now
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        messages = [m for _f, m in getattr(error, "errors", [])] or [error.message]
+        flash(" ".join(messages), "error")
+        return redirect(url_for("meetings.request_status", code=code))
+    if result == "requested":
+        flash(
+            _("회차 변경을 요청했습니다. 담당자가 확인할 때까지 지금 예약은 그대로입니다."),
+            "success",
+        )
+    else:
+        flash(_("희망 회차를 바꿨습니다."), "success")
     return redirect(url_for("meetings.request_status", code=code))
 
 
@@ -309,7 +336,16 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
     ]
     followup = forms.get("followup") or FollowUpForm()
     followup.department_id.choices = _dept_choices()
+    preferred = list(
+        db.session.scalars(
+            select(TongtongSession)
+            .where(TongtongSession.id.in_(req.preferred_session_ids or [0]))
+            .order_by(TongtongSession.start_at)
+        )
+    )
     return {
+        "preferred_sessions": preferred,
+        "change_form": forms.get("change") or ChangeDecisionForm(),
         "req": req,
         "now": now,
         "queue": queries.queue_info(db.session, req, now),
@@ -431,6 +467,34 @@ def decide(request_id: int, action: str):
             flash(message, "success")
             return redirect(url_for("meetings.review_detail", request_id=req.id))
     return _render_detail(req, now, 400, **{action: form})
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>/change/<any(accept, reject):verdict>", methods=["POST"])
+@roles_required(*STAFF)
+def change_decision(request_id: int, verdict: str):
+    """Accept or turn down a booked citizen's request for another session."""
+    now = utcnow()
+    req = services.get_request(db.session, request_id)
+    form = ChangeDecisionForm()
+    if form.validate_on_submit():
+        try:
+            if verdict == "accept":
+                services.accept_change(db.session, req, actor=current_user, now=now)
+                message = _("회차 변경을 수락했습니다. 시민에게 새 일정을 보냈습니다.")
+            else:
+                services.reject_change(
+                    db.session, req, note=form.note.data or "", actor=current_user, now=now
+                )
+                message = _("회차 변경 요청을 거절했습니다. 시민에게 사유를 보냈습니다.")
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = services.get_request(db.session, request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(message, "success")
+            return redirect(url_for("meetings.review_detail", request_id=req.id))
+    return _render_detail(req, now, 400, change=form)
 
 
 @bp.route("/staff/tongtong/requests/<int:request_id>/answer/<any(interim, final):kind>", methods=["POST"])
@@ -594,14 +658,87 @@ def walk_in():
 @roles_required(*STAFF)
 def sessions():
     now = utcnow()
+    return _render_sessions(now)
+
+
+def _render_sessions(now: dt.datetime, status: int = 200, generate_form=None, rule_form=None):
     rows = queries.sessions_between(db.session, now - dt.timedelta(days=60), now + dt.timedelta(days=180))
+    rule = schedule.current_rule(db.session)
+    if generate_form is None:
+        today = now.astimezone(SEOUL).date()
+        generate_form = GenerateForm(formdata=None, start=today, end=dt.date(today.year + 1, 12, 31))
+    if rule_form is None:
+        rule_form = RuleForm(formdata=None, holiday_policy=rule.holiday_policy if rule else "skip")
     return render_template(
         "meetings/sessions.html",
         rows=rows,
         now=now,
+        rule=rule,
         cancel_form=CancelSessionForm(),
         action_form=ActionForm(),
-    )
+        generate_form=generate_form,
+        rule_form=rule_form,
+        can_set_rule=ADMIN in current_user.role_set,
+        lines=None,
+    ), status
+
+
+@bp.route("/staff/tongtong/sessions/generate", methods=["POST"])
+@roles_required(*STAFF)
+def generate_sessions():
+    """The button of the sessions page (``flask tongtong generate`` does the same)."""
+    now = utcnow()
+    form = GenerateForm()
+    if form.validate_on_submit():
+        rule = schedule.current_rule(db.session) or schedule.ensure_default_rule(db.session)
+        try:
+            if (form.end.data - form.start.data).days > 366 * 5:
+                raise services.ValidationFailed(
+                    _("한 번에 5년까지 만들 수 있습니다."), [("end", _("한 번에 5년까지 만들 수 있습니다."))]
+                )
+            lines = schedule.generate(db.session, rule, form.start.data, form.end.data, now=now)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            counts = {
+                k: sum(1 for x in lines if x.action == k) for k in ("created", "moved", "skipped", "exists")
+            }
+            flash(
+                _(
+                    "회차를 만들었습니다: 새로 %(c)d건, 옮겨 만듦 %(m)d건, 건너뜀 %(s)d건, 이미 있음 %(e)d건.",
+                    c=counts["created"],
+                    m=counts["moved"],
+                    s=counts["skipped"],
+                    e=counts["exists"],
+                ),
+                "success",
+            )
+            for line in lines:
+                if line.action in ("moved", "skipped"):
+                    flash(
+                        _("%(d)s: %(r)s", d=line.rule_date.isoformat(), r=line.reason)
+                        + (" → " + line.day.isoformat() if line.day else ""),
+                        "info",
+                    )
+            return redirect(url_for("meetings.sessions"))
+    return _render_sessions(now, 400, generate_form=form)
+
+
+@bp.route("/staff/tongtong/rule", methods=["POST"])
+@roles_required(ADMIN)
+def set_rule():
+    """Admin setting: what happens to a session date that is not a working day."""
+    now = utcnow()
+    form = RuleForm()
+    if form.validate_on_submit():
+        rule = schedule.current_rule(db.session) or schedule.ensure_default_rule(db.session)
+        schedule.set_holiday_policy(db.session, rule, form.holiday_policy.data)
+        db.session.commit()
+        flash(_("공휴일 처리 방식을 저장했습니다. 앞으로 만드는 회차에 적용합니다."), "success")
+        return redirect(url_for("meetings.sessions"))
+    return _render_sessions(now, 400, rule_form=form)
 
 
 @bp.route("/staff/tongtong/sessions/<int:session_id>/cancel", methods=["POST"])
