@@ -359,7 +359,7 @@ def ask_other_session(
                 _("이미 이 회차로 예약되어 있습니다."),
                 [("session_id", _("이미 이 회차로 예약되어 있습니다."))],
             )
-        req.change_session_id = target.id
+        req.change_session = target
         req.change_requested_at = now
         req.updated_at = now
         add_event(
@@ -407,7 +407,7 @@ def accept_change(session: Session, req: MeetingRequest, *, actor, now: dt.datet
     from civic_app.errors import Conflict
 
     _require_staff(actor)
-    target = req.change_session
+    target = session.get(TongtongSession, req.change_session_id) if req.change_session_id else None
     if target is None or req.status != ST_BOOKED or req.active_booking is None:
         raise InvalidTransition(_("처리할 회차 변경 요청이 없습니다."))
     if target.status != SESSION_SCHEDULED or target.start_at <= now:
@@ -444,7 +444,7 @@ def reject_change(session: Session, req: MeetingRequest, *, note: str, actor, no
         raise ValidationFailed(
             _("거절 사유를 시민에게 알려 주세요."), [("note", _("거절 사유를 시민에게 알려 주세요."))]
         )
-    req.change_session_id = None
+    req.change_session = None
     req.change_requested_at = None
     req.updated_at = now
     booking = req.active_booking
@@ -586,7 +586,7 @@ def _release_active(session: Session, req: MeetingRequest, *, now: dt.datetime) 
     booking.slot_id = None
     booking.sequence += 1
     booking.updated_at = now
-    req.change_session_id = None  # a pending change request ends with the booking
+    req.change_session = None  # a pending change request ends with the booking
     req.change_requested_at = None
     session.flush()
     return booking
