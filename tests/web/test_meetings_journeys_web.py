@@ -1,0 +1,161 @@
+"""Issue 14 on the pages: the holiday policy (setting and CLI) with the 96 sessions of the term
+that the API and the feed agree on, the generate button, withdrawal confirmation, change
+requests flagged in the staff queue, and the chosen sessions on the review page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import func, select
+
+from civic_app.meetings import services
+from civic_app.meetings.models import MeetingRequest, MeetingSlot, TongtongRule, TongtongSession
+from civic_app.timeutil import SEOUL, utcnow
+from civic_app.workdays.services import WorkCalendar
+from tests.factories import login, make_user
+from tests.factories_meetings import make_request, make_sessions, make_staff
+
+TERM = ("2018-07-01", "2022-06-30")
+
+
+def test_shift_policy_gives_the_plans_96_sessions_on_working_days(client, session, runner, monkeypatch):
+    result = runner.invoke(args=["tongtong", "set-rule", "--holiday-policy", "shift"])
+    assert result.exit_code == 0, result.output
+    assert "다음 근무일로 옮김" in result.output
+    assert session.scalar(select(TongtongRule.holiday_policy)) == "next"
+    bad = runner.invoke(args=["tongtong", "set-rule", "--holiday-policy", "sometimes"])
+    assert bad.exit_code != 0
+    result = runner.invoke(args=["tongtong", "generate", "--from", TERM[0], "--to", TERM[1]])
+    assert result.exit_code == 0, result.output
+    assert "건너뜀 0건" in result.output
+    days = sorted(s.astimezone(SEOUL).date() for s in session.scalars(select(TongtongSession.start_at)))
+    assert len(days) == 96
+    assert len(set(days)) == 96
+    calendar = WorkCalendar.load(session, days[0], days[-1])
+    assert all(calendar.is_working_day(d) for d in days)
+    # The public API says the same.
+    body = client.get(f"/api/v1/tongtong-days?from={TERM[0]}&to={TERM[1]}").get_json()
+    assert body["total"] == 96
+    assert sorted(dt.date.fromisoformat(i["date"]) for i in body["items"]) == days
+    # So does the feed (read as of mid-2019: its window keeps a year of the past).
+    import civic_app.calendar.views as calendar_views
+
+    monkeypatch.setattr(calendar_views, "utcnow", lambda: dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+    feed = client.get("/calendar/tongtong.ics").get_data(as_text=True)
+    starts = sorted(
+        dt.date.fromisoformat(f"{m[:4]}-{m[4:6]}-{m[6:8]}")
+        for m in re.findall(r"DTSTART;TZID=Asia/Seoul:(\d{8})", feed)
+    )
+    assert starts == days
+    # With the skip policy, the same term has two sessions fewer.
+    runner.invoke(args=["tongtong", "set-rule", "--holiday-policy", "skip"])
+    session.execute(MeetingSlot.__table__.delete())
+    session.execute(TongtongSession.__table__.delete())
+    session.commit()
+    runner.invoke(args=["tongtong", "generate", "--from", TERM[0], "--to", TERM[1]])
+    assert session.scalar(select(func.count(TongtongSession.id))) == 94
+
+
+def test_admin_sets_the_policy_and_staff_generate_with_a_button(client, session):
+    staff = make_staff()
+    admin = make_user("admin")
+    session.commit()
+    login(client, staff)
+    page = client.get("/staff/tongtong/sessions").get_data(as_text=True)
+    assert "flask tongtong generate" not in page
+    assert 'id="generate-form"' in page
+    assert 'id="rule-form"' not in page  # an admin setting
+    assert client.post("/staff/tongtong/rule", data={"holiday_policy": "next"}).status_code == 403
+    response = client.post(
+        "/staff/tongtong/sessions/generate", data={"start": "2025-10-01", "end": "2025-12-31"}
+    )
+    assert response.status_code == 302
+    page = client.get("/staff/tongtong/sessions").get_data(as_text=True)
+    assert "새로 4건" in page
+    assert "2025-10-09: 공휴일(한글날)" in page
+    bad = client.post("/staff/tongtong/sessions/generate", data={"start": "2025-12-31", "end": "2025-10-01"})
+    assert bad.status_code == 400
+    client.post("/logout")
+    login(client, admin)
+    assert 'id="rule-form"' in client.get("/staff/tongtong/sessions").get_data(as_text=True)
+    assert client.post("/staff/tongtong/rule", data={"holiday_policy": "next"}).status_code == 302
+    assert session.scalar(select(TongtongRule.holiday_policy)) == "next"
+    assert client.post("/staff/tongtong/rule", data={"holiday_policy": "x"}).status_code == 400
+    client.post("/staff/tongtong/sessions/generate", data={"start": "2025-10-01", "end": "2025-10-31"})
+    assert (
+        session.scalar(
+            select(func.count(TongtongSession.id)).where(TongtongSession.moved_from == dt.date(2025, 10, 9))
+        )
+        == 1
+    )
+
+
+def test_withdrawal_needs_a_confirmation(client, session):
+    now = utcnow()
+    make_sessions(now.date(), (now + dt.timedelta(days=90)).date())
+    citizen = make_user("citizen")
+    req = make_request(citizen, now=now)
+    session.commit()
+    login(client, citizen)
+    status = client.get(f"/tongtong/requests/{req.code}").get_data(as_text=True)
+    assert f'href="/tongtong/requests/{req.code}/withdraw"' in status
+    assert "hx-get" in status
+    # Without JS: a page; with htmx: the dialog fragment. Nothing is withdrawn by a GET.
+    page = client.get(f"/tongtong/requests/{req.code}/withdraw")
+    assert "신청을 철회할까요?" in page.get_data(as_text=True)
+    assert "<html" in page.get_data(as_text=True)
+    fragment = client.get(f"/tongtong/requests/{req.code}/withdraw", headers={"HX-Request": "true"})
+    assert 'role="alertdialog"' in fragment.get_data(as_text=True)
+    assert "<html" not in fragment.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(MeetingRequest, req.id).status == "submitted"
+    assert client.post(f"/tongtong/requests/{req.code}/withdraw").status_code == 302
+    session.expire_all()
+    assert session.get(MeetingRequest, req.id).status == "withdrawn"
+    # Another citizen cannot even see the confirmation.
+    client.post("/logout")
+    login(client, make_user("citizen"))
+    assert client.get(f"/tongtong/requests/{req.code}/withdraw").status_code == 404
+
+
+def test_change_request_is_flagged_for_staff_and_moves_on_acceptance(client, session):
+    now = utcnow()
+    sessions = [
+        s
+        for s in make_sessions(now.date(), (now + dt.timedelta(days=120)).date())
+        if s.start_at > now + dt.timedelta(days=2)
+    ]
+    staff = make_staff()
+    citizen = make_user("citizen")
+    req = make_request(citizen, now=now, preferred_session_ids=[sessions[0].id, sessions[1].id])
+    booking = services.decide_mayor(session, req, actor=staff, now=now)
+    session.commit()
+    login(client, citizen)
+    response = client.post(
+        f"/tongtong/requests/{req.code}/session", data={"session_id": sessions[2].id}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert "희망 회차를 바꿨습니다" not in page
+    assert "담당자가 확인할 때까지 지금 예약은 그대로입니다" in page
+    assert 'id="tt-change"' in page
+    session.expire_all()
+    assert session.get(MeetingRequest, req.id).active_booking.id == booking.id
+    client.post("/logout")
+    login(client, staff)
+    queue = client.get("/staff/tongtong/requests").get_data(as_text=True)
+    row = queue[queue.index(f'id="req-{req.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "회차 변경 요청" in row
+    detail = client.get(f"/staff/tongtong/requests/{req.id}").get_data(as_text=True)
+    assert 'id="change-request"' in detail
+    preferred = detail[detail.index('id="tt-preferred"') :]
+    preferred = preferred[: preferred.index("</dd>")]
+    assert preferred.count("14:00") == 2  # the two sessions the citizen chose
+    assert client.post(f"/staff/tongtong/requests/{req.id}/change/accept").status_code == 302
+    session.expire_all()
+    moved = session.get(MeetingRequest, req.id)
+    assert moved.active_booking.session_id == sessions[2].id
+    assert moved.change_session_id is None
+    queue = client.get("/staff/tongtong/requests").get_data(as_text=True)
+    assert "회차 변경 요청" not in queue
