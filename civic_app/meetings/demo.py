@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from civic_app.accounts.models import User
 from civic_app.dongs.models import Department, Dong, Host
 from civic_app.meetings import schedule, services
-from civic_app.meetings.models import MeetingRequest, TongtongSession
+from civic_app.meetings.models import MeetingRequest
 from civic_app.timeutil import today_seoul
 
 TERM_START = dt.date(2026, 7, 1)
@@ -187,16 +187,23 @@ def _weekday_at(day: dt.datetime, hour: int) -> dt.datetime:
 
 
 def _fill_and_waitlist(session: Session, req: MeetingRequest, staff: User, now: dt.datetime) -> None:
-    """Ask for a session that is already full: the request waits on the list."""
-    target = session.scalar(
-        select(TongtongSession)
-        .where(TongtongSession.status == "scheduled", TongtongSession.start_at > now)
-        .order_by(TongtongSession.start_at)
-        .limit(1)
+    """A request approved for the mayor while every upcoming place was taken: it waits on the
+    list (the demo does not fill a year of sessions to get there; the next freed place or newly
+    generated session carries it over in queue order)."""
+    from civic_app.meetings.models import ROUTE_MAYOR, ST_WAITLISTED
+
+    services._decide(
+        req, ROUTE_MAYOR, "mayor_priority", "희망 회차가 차 있어 대기합니다.", actor=staff, now=now
     )
-    if target is None:
-        return
-    slot = target.slots[0]  # taken by the request booked just before
-    services.decide_mayor(
-        session, req, actor=staff, now=now, note="희망 회차가 차 있어 대기합니다.", slot=slot
+    services.add_event(session, req, "decided", services._decision_note(req), actor=staff, now=now)
+    req.status = ST_WAITLISTED
+    req.updated_at = now
+    services.add_event(
+        session,
+        req,
+        "full",
+        "선택한 면담 시간이 이미 찼습니다. 대기 명단에 올렸고, 자리가 나면 신청 순서대로 자동 배정합니다.",
+        actor=staff,
+        now=now,
     )
+    session.flush()
