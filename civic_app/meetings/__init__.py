@@ -32,3 +32,4 @@ def init_app(app) -> None:
     reg.add_demo_loader(50, "tongtong", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     reg.add_home_section(30, views.home_section)
+    app.extensions["closure_guard"] = schedule.ClosureGuard

@@ -264,3 +264,51 @@ def test_one_invitation_from_booking_to_withdrawal(page, live_server, session, a
     # (the daily command runs with the test app's PUBLIC_BASE_URL)
     assert f"{app.config['PUBLIC_BASE_URL']}/tongtong/requests/{req.code}" in _text(reminder)
     assert "면담이 다가왔습니다" in _text(reminder)
+
+
+def test_closing_a_session_day_warns_then_carries_citizens_over(page, live_server, session, app, smtp_server):
+    """7. An admin declares a 임시공휴일 on a 통통데이 with a confirmed meeting: the conflict is
+    shown before saving; the admin cancels the session; the citizen is carried over and told."""
+    now = utcnow()
+    make_mayor()
+    upcoming = _upcoming(now)
+    staff = make_staff(email="tt-j7-staff@example.com")
+    admin = make_user("admin", name="관리자", email="tt-j7-admin@example.com")
+    citizen = make_user("citizen", name="한휴일", email="tt-j7@example.com")
+    req = make_request(citizen, now=now, preferred_session_ids=[upcoming[0].id])
+    services.decide_mayor(db.session, req, actor=staff, now=now)
+    db.session.commit()
+    day = upcoming[0].start_at.astimezone(SEOUL).date()
+
+    _login(page, live_server, admin)
+    page.goto(f"{live_server}/admin/workdays")
+    page.get_by_label("날짜").fill(day.isoformat())
+    page.get_by_label("사유").first.fill("임시공휴일 (국가 기념일)")
+    page.get_by_role("button", name="추가").first.click()
+    conflict = page.locator("#closure-conflict")
+    conflict.wait_for()
+    assert "확정된 면담 1건" in conflict.inner_text()
+    assert_accessible(page)
+    conflict.get_by_label("취소 (예약한 시민은 대기 순서대로 다음 회차로)").check()
+    page.get_by_role("button", name="확인하고 추가").click()
+    page.get_by_text("그날의 통통데이 회차를 처리하고 예약한 시민에게 알렸습니다.").wait_for()
+    _logout(page)
+
+    # The session is no longer bookable on the public page.
+    page.goto(f"{live_server}/tongtong")
+    assert _kdate(upcoming[0].start_at) not in page.locator("main").inner_text()
+
+    _login(page, live_server, citizen)
+    page.goto(f"{live_server}/tongtong/requests/{req.code}")
+    assert page.locator("#tt-status").inner_text() == "면담 확정"
+    facts = page.locator("dl.facts").inner_text()
+    assert _kdate(upcoming[1].start_at) in facts
+    assert "임시공휴일 (국가 기념일)" in page.locator("ol.timeline").inner_text()
+    _logout(page)
+
+    _deliver(app, smtp_server)
+    last = _mails_to(smtp_server, "tt-j7@example.com")[-1]
+    assert "회차 취소 안내" in last["Subject"]
+    assert "임시공휴일 (국가 기념일)" in _text(last)
+    assert _kdate(upcoming[1].start_at) in _text(last)
+    assert _field(_invitation(last), "SEQUENCE") == "1"

@@ -159,3 +159,71 @@ def test_change_request_is_flagged_for_staff_and_moves_on_acceptance(client, ses
     assert moved.change_session_id is None
     queue = client.get("/staff/tongtong/requests").get_data(as_text=True)
     assert "회차 변경 요청" not in queue
+
+
+def test_closing_a_session_day_shows_the_conflict_then_shifts_or_cancels(client, session):
+    from civic_app.notify.models import OutboxMessage
+    from civic_app.workdays.models import ClosedDate
+
+    now = utcnow()
+    upcoming = [
+        s
+        for s in make_sessions(now.date(), (now + dt.timedelta(days=150)).date())
+        if s.start_at > now + dt.timedelta(days=2)
+    ]
+    staff = make_staff()
+    citizen = make_user("citizen", email="tt-close@example.com")
+    req = make_request(citizen, now=now, preferred_session_ids=[upcoming[0].id])
+    services.decide_mayor(session, req, actor=staff, now=now)
+    session.commit()
+    day = upcoming[0].start_at.astimezone(SEOUL).date()
+    login(client, staff)
+    first = client.post("/admin/workdays/closed", data={"c-day": day.isoformat(), "c-reason": "임시공휴일"})
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200
+    assert 'id="closure-conflict"' in page
+    assert "확정된 면담 1건" in page
+    assert session.scalar(select(func.count(ClosedDate.id))) == 0  # nothing saved yet
+    saved = client.post(
+        "/admin/workdays/closed",
+        data={"c-day": day.isoformat(), "c-reason": "임시공휴일", "conflict_action": "shift"},
+    )
+    assert saved.status_code == 302
+    session.expire_all()
+    moved = session.get(TongtongSession, upcoming[0].id)
+    assert moved.status == "scheduled"
+    assert moved.start_at.astimezone(SEOUL).date() > day
+    assert moved.moved_from == day
+    mail = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == "tt-close@example.com")
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert "임시공휴일" in mail.payload["body"]
+    assert "SEQUENCE:1" in mail.payload["attachments"][0]["content"]
+    # A blackout range over the next session: cancelled, the citizen carried over.
+    second_day = upcoming[1].start_at.astimezone(SEOUL).date()
+    req2 = make_request(citizen, now=now, preferred_session_ids=[upcoming[1].id])
+    services.decide_mayor(session, req2, actor=staff, now=now)
+    session.commit()
+    data = {
+        "b-start_day": second_day.isoformat(),
+        "b-end_day": second_day.isoformat(),
+        "b-reason": "보궐선거",
+    }
+    assert 'id="closure-conflict"' in client.post("/admin/workdays/blackouts", data=data).get_data(
+        as_text=True
+    )
+    assert (
+        client.post("/admin/workdays/blackouts", data={**data, "conflict_action": "cancel"}).status_code
+        == 302
+    )
+    session.expire_all()
+    assert session.get(TongtongSession, upcoming[1].id).status == "cancelled"
+    carried = session.get(MeetingRequest, req2.id)
+    assert carried.status == "booked"
+    assert carried.active_booking.session_id != upcoming[1].id  # the nearest session with a place
+    # The public API no longer offers the closed day.
+    body = client.get(f"/api/v1/tongtong-days?from={day.isoformat()}&to={second_day.isoformat()}").get_json()
+    assert {i["date"]: i["status"] for i in body["items"]}.get(second_day.isoformat()) == "cancelled"
+    assert day.isoformat() not in {i["date"] for i in body["items"]}
