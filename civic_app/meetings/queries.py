@@ -357,3 +357,44 @@ def overdue_followups(session: Session, now: dt.datetime) -> list[FollowUp]:
 
 
 __all__ = ["ST_WAITLISTED", "tongtong_days"]
+
+
+@dataclass
+class DepartmentWork:
+    """A department's 통통데이 work: written answers to give and follow-up actions."""
+
+    answers: list[MeetingRequest]
+    followups: list[FollowUp]
+
+
+def department_work(session: Session, department_id: int, now: dt.datetime) -> DepartmentWork:
+    """Requests referred to the department waiting for its answer (the earliest deadline, so the
+    overdue, first) and its open follow-up actions (overdue first, then by deadline); three
+    statements."""
+    answers = list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.department_id == department_id, MeetingRequest.status == ST_REFERRED)
+            .options(
+                lazyload(MeetingRequest.bookings),
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+            )
+            .order_by(MeetingRequest.answer_due, MeetingRequest.id)
+        )
+    )
+    followups = list(
+        session.scalars(
+            select(FollowUp)
+            .where(FollowUp.department_id == department_id, FollowUp.status == "open")
+            .options(
+                selectinload(FollowUp.request).options(
+                    lazyload(MeetingRequest.events),
+                    lazyload(MeetingRequest.bookings),
+                    lazyload(MeetingRequest.followups),
+                )
+            )
+            .order_by(FollowUp.due_date, FollowUp.id)
+        )
+    )
+    return DepartmentWork(answers, followups)

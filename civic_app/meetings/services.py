@@ -118,6 +118,22 @@ def _require_staff(actor) -> None:
         raise NotAllowed(_("면담 신청을 검토할 권한이 없습니다."))
 
 
+def is_department_of(actor, department_id: int | None) -> bool:
+    """A department account of ``department_id`` (the department a request or follow-up was
+    handed to)."""
+    return (
+        actor is not None
+        and department_id is not None
+        and "department" in actor.role_set
+        and getattr(actor, "department_id", None) == department_id
+    )
+
+
+def _require_staff_or_department(actor, department_id: int | None) -> None:
+    if not (is_staff(actor) or is_department_of(actor, department_id)):
+        raise NotAllowed(_("이 일을 처리할 권한이 없습니다."))
+
+
 def _require_owner(req: MeetingRequest, actor) -> None:
     if actor is None or req.requester_id != actor.id:
         raise NotAllowed(_("본인의 신청만 바꿀 수 있습니다."))
@@ -979,7 +995,7 @@ def record_interim(
     session: Session, req: MeetingRequest, *, text: str, new_due: dt.date, actor, now: dt.datetime
 ) -> None:
     """The answer slips: an interim answer and a new deadline, both shown to the citizen."""
-    _require_staff(actor)
+    _require_staff_or_department(actor, req.department_id)
     if req.status != ST_REFERRED:
         raise InvalidTransition(_("부서 답변 대기 중인 신청만 중간 답변을 남길 수 있습니다."))
     if not text.strip() or new_due <= today_seoul(now):
@@ -1010,7 +1026,7 @@ def record_interim(
 
 
 def record_answer(session: Session, req: MeetingRequest, *, text: str, actor, now: dt.datetime) -> None:
-    _require_staff(actor)
+    _require_staff_or_department(actor, req.department_id)
     if not text.strip():
         raise ValidationFailed(_("답변 내용을 입력해 주세요."), [("text", _("답변 내용을 입력해 주세요."))])
     _transition(req, ST_ANSWERED, now)
@@ -1186,7 +1202,7 @@ def add_followup(
 
 
 def complete_followup(session: Session, item: FollowUp, *, note: str, actor, now: dt.datetime) -> None:
-    _require_staff(actor)
+    _require_staff_or_department(actor, item.department_id)
     if item.status != "open":
         raise InvalidTransition(_("이미 끝난 후속 조치입니다."))
     item.status = "done"
@@ -1198,28 +1214,91 @@ def complete_followup(session: Session, item: FollowUp, *, note: str, actor, now
     session.flush()
 
 
+def _department_addresses(session: Session, department_id: int | None) -> list[str]:
+    from civic_app.accounts.models import User, UserRole
+
+    if department_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(User.email)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(User.department_id == department_id, UserRole.role == "department", User.active.is_(True))
+            .order_by(User.id)
+        ).unique()
+    )
+
+
 def remind_overdue(session: Session, *, now: dt.datetime, staff_email: str | None = None) -> list[FollowUp]:
-    """Overdue follow-ups get one reminder a day (to the office mailbox)."""
+    """Overdue follow-ups get one reminder a day, at the accounts of the department that owns
+    them (and at the office mailbox ``staff_email`` when set); so do written answers past their
+    deadline."""
     today = today_seoul(now)
     items = session.scalars(
         select(FollowUp).where(FollowUp.status == "open", FollowUp.due_date < today)
     ).all()
+    link = absolute_url("/department/tongtong")
     for item in items:
         if item.reminded_at is not None and to_seoul(item.reminded_at).date() == today:
             continue
         item.reminded_at = now
-        if staff_email:
-            enqueue_email(
-                session,
-                to=staff_email,
-                subject=_("[통통데이] 기한이 지난 후속 조치: %(t)s", t=item.title),
-                body=_(
+        body = "\n".join(
+            [
+                _(
                     "신청 %(code)s의 후속 조치 기한(%(d)s)이 지났습니다.",
                     code=item.request.code,
                     d=item.due_date.isoformat(),
                 ),
+                _("후속 조치: %(t)s", t=item.title),
+                _("진행 상황을 기록하거나 끝났으면 완료로 바꿔 주세요."),
+                "",
+                _("업무 화면: %(url)s", url=link),
+            ]
+        )
+        for address in [
+            *_department_addresses(session, item.department_id),
+            *([staff_email] if staff_email else []),
+        ]:
+            enqueue_email(
+                session,
+                to=address,
+                subject=_("[통통데이] 기한이 지난 후속 조치: %(t)s", t=item.title),
+                body=body,
                 kind="tongtong_followup_reminder",
-                dedupe_key=f"tongtong-followup-{item.id}-{today.isoformat()}",
+                dedupe_key=f"tongtong-followup-{item.id}-{today.isoformat()}-{address}",
+                now=now,
+            )
+    answers = session.scalars(
+        select(MeetingRequest).where(
+            MeetingRequest.status == ST_REFERRED,
+            MeetingRequest.answer_due.is_not(None),
+            MeetingRequest.answer_due < today,
+        )
+    ).all()
+    for req in answers:
+        body = "\n".join(
+            [
+                _(
+                    "신청 %(code)s의 답변 기한(%(d)s)이 지났습니다. 답변하거나, 늦어지면 새 기한과 함께 중간 답변을 남겨 "
+                    "주세요 (시민에게 이메일로 갑니다).",
+                    code=req.code,
+                    d=req.answer_due.isoformat(),
+                ),
+                "",
+                _("업무 화면: %(url)s", url=link),
+            ]
+        )
+        for address in [
+            *_department_addresses(session, req.department_id),
+            *([staff_email] if staff_email else []),
+        ]:
+            enqueue_email(
+                session,
+                to=address,
+                subject=_("[통통데이] 답변 기한이 지났습니다 (%(code)s)", code=req.code),
+                body=body,
+                kind="tongtong_answer_reminder",
+                dedupe_key=f"tongtong-answer-{req.id}-{today.isoformat()}-{address}",
                 now=now,
             )
     session.flush()

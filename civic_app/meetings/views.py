@@ -35,7 +35,7 @@ from civic_app.meetings.models import CATEGORIES, FollowUp, MeetingSlot, Tongton
 from civic_app.timeutil import SEOUL, utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.htmx import is_htmx, render_page_or_fragment
-from civic_app.web.policy import ADMIN, CIVIC_STAFF, HOST, public, roles_required, signed_in
+from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT, HOST, public, roles_required, signed_in
 
 bp = Blueprint("meetings", __name__)
 STAFF = (CIVIC_STAFF, ADMIN)
@@ -869,3 +869,107 @@ def stats():
         staff=True,
         overdue=queries.overdue_followups(db.session, now),
     )
+
+
+# --- departments: referred requests, written answers, follow-ups -----------------------------------
+def _department_request(request_id: int):
+    """A request this department account may work on: referred to it, or with one of its
+    follow-up actions; anything else is 404 (not even its existence is told)."""
+    req = services.get_request(db.session, request_id)
+    dept = current_user.department_id
+    if dept is None or not (req.department_id == dept or any(f.department_id == dept for f in req.followups)):
+        abort(404)
+    return req
+
+
+@bp.route("/department/tongtong")
+@roles_required(DEPARTMENT)
+def department_queue():
+    now = utcnow()
+    if current_user.department_id is None:
+        work = queries.DepartmentWork([], [])
+    else:
+        work = queries.department_work(db.session, current_user.department_id, now)
+    return render_template(
+        "meetings/department_queue.html",
+        work=work,
+        now=now,
+        today=now.astimezone(SEOUL).date(),
+        answer_overdue=services.answer_is_overdue,
+    )
+
+
+@bp.route("/department/tongtong/requests/<int:request_id>")
+@roles_required(DEPARTMENT)
+def department_request(request_id: int):
+    req = _department_request(request_id)
+    return _render_department_request(req, utcnow())
+
+
+def _render_department_request(req, now: dt.datetime, status: int = 200, answer_form=None):
+    return render_template(
+        "meetings/department_request.html",
+        req=req,
+        now=now,
+        today=now.astimezone(SEOUL).date(),
+        answer_form=answer_form or AnswerForm(),
+        action_form=ActionForm(),
+        answer_overdue=services.answer_is_overdue(req, now),
+        mine=req.department_id == current_user.department_id,
+        followups=[f for f in req.followups if f.department_id == current_user.department_id],
+    ), status
+
+
+@bp.route(
+    "/department/tongtong/requests/<int:request_id>/answer/<any(interim, final):kind>", methods=["POST"]
+)
+@roles_required(DEPARTMENT)
+def department_answer(request_id: int, kind: str):
+    now = utcnow()
+    req = _department_request(request_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            if kind == "interim":
+                if form.new_due.data is None:
+                    raise services.ValidationFailed(
+                        _("새 답변 기한을 입력해 주세요."), [("new_due", _("새 답변 기한을 입력해 주세요."))]
+                    )
+                services.record_interim(
+                    db.session,
+                    req,
+                    text=form.text.data,
+                    new_due=form.new_due.data,
+                    actor=current_user,
+                    now=now,
+                )
+            else:
+                services.record_answer(db.session, req, text=form.text.data, actor=current_user, now=now)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = _department_request(request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(_("저장했습니다. 시민에게 이메일로 알렸습니다."), "success")
+            return redirect(url_for("meetings.department_request", request_id=req.id))
+    return _render_department_request(req, now, 400, answer_form=form)
+
+
+@bp.route("/department/tongtong/followups/<int:item_id>/done", methods=["POST"])
+@roles_required(DEPARTMENT)
+def department_followup_done(item_id: int):
+    item = db.get_or_404(FollowUp, item_id)
+    if item.department_id is None or item.department_id != current_user.department_id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.complete_followup(db.session, item, note="", actor=current_user, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("후속 조치를 완료로 바꿨습니다."), "success")
+    return redirect(url_for("meetings.department_queue"))

@@ -312,3 +312,105 @@ def test_closing_a_session_day_warns_then_carries_citizens_over(page, live_serve
     assert "임시공휴일 (국가 기념일)" in _text(last)
     assert _kdate(upcoming[1].start_at) in _text(last)
     assert _field(_invitation(last), "SEQUENCE") == "1"
+
+
+def test_department_answers_referred_requests_and_closes_followups(
+    page, live_server, session, app, smtp_server
+):
+    """11. A request referred to 도로과: the department's clerk finds it in the work queue (no
+    403), gives an interim answer with a new deadline and then the answer, and closes an overdue
+    follow-up it was reminded of; the citizen receives each answer by e-mail."""
+    from tests.factories import make_department
+
+    now = utcnow()
+    make_mayor()
+    make_sessions(now.date(), (now + dt.timedelta(days=60)).date())
+    road = make_department("도로과")
+    staff = make_staff(email="tt-j11-staff@example.com")
+    clerk = make_user("department", name="도로주무관", department=road, email="tt-j11-road@example.com")
+    citizen = make_user("citizen", name="윤답변", email="tt-j11@example.com")
+    req = make_request(citizen, now=now - dt.timedelta(days=20))
+    services.decide_written(
+        db.session,
+        req,
+        route="referral",
+        department=road,
+        reason_code="department_matter",
+        note="도로과가 직접 답합니다.",
+        actor=staff,
+        now=now - dt.timedelta(days=19),
+        due=(now - dt.timedelta(days=1)).date(),
+    )
+    held = make_request(citizen, now=now - dt.timedelta(days=40))
+    services.decide_written(
+        db.session,
+        held,
+        route="written",
+        department=road,
+        reason_code="department_matter",
+        note="",
+        actor=staff,
+        now=now - dt.timedelta(days=39),
+    )
+    services.record_answer(
+        db.session, held, text="검토했습니다.", actor=staff, now=now - dt.timedelta(days=30)
+    )
+    services.add_followup(
+        db.session,
+        held,
+        title="횡단보도 도색",
+        department=road,
+        due_date=(now - dt.timedelta(days=3)).date(),
+        local_budget=False,
+        actor=staff,
+        now=now - dt.timedelta(days=30),
+    )
+    db.session.commit()
+    app.test_cli_runner().invoke(args=["tongtong", "remind"])  # the daily run
+
+    _login(page, live_server, clerk)
+    page.get_by_role("link", name="통통데이 부서 업무").click()
+    assert "기한 지남" in page.locator(f"#answer-{req.id}").inner_text()
+    assert (
+        "횡단보도 도색" in page.locator("#followups").locator("xpath=following-sibling::div[1]").inner_text()
+    )
+    assert_accessible(page)
+    page.locator(f"#answer-{req.id}").get_by_role("link", name=req.code).click()
+    assert page.locator("#tt-status").inner_text() == "부서 답변 대기"
+    form = page.locator("#answer-form")
+    form.get_by_label("답변 내용").fill("현장 측량을 마치고 설계 중입니다.")
+    new_due = (now + dt.timedelta(days=21)).astimezone(SEOUL).date()
+    form.get_by_label("새 답변 기한").fill(new_due.isoformat())
+    assert_accessible(page)
+    form.get_by_role("button", name="중간 답변 기록").click()
+    page.get_by_text("저장했습니다. 시민에게 이메일로 알렸습니다.").wait_for()
+    page.locator("#answer-form").get_by_label("답변 내용").fill("내년 3월 보도를 설치합니다.")
+    page.locator("#answer-form").get_by_role("button", name="답변 보내기").click()
+    page.get_by_text("저장했습니다. 시민에게 이메일로 알렸습니다.").wait_for()
+    assert page.locator("#tt-status").inner_text() == "답변 완료"
+    page.goto(f"{live_server}/department/tongtong")
+    page.locator("#followups").locator("xpath=following-sibling::div[1]").get_by_role(
+        "button", name="완료"
+    ).click()
+    page.get_by_text("후속 조치를 완료로 바꿨습니다").wait_for()
+    assert "맡은 후속 조치가 없습니다" in page.content()
+    _logout(page)
+
+    _login(page, live_server, citizen)
+    page.goto(f"{live_server}/tongtong/requests/{req.code}")
+    assert page.locator("#tt-status").inner_text() == "답변 완료"
+    assert "현장 측량을 마치고 설계 중입니다." in page.locator("ol.timeline").inner_text()
+    _logout(page)
+
+    _deliver(app, smtp_server)
+    to_clerk = _mails_to(smtp_server, "tt-j11-road@example.com")
+    assert any("횡단보도 도색" in m["Subject"] for m in to_clerk)
+    assert any(req.code in m["Subject"] for m in to_clerk)  # the overdue answer
+    assert all("/department/tongtong" in _text(m) for m in to_clerk)
+    to_citizen = _mails_to(smtp_server, "tt-j11@example.com")
+    interim = next(m for m in to_citizen if "중간 답변" in m["Subject"])
+    assert "현장 측량을 마치고 설계 중입니다." in _text(interim)
+    assert new_due.isoformat() in _text(interim)
+    final = next(m for m in to_citizen if m["Subject"] == f"[통통데이] 답변 안내 ({req.code})")
+    assert "내년 3월 보도를 설치합니다." in _text(final)
+    assert f"{live_server}/tongtong/requests/{req.code}" in _text(final)

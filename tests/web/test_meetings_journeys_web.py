@@ -227,3 +227,104 @@ def test_closing_a_session_day_shows_the_conflict_then_shifts_or_cancels(client,
     body = client.get(f"/api/v1/tongtong-days?from={day.isoformat()}&to={second_day.isoformat()}").get_json()
     assert {i["date"]: i["status"] for i in body["items"]}.get(second_day.isoformat()) == "cancelled"
     assert day.isoformat() not in {i["date"] for i in body["items"]}
+
+
+def test_department_work_queue_answers_followups_and_reminders(client, session, runner, monkeypatch):
+    from civic_app.notify.models import OutboxMessage
+    from tests.factories import make_department
+
+    now = utcnow()
+    make_sessions(now.date(), (now + dt.timedelta(days=90)).date())
+    road, parks = make_department("도로과"), make_department("공원과")
+    staff = make_staff()
+    clerk = make_user("department", department=road, email="road-clerk@example.com")
+    other = make_user("department", department=parks, email="parks-clerk@example.com")
+    citizen = make_user("citizen", email="tt-dept@example.com")
+    late = make_request(citizen, now=now - dt.timedelta(days=30))
+    services.decide_written(
+        session,
+        late,
+        route="referral",
+        department=road,
+        reason_code="department_matter",
+        note="",
+        actor=staff,
+        now=now - dt.timedelta(days=29),
+        due=(now - dt.timedelta(days=2)).date(),
+    )
+    fresh = make_request(citizen, now=now)
+    services.decide_written(
+        session,
+        fresh,
+        route="written",
+        department=road,
+        reason_code="department_matter",
+        note="",
+        actor=staff,
+        now=now,
+    )
+    session.commit()
+    login(client, clerk)
+    page = client.get("/department/tongtong").get_data(as_text=True)
+    assert page.index(late.code) < page.index(fresh.code)  # overdue first
+    assert "기한 지남" in page
+    assert client.get(f"/department/tongtong/requests/{late.id}").status_code == 200
+    assert (
+        client.get(f"/staff/tongtong/requests/{late.id}").status_code == 403
+    )  # the staff page stays staff-only
+    response = client.post(
+        f"/department/tongtong/requests/{late.id}/answer/interim",
+        data={"text": "설계 용역 중입니다.", "new_due": (now + dt.timedelta(days=20)).date().isoformat()},
+    )
+    assert response.status_code == 302
+    assert (
+        client.post(
+            f"/department/tongtong/requests/{late.id}/answer/final", data={"text": "내년 설치합니다."}
+        ).status_code
+        == 302
+    )
+    session.expire_all()
+    answered = session.get(MeetingRequest, late.id)
+    assert answered.status == "answered"
+    subjects = [
+        m.payload["subject"]
+        for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == "tt-dept@example.com")
+        )
+    ]
+    assert any("중간 답변" in s for s in subjects)
+    assert any("답변 안내" in s for s in subjects)
+    # A follow-up of the department, overdue: listed, reminded to the department's own account.
+    item = services.add_followup(
+        session,
+        answered,
+        title="보도 설치 예산 편성",
+        department=road,
+        due_date=(now - dt.timedelta(days=1)).date(),
+        local_budget=False,
+        actor=staff,
+        now=now,
+    )
+    session.commit()
+    assert "보도 설치 예산 편성" in client.get("/department/tongtong").get_data(as_text=True)
+    result = runner.invoke(args=["tongtong", "remind"])
+    assert result.exit_code == 0, result.output
+    reminders = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == "road-clerk@example.com")
+    ).all()
+    assert any("보도 설치 예산 편성" in m.payload["subject"] for m in reminders)
+    assert all("http://civic.test/department/tongtong" in m.payload["body"] for m in reminders)
+    assert not session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == "parks-clerk@example.com")
+    ).all()
+    # Another department sees nothing of it.
+    client.post("/logout")
+    login(client, other)
+    assert late.code not in client.get("/department/tongtong").get_data(as_text=True)
+    assert client.get(f"/department/tongtong/requests/{late.id}").status_code == 404
+    assert client.post(f"/department/tongtong/followups/{item.id}/done").status_code == 404
+    client.post("/logout")
+    login(client, clerk)
+    assert client.post(f"/department/tongtong/followups/{item.id}/done").status_code == 302
+    session.expire_all()
+    assert session.get(type(item), item.id).status == "done"
