@@ -73,9 +73,11 @@ def load_demo(session: Session, ctx: dict) -> None:
     lines = schedule.generate(session, rule, TERM_START, TERM_END, now=now)
     echo(f"    통통데이 회차 {sum(1 for x in lines if x.action in ('created', 'moved'))}건 생성")
     if (session.scalar(select(func.count(MeetingRequest.id))) or 0) > 0:
+        _mark_past_sessions_held(session, now)
         return
     staff = session.scalar(select(User).where(User.email == "staff@demo.civic.kr"))
     if staff is None:
+        _mark_past_sessions_held(session, now)
         return
     citizens = _citizens(session, now)
     dongs = {d.name: d for d in session.scalars(select(Dong))}
@@ -176,6 +178,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                     now=after,
                 )
     session.flush()
+    _mark_past_sessions_held(session, now)
     echo(f"    통통데이 신청 {len(REQUESTS)}건")
 
 
@@ -184,6 +187,22 @@ def _weekday_at(day: dt.datetime, hour: int) -> dt.datetime:
     while date.weekday() >= 5:
         date += dt.timedelta(days=1)
     return services.seoul_slot_time(date, hour, 0)
+
+
+def _mark_past_sessions_held(session: Session, now: dt.datetime) -> None:
+    """Sessions of the demo term that took place carry a held record (the dashboard counts a
+    session as held only then)."""
+    from civic_app.meetings.models import SESSION_HELD, SESSION_SCHEDULED, TongtongSession
+
+    for row in session.scalars(
+        select(TongtongSession).where(
+            TongtongSession.status == SESSION_SCHEDULED, TongtongSession.end_at < now
+        )
+    ):
+        row.status = SESSION_HELD
+        row.sequence += 1
+        row.updated_at = now
+    session.flush()
 
 
 def _fill_and_waitlist(session: Session, req: MeetingRequest, staff: User, now: dt.datetime) -> None:

@@ -288,6 +288,13 @@ class Stats:
     open_followups: int = 0
     total: int = 0
     waiting: int = 0
+    # Requests in a period against the same period a year earlier (computed from the data).
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    period_count: int = 0
+    previous_start: dt.date | None = None
+    previous_end: dt.date | None = None
+    previous_count: int = 0
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -299,8 +306,20 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
-def statistics_for(session: Session, now: dt.datetime) -> Stats:
-    """Aggregates only: no personal data. Three statements whatever the data size."""
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def statistics_for(
+    session: Session, now: dt.datetime, period_start: dt.date | None = None, period_end: dt.date | None = None
+) -> Stats:
+    """Aggregates only: no personal data. Three statements whatever the data size. The period
+    comparison counts requests received in [period_start, period_end] (default: this year up to
+    today) and
+    in the same days a year earlier."""
     rows = session.execute(
         select(
             MeetingRequest.id,
@@ -342,6 +361,15 @@ def statistics_for(session: Session, now: dt.datetime) -> Stats:
     stats.open_followups = sum(1 for f in follow if f.status == "open")
     stats.overdue_followups = sum(1 for f in follow if f.status == "open" and f.due_date < today)
     stats.waiting = sum(1 for r in rows if r.status in (*OPEN_STATUSES,))
+    end = period_end or today
+    start = period_start or dt.date(end.year, 1, 1)
+    if start > end:
+        start, end = end, start
+    days = [to_seoul(r.created_at).date() for r in rows]
+    stats.period_start, stats.period_end = start, end
+    stats.previous_start, stats.previous_end = _year_earlier(start), _year_earlier(end)
+    stats.period_count = sum(1 for d in days if start <= d <= end)
+    stats.previous_count = sum(1 for d in days if stats.previous_start <= d <= stats.previous_end)
     return stats
 
 

@@ -100,10 +100,27 @@ def summary(request_id: int):
     return render_template("meetings/summary.html", req=req)
 
 
+def _period() -> tuple[dt.date | None, dt.date | None]:
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD of the statistics pages (anything else: the default)."""
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    start, end = day("from"), day("to")
+    if start is not None and not dt.date(2000, 1, 1) <= start <= dt.date(2100, 12, 31):
+        start = None
+    if end is not None and not dt.date(2000, 1, 1) <= end <= dt.date(2100, 12, 31):
+        end = None
+    return start, end
+
+
 @bp.route("/tongtong/stats")
 @public
 def public_stats():
-    stats = queries.statistics_for(db.session, utcnow())
+    stats = queries.statistics_for(db.session, utcnow(), *_period())
     return render_template("meetings/stats.html", stats=stats, staff=False, overdue=[])
 
 
@@ -865,7 +882,7 @@ def stats():
     now = utcnow()
     return render_template(
         "meetings/stats.html",
-        stats=queries.statistics_for(db.session, now),
+        stats=queries.statistics_for(db.session, now, *_period()),
         staff=True,
         overdue=queries.overdue_followups(db.session, now),
     )

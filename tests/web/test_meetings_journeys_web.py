@@ -328,3 +328,33 @@ def test_department_work_queue_answers_followups_and_reminders(client, session, 
     assert client.post(f"/department/tongtong/followups/{item.id}/done").status_code == 302
     session.expire_all()
     assert session.get(type(item), item.id).status == "done"
+
+
+def test_stats_compare_a_period_with_the_same_period_a_year_earlier(client, session):
+    citizen = make_user("citizen")
+    for when in ("2025-07-03", "2025-08-20", "2025-10-31", "2024-07-15", "2024-11-01", "2025-06-30"):
+        day = dt.date.fromisoformat(when)
+        make_request(citizen, now=dt.datetime(day.year, day.month, day.day, 3, 0, tzinfo=dt.UTC))
+    session.commit()
+    page = client.get("/tongtong/stats?from=2025-07-01&to=2025-10-31").get_data(as_text=True)
+    assert "37건" not in page
+    sentence = page[page.index('id="tt-period"') :]
+    sentence = sentence[: sentence.index("</p>")]
+    assert "2025년 7월 1일" in sentence
+    assert "신청 3건" in sentence
+    assert "2024년 7월 1일" in sentence
+    assert "1건." in sentence
+    assert client.get("/tongtong/stats?from=garbage&to=9999-99-99").status_code == 200
+
+
+def test_dashboard_counts_a_session_held_only_with_a_held_record(client, session):
+    from civic_app.dashboard.stats import plan_vs_actual
+
+    rows = make_sessions(dt.date(2025, 10, 1), dt.date(2025, 11, 30))  # all in the past
+    rows[0].status = "held"
+    rows[1].status = "cancelled"
+    session.commit()
+    table = plan_vs_actual(session, now=utcnow())
+    year = next(r for r in table["rows"] if r["year"] == 2025)
+    assert year["tongtong_held"] == 1
+    assert year["tongtong_cancelled"] == 1
