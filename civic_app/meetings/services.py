@@ -848,22 +848,11 @@ def decide_mayor(
         booking = book_slot(session, req, slot, actor=actor, now=now)
         if booking is not None:
             _booked(session, req, booking, actor=actor, now=now)
-        elif slot.session is not None:
-            add_event(
-                session,
-                req,
-                "slot_taken",
-                _("고른 면담 시간은 이미 찼습니다. 대기 순서대로 가장 가까운 빈 자리를 찾습니다."),
-                actor=actor,
-                now=now,
-            )
-    if booking is None:
-        upcoming = _upcoming(session, now)
-        candidates = candidate_sessions(req, upcoming)
-        if slot is not None and slot.session in upcoming:
-            # The session staff chose first, then the request's own candidates.
-            candidates = [slot.session] + [c for c in candidates if c.id != slot.session.id]
-        for tsession in candidates:
+    else:
+        # No slot chosen: the request's candidate sessions (its chosen ones, then later ones).
+        # A slot staff chose that is already taken puts the request on the waiting list: the
+        # database decides which of two concurrent decisions gets a slot.
+        for tsession in candidate_sessions(req, _upcoming(session, now)):
             booking = _book_in_session(session, req, tsession, actor=actor, now=now)
             if booking is not None:
                 break
