@@ -91,6 +91,10 @@ class DecisionForm(FlaskForm):
         validate_choice=False,
     )
     due = DateField(_l("답변 기한 (비우면 14일 뒤)"), validators=[Optional()])
+    # The fallback form opens a deputy's or director's slot inline when none fits.
+    new_host_id = SelectField(_l("면담 주재자"), coerce=int, validators=[Optional()], validate_choice=False)
+    new_start = DateTimeLocalField(_l("시작 시각"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    new_minutes = IntegerField(_l("길이 (분)"), default=30, validators=[Optional()])
 
 
 class AnswerForm(FlaskForm):

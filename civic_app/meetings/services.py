@@ -76,6 +76,27 @@ REASON_CODES: dict[str, object] = {
 }
 
 
+# The reasons that fit each decision (the form of each lists only its own; the first is the
+# default): a decline never defaults to "the mayor must meet this".
+REASONS_BY_ACTION: dict[str, tuple[str, ...]] = {
+    "mayor": ("mayor_priority", "urgent"),
+    "fallback": ("mayor_full", "field_host", "urgent"),
+    "written": ("department_matter", "duplicate", "insufficient", "out_of_scope"),
+    "decline": ("out_of_scope", "duplicate", "insufficient"),
+}
+
+
+def action_of_route(route: str) -> str:
+    return {
+        ROUTE_MAYOR: "mayor",
+        ROUTE_DEPUTY: "fallback",
+        ROUTE_DIRECTOR: "fallback",
+        ROUTE_WRITTEN: "written",
+        ROUTE_REFERRAL: "written",
+        ROUTE_DECLINED: "decline",
+    }[route]
+
+
 def reason_label(code: str | None) -> str:
     return str(REASON_CODES.get(code or "", code or ""))
 
@@ -804,7 +825,7 @@ def _decide(req: MeetingRequest, route: str, reason_code: str, note: str, *, act
     _require_staff(actor)
     if req.status not in (ST_SUBMITTED, ST_WAITLISTED, ST_BOOKED):
         raise InvalidTransition(_("이미 처리가 끝난 신청입니다."))
-    if reason_code not in REASON_CODES:
+    if reason_code not in REASONS_BY_ACTION[action_of_route(route)]:
         raise ValidationFailed(_("사유를 골라 주세요."), [("reason_code", _("사유를 골라 주세요."))])
     req.route = route
     req.reason_code = reason_code

@@ -333,8 +333,17 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
     from civic_app.web.filters import format_datetime
 
     decision = {a: forms.get(a) or DecisionForm(prefix=p) for a, p in PREFIXES.items()}
+    for action, form in decision.items():
+        form.reason_code.choices = [
+            (code, services.reason_label(code)) for code in services.REASONS_BY_ACTION[action]
+        ]
+    hosts = services.suggest_hosts(db.session, req)
+    decision["fallback"].new_host_id.choices = [
+        (h.id, f"{h.title} {h.person_name or ''}".strip() + (" ★" if h.field == req.category else ""))
+        for h in hosts
+    ]
     slots = queries.open_host_slots(db.session, now)
-    suggested = {h.id: i for i, h in enumerate(services.suggest_hosts(db.session, req))}
+    suggested = {h.id: i for i, h in enumerate(hosts)}
     slots.sort(key=lambda s: (suggested.get(s.host_id, 99), s.start_at))
     decision["fallback"].slot_id.choices = [
         (
@@ -343,7 +352,7 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
             + (" ★" if req.category == s.host.field else ""),
         )
         for s in slots
-    ]
+    ] + [(0, _("(아래에서 새 면담 시간을 엽니다)"))]
     decision["written"].department_id.choices = _dept_choices(blank=False)
     sess = queries.upcoming_sessions(db.session, now, limit=8)
     decision["mayor"].slot_id.choices = [(0, _("자동 (희망 회차 또는 가장 가까운 회차)"))] + [
@@ -433,6 +442,22 @@ def decide(request_id: int, action: str):
                 )
             elif action == "fallback":
                 slot = db.session.get(MeetingSlot, form.slot_id.data or 0)
+                if form.new_start.data is not None:
+                    # No fitting slot: open one for the chosen host right here.
+                    host = db.session.get(Host, form.new_host_id.data or 0)
+                    if host is None or not host.active or host.rank <= 1:
+                        raise services.ValidationFailed(
+                            _("면담 주재자를 골라 주세요."),
+                            [("new_host_id", _("면담 주재자를 골라 주세요."))],
+                        )
+                    slot = schedule.publish_host_slot(
+                        db.session,
+                        host,
+                        start_at=form.new_start.data.replace(tzinfo=SEOUL).astimezone(dt.UTC),
+                        minutes=form.new_minutes.data or 30,
+                        location="",
+                        now=now,
+                    )
                 if slot is None:
                     raise services.ValidationFailed(
                         _("면담 시간을 골라 주세요."), [("slot_id", _("면담 시간을 골라 주세요."))]

@@ -358,3 +358,59 @@ def test_dashboard_counts_a_session_held_only_with_a_held_record(client, session
     year = next(r for r in table["rows"] if r["year"] == 2025)
     assert year["tongtong_held"] == 1
     assert year["tongtong_cancelled"] == 1
+
+
+def test_fallback_opens_a_slot_inline_reasons_per_decision_and_decided_requests_show_the_decision(
+    client, session
+):
+    from tests.factories import make_host
+
+    now = utcnow()
+    make_sessions(now.date(), (now + dt.timedelta(days=60)).date())
+    deputy = make_host("부시장", rank=2, person_name="이부시장", field="도로·교통")
+    staff = make_staff()
+    req = make_request(make_user("citizen"), now=now)
+    session.commit()
+    login(client, staff)
+    page = client.get(f"/staff/tongtong/requests/{req.id}").get_data(as_text=True)
+    assert 'id="decision"' not in page
+    assert 'id="redecide"' not in page  # undecided: the four forms, open
+    decline = page[page.index('id="d-reason_code"') :]
+    decline = decline[: decline.index("</select>")]
+    first_option = re.search(r'<option[^>]*value="([^"]+)"', decline).group(1)
+    assert first_option == "out_of_scope"  # not "시장 직접 면담이 필요한 사안"
+    assert "mayor_priority" not in decline
+    assert 'id="new-slot"' in page
+    # A reason of another decision type is refused.
+    bad = client.post(
+        f"/staff/tongtong/requests/{req.id}/decide/decline",
+        data={"d-reason_code": "mayor_priority", "d-note": "x"},
+    )
+    assert bad.status_code == 400
+    # No deputy slot yet: staff open one inline and book it in the same step.
+    start = (now + dt.timedelta(days=5)).astimezone(SEOUL).replace(hour=10, minute=0, second=0, microsecond=0)
+    response = client.post(
+        f"/staff/tongtong/requests/{req.id}/decide/fallback",
+        data={
+            "f-slot_id": "0",
+            "f-new_host_id": str(deputy.id),
+            "f-new_start": start.strftime("%Y-%m-%dT%H:%M"),
+            "f-new_minutes": "40",
+            "f-reason_code": "field_host",
+            "f-note": "도로 분야 부시장이 바로 답합니다.",
+        },
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    decided = session.get(MeetingRequest, req.id)
+    assert decided.status == "booked"
+    assert decided.active_booking.host_id == deputy.id
+    assert decided.active_booking.start_at == start.astimezone(dt.UTC)
+    assert decided.active_booking.end_at - decided.active_booking.start_at == dt.timedelta(minutes=40)
+    # Decided: the decision is shown; changing it is folded away.
+    page = client.get(f"/staff/tongtong/requests/{req.id}").get_data(as_text=True)
+    box = page[page.index('id="decision"') :]
+    box = box[: box.index("</div>")]
+    assert "부시장 면담" in box
+    assert "도로 분야 부시장이 바로 답합니다." in box
+    assert '<details class="card" id="redecide">' in page
