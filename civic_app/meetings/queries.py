@@ -426,3 +426,30 @@ def department_work(session: Session, department_id: int, now: dt.datetime) -> D
         )
     )
     return DepartmentWork(answers, followups)
+
+
+def dong_history(session: Session, req: MeetingRequest, limit: int = 20) -> tuple[list[MeetingRequest], list]:
+    """Earlier requests of the request's dong and that dong's 동 관리카드 items (for briefings)."""
+    from civic_app.cards.models import CardItem
+
+    if req.dong_id is None:
+        return [], []
+    earlier = list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.dong_id == req.dong_id, MeetingRequest.id != req.id)
+            .options(
+                lazyload(MeetingRequest.bookings),
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+            )
+            .order_by(MeetingRequest.created_at.desc())
+            .limit(limit)
+        )
+    )
+    cards = list(
+        session.scalars(
+            select(CardItem).where(CardItem.dong_id == req.dong_id).order_by(CardItem.id.desc()).limit(limit)
+        )
+    )
+    return earlier, cards

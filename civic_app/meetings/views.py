@@ -1015,3 +1015,22 @@ def department_followup_done(item_id: int):
     else:
         flash(_("후속 조치를 완료로 바꿨습니다."), "success")
     return redirect(url_for("meetings.department_queue"))
+
+
+# --- hosts: a briefing for each meeting --------------------------------------------------------------
+@bp.route("/host/tongtong/briefings/<int:booking_id>")
+@roles_required(HOST, CIVIC_STAFF, ADMIN)
+def briefing(booking_id: int):
+    """What the host needs before a meeting, printable: the desired outcome, accessibility needs,
+    group size, earlier requests and 동 관리카드 items of the dong. The host of the meeting (its
+    linked account) or staff; the citizen's contact details are left out."""
+    from civic_app.meetings.models import MeetingBooking
+
+    booking = db.get_or_404(MeetingBooking, booking_id)
+    if not services.is_staff(current_user):
+        own = set(db.session.scalars(select(Host.id).where(Host.user_id == current_user.id)))
+        if booking.host_id not in own:
+            abort(404)
+    req = booking.request
+    earlier, cards = queries.dong_history(db.session, req)
+    return render_template("meetings/briefing.html", booking=booking, req=req, earlier=earlier, cards=cards)

@@ -414,3 +414,66 @@ def test_fallback_opens_a_slot_inline_reasons_per_decision_and_decided_requests_
     assert "부시장 면담" in box
     assert "도로 분야 부시장이 바로 답합니다." in box
     assert '<details class="card" id="redecide">' in page
+
+
+def test_admin_links_a_host_to_an_account_and_the_host_gets_briefings(client, session):
+    from civic_app.dongs.models import Host
+    from tests.factories import make_dong, make_host
+
+    now = utcnow()
+    make_sessions(now.date(), (now + dt.timedelta(days=60)).date())
+    dong = make_dong("가온동")
+    deputy = make_host("부시장", rank=2, person_name="이부시장")
+    account = make_user("host", name="이부시장", email="deputy@example.com")
+    citizen_only = make_user("citizen", email="not-a-host@example.com")
+    staff = make_staff()
+    earlier = make_request(
+        make_user("citizen"), now=now - dt.timedelta(days=90), dong_id=dong.id, topic="가온동 가로등"
+    )
+    req = make_request(
+        make_user("citizen", name="홍길순"),
+        now=now,
+        dong_id=dong.id,
+        is_group=True,
+        party_size=6,
+        accessibility="휠체어 이용",
+        desired_outcome="통학로에 보도를 놓아 주세요.",
+    )
+    from tests.factories_meetings import make_host_slot
+
+    slot = make_host_slot(deputy, now + dt.timedelta(days=3))
+    services.decide_fallback(
+        session, req, slot=slot, reason_code="field_host", note="도로 분야", actor=staff, now=now
+    )
+    admin = make_user("admin")
+    session.commit()
+    login(client, admin)
+    form = client.get(f"/admin/hosts/{deputy.id}").get_data(as_text=True)
+    assert "deputy@example.com" in form
+    assert "not-a-host@example.com" not in form
+    data = {"title": "부시장", "person_name": "이부시장", "rank": "2", "department_id": "0", "active": "y"}
+    assert (
+        client.post(f"/admin/hosts/{deputy.id}", data={**data, "user_id": str(citizen_only.id)}).status_code
+        == 400
+    )
+    assert (
+        client.post(f"/admin/hosts/{deputy.id}", data={**data, "user_id": str(account.id)}).status_code == 302
+    )
+    session.expire_all()
+    assert session.get(Host, deputy.id).user_id == account.id
+    client.post("/logout")
+    login(client, account)
+    schedule_page = client.get("/host/tongtong").get_data(as_text=True)
+    assert req.code in schedule_page
+    briefing = client.get(f"/host/tongtong/briefings/{req.active_booking.id}")
+    assert briefing.status_code == 200
+    text = briefing.get_data(as_text=True)
+    for expected in ("통학로에 보도를 놓아 주세요.", "휠체어 이용", "6", earlier.code, "가온동"):
+        assert expected in text, expected
+    assert "홍길순" not in text  # the host needs the matter, not the citizen's identity
+    # Another host's account cannot read it.
+    other = make_user("host", email="other-host@example.com")
+    session.commit()
+    client.post("/logout")
+    login(client, other)
+    assert client.get(f"/host/tongtong/briefings/{req.active_booking.id}").status_code == 404
