@@ -1361,21 +1361,6 @@ def invitation_ics(
     return build_calendar([event], name="통통데이", method=method).decode()
 
 
-def booking_ics(booking: MeetingBooking, host_title: str) -> str:
-    """The invitation for ``booking`` as it stands (read-only: the SEQUENCE is not raised)."""
-    req = booking.request
-    event = CalEvent(
-        uid=invitation_uid(req),
-        start=booking.start_at,
-        end=booking.end_at,
-        summary=f"통통데이 면담 ({host_title})",
-        dtstamp=booking.updated_at,
-        sequence=max(0, (req.ics_sequence or 0) - 1),
-        location=booking.location,
-    )
-    return build_calendar([event], name="통통데이", method="REQUEST").decode()
-
-
 def absolute_url(path: str) -> str:
     """PUBLIC_BASE_URL + path: e-mails are read outside the site."""
     from flask import current_app
