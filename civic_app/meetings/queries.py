@@ -150,6 +150,7 @@ class ReviewFilters:
     group: bool = False
     overdue: bool = False
     status: str | None = None
+    change: bool = False  # only booked requests with a pending session change request
 
 
 QUEUE_PER_PAGE = 50
@@ -206,6 +207,8 @@ def review_queue(session: Session, filters: ReviewFilters, now: dt.datetime, pag
         query = query.where(MeetingRequest.is_group.is_(True))
     if filters.overdue:
         query = query.where(_overdue_clause(now))
+    if filters.change:
+        query = query.where(MeetingRequest.change_session_id.is_not(None))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, min(page, max(1, -(-total // QUEUE_PER_PAGE))))
     rows = list(

@@ -273,6 +273,7 @@ def _filters() -> queries.ReviewFilters:
         dong_id=int(dong) if dong.isdigit() else None,
         group=args.get("group") == "1",
         overdue=args.get("overdue") == "1",
+        change=args.get("change") == "1",
     )
 
 

@@ -130,6 +130,7 @@ def test_change_request_is_flagged_for_staff_and_moves_on_acceptance(client, ses
     citizen = make_user("citizen")
     req = make_request(citizen, now=now, preferred_session_ids=[sessions[0].id, sessions[1].id])
     booking = services.decide_mayor(session, req, actor=staff, now=now)
+    make_request(make_user("citizen"), now=now)  # another request in the queue, unflagged
     session.commit()
     login(client, citizen)
     response = client.post(
@@ -147,6 +148,9 @@ def test_change_request_is_flagged_for_staff_and_moves_on_acceptance(client, ses
     row = queue[queue.index(f'id="req-{req.id}"') :]
     row = row[: row.index("</tr>")]
     assert "회차 변경 요청" in row
+    only = client.get("/staff/tongtong/requests?change=1").get_data(as_text=True)
+    assert f'id="req-{req.id}"' in only
+    assert only.count('<tr id="req-') == 1
     detail = client.get(f"/staff/tongtong/requests/{req.id}").get_data(as_text=True)
     assert 'id="change-request"' in detail
     preferred = detail[detail.index('id="tt-preferred"') :]
@@ -158,7 +162,7 @@ def test_change_request_is_flagged_for_staff_and_moves_on_acceptance(client, ses
     assert moved.active_booking.session_id == sessions[2].id
     assert moved.change_session_id is None
     queue = client.get("/staff/tongtong/requests").get_data(as_text=True)
-    assert "회차 변경 요청" not in queue
+    assert "tt-flag" not in queue
 
 
 def test_closing_a_session_day_shows_the_conflict_then_shifts_or_cancels(client, session):
