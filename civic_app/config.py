@@ -60,6 +60,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
         "MAIL_FROM": env.get("MAIL_FROM") or "시민소통실 <no-reply@civic.example.kr>",
+        # The office mailbox copied on 통통데이 reminders (departments get theirs at their accounts).
+        "TONGTONG_STAFF_EMAIL": env.get("TONGTONG_STAFF_EMAIL") or None,
         "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN") or None,
         "TELEGRAM_CHANNEL_ID": env.get("TELEGRAM_CHANNEL_ID") or None,
         "TELEGRAM_API_BASE_URL": env.get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from civic_app.timeutil import SEOUL
 
@@ -23,6 +23,9 @@ class CalEvent:
     description: str = ""
     location: str = ""
     url: str = ""
+    # iTIP (RFC 5546) invitations sent by e-mail: ORGANIZER and ATTENDEE addresses.
+    organizer: str = ""  # e-mail address, written as mailto:
+    attendees: tuple[str, ...] = ()
 
 
 def build_calendar(events: list[CalEvent], *, name: str, method: str | None = None) -> bytes:
@@ -54,6 +57,14 @@ def build_calendar(events: list[CalEvent], *, name: str, method: str | None = No
             item.add("location", ev.location)
         if ev.url:
             item.add("url", ev.url)
+        if ev.organizer:
+            item.add("organizer", vCalAddress(f"mailto:{ev.organizer}"))
+        for address in ev.attendees:
+            attendee = vCalAddress(f"mailto:{address}")
+            attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+            if ev.status != "CANCELLED":
+                attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+            item.add("attendee", attendee, encode=0)
         cal.add_component(item)
     if events:
         cal.add_missing_timezones()  # the Asia/Seoul VTIMEZONE for the local DTSTART/DTEND

@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -468,7 +469,8 @@ def _notify_departments(
             subject = _("[위원회] %(y)d년 %(q)d분기 과제 추진상황 보고 요청", y=record.year, q=record.quarter)
             key = f"committee-quarter-{record.id}-open-{user.id}"
         body = _(
-            "%(y)d년 %(q)d분기 과제 추진상황을 %(d)s까지 보고해 주세요.\n보고할 과제 %(n)d건:\n%(lines)s\n\n보고 화면: /committee/department",
+            "%(y)d년 %(q)d분기 과제 추진상황을 %(d)s까지 보고해 주세요.\n보고할 과제 %(n)d건:\n%(lines)s\n\n보고 화면: %(url)s",
+            url=current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + "/committee/department",
             y=record.year,
             q=record.quarter,
             d=record.deadline.isoformat(),

@@ -70,8 +70,8 @@ def available_years(session: Session, today: dt.date) -> list[int]:
 
 def plan_vs_actual(session: Session, *, now: dt.datetime, dong: Dong | None = None) -> dict:
     """Per year, like the source's table: 통통데이 sessions planned (24 a year, 2 a month from
-    the first session's month) and held (marked held, or past and not cancelled: staff do not
-    always mark a session that simply took place); regular dong visits planned by the cycle
+    the first session's month) and held (only sessions with a held record: a date that passed
+    proves nothing); regular dong visits planned by the cycle
     quotas and held; themed tours held. With a dong, only that dong's visits count (its plan is the visits
     scheduled for it) and 통통데이, which belongs to no dong, is left out (null)."""
     table: dict[int, dict[str, Any]] = defaultdict(
@@ -95,7 +95,7 @@ def plan_vs_actual(session: Session, *, now: dt.datetime, dong: Dong | None = No
             row = table[local.year]
             if status == "cancelled":
                 row["tongtong_cancelled"] += 1
-            elif status == "held" or as_utc(start_at) < now:
+            elif status == "held":  # only a held record counts, not a date that passed
                 row["tongtong_held"] += 1
         first_year = min(first_month, default=None)
         for year, month in first_month.items():

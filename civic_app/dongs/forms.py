@@ -49,7 +49,17 @@ class HostForm(FlaskForm):
     )
     department_id = SelectField(_l("소관 부서"), coerce=bounded_int, validators=[Optional()])
     field = StringField(_l("담당 분야"), validators=[Optional(), Length(max=50)])
+    # The host's own account (role "host"): its schedule page and calendar feed show the meetings.
+    user_id = SelectField(
+        _l("연결된 계정 (면담 주재자 역할)"), coerce=int, validators=[Optional()], validate_choice=False
+    )
     active = BooleanField(_l("사용 중"), default=True)
+
+    def validate_user_id(self, field) -> None:
+        from wtforms.validators import ValidationError
+
+        if field.data and field.data not in {c.value for c in field.choices or []}:
+            raise ValidationError(_l("면담 주재자 역할이 있는 계정만 연결할 수 있습니다."))
 
 
 class DongImportForm(FlaskForm):

@@ -38,6 +38,17 @@ def _prepare(kind: str, form) -> None:
         form.department_id.choices = [SelectChoice(0, _("(없음)"))] + [
             SelectChoice(d.id, d.name) for d in depts
         ]
+        from civic_app.accounts.models import User, UserRole
+
+        hosts = db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == "host", User.active.is_(True))
+            .order_by(User.name, User.id)
+        ).unique()
+        form.user_id.choices = [SelectChoice(0, _("(없음)"))] + [
+            SelectChoice(u.id, f"{u.name} <{u.email}>") for u in hosts
+        ]
 
 
 def _list_page(kind: str, import_form: DongImportForm | None = None, import_errors=(), status: int = 200):
@@ -111,6 +122,8 @@ def edit_item(kind: str, item_id: int | None = None):
         form.populate_obj(target)
         if kind == "hosts" and not target.department_id:
             target.department_id = None
+        if kind == "hosts" and not target.user_id:
+            target.user_id = None
         if kind == "dongs":
             target.updated_at = utcnow()
         if item is None:

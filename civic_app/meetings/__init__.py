@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app) -> None:
     from civic_app.meetings import api, cli, demo, schedule, views
     from civic_app.registry import NavItem, get_registry
-    from civic_app.web.policy import ADMIN, CIVIC_STAFF, HOST
+    from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT, HOST
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
@@ -28,6 +28,15 @@ def init_app(app) -> None:
     reg.add_nav(
         NavItem(lambda: str(_l("내 면담 일정")), "meetings.host_schedule", frozenset({HOST}), 31, "staff")
     )
+    reg.add_nav(
+        NavItem(
+            lambda: str(_l("통통데이 부서 업무")),
+            "meetings.department_queue",
+            frozenset({DEPARTMENT}),
+            32,
+            "staff",
+        )
+    )
     reg.add_reference_loader(10, "tongtong_rule", schedule.ensure_default_rule)
     reg.add_demo_loader(50, "tongtong", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
@@ -36,3 +45,4 @@ def init_app(app) -> None:
     from civic_app.meetings import rights
 
     register_rights_hooks("tongtong_requests", export=rights.export, erase=rights.erase)
+    app.extensions["closure_guard"] = schedule.ClosureGuard

@@ -52,11 +52,34 @@ def generate(start: dt.date, end: dt.date) -> None:
     )
 
 
+@tongtong_cli.command("set-rule")
+@click.option(
+    "--holiday-policy",
+    "holiday_policy",
+    type=click.Choice(["skip", "shift"]),
+    required=True,
+    help="공휴일에 걸린 회차: skip (건너뜀) | shift (다음 근무일로 옮김)",
+)
+def set_rule(holiday_policy: str) -> None:
+    """Set the series rule's holiday policy (applies to sessions generated from now on)."""
+    rule = schedule.current_rule(db.session) or schedule.ensure_default_rule(db.session)
+    schedule.set_holiday_policy(db.session, rule, holiday_policy)
+    db.session.commit()
+    label = {"skip": "건너뜀", "next": "다음 근무일로 옮김", "previous": "앞 근무일로 옮김"}[
+        rule.holiday_policy
+    ]
+    click.echo(f"공휴일 처리: {label} ({holiday_policy})")
+
+
 @tongtong_cli.command("remind")
 def remind() -> None:
-    """Flag and remind overdue follow-up actions (run daily)."""
+    """Run daily: remind overdue follow-up actions, and e-mail citizens whose meeting is on the
+    next working day."""
+    now = utcnow()
     items = services.remind_overdue(
-        db.session, now=utcnow(), staff_email=current_app.config.get("TONGTONG_STAFF_EMAIL")
+        db.session, now=now, staff_email=current_app.config.get("TONGTONG_STAFF_EMAIL")
     )
+    reminded = services.send_meeting_reminders(db.session, now=now)
     db.session.commit()
     click.echo(f"기한이 지난 후속 조치 {len(items)}건")
+    click.echo(f"면담 알림 {len(reminded)}건")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from civic_app.accounts.models import User
 from civic_app.dongs.models import Department, Dong, Host
 from civic_app.meetings import schedule, services
-from civic_app.meetings.models import MeetingRequest, TongtongSession
+from civic_app.meetings.models import MeetingRequest
 from civic_app.timeutil import today_seoul
 
 TERM_START = dt.date(2026, 7, 1)
@@ -73,9 +73,11 @@ def load_demo(session: Session, ctx: dict) -> None:
     lines = schedule.generate(session, rule, TERM_START, TERM_END, now=now)
     echo(f"    통통데이 회차 {sum(1 for x in lines if x.action in ('created', 'moved'))}건 생성")
     if (session.scalar(select(func.count(MeetingRequest.id))) or 0) > 0:
+        _mark_past_sessions_held(session, now)
         return
     staff = session.scalar(select(User).where(User.email == "staff@demo.civic.kr"))
     if staff is None:
+        _mark_past_sessions_held(session, now)
         return
     citizens = _citizens(session, now)
     dongs = {d.name: d for d in session.scalars(select(Dong))}
@@ -176,6 +178,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                     now=after,
                 )
     session.flush()
+    _mark_past_sessions_held(session, now)
     echo(f"    통통데이 신청 {len(REQUESTS)}건")
 
 
@@ -186,17 +189,40 @@ def _weekday_at(day: dt.datetime, hour: int) -> dt.datetime:
     return services.seoul_slot_time(date, hour, 0)
 
 
+def _mark_past_sessions_held(session: Session, now: dt.datetime) -> None:
+    """Sessions of the demo term that took place carry a held record (the dashboard counts a
+    session as held only then)."""
+    from civic_app.meetings.models import SESSION_HELD, SESSION_SCHEDULED, TongtongSession
+
+    for row in session.scalars(
+        select(TongtongSession).where(
+            TongtongSession.status == SESSION_SCHEDULED, TongtongSession.end_at < now
+        )
+    ):
+        row.status = SESSION_HELD
+        row.sequence += 1
+        row.updated_at = now
+    session.flush()
+
+
 def _fill_and_waitlist(session: Session, req: MeetingRequest, staff: User, now: dt.datetime) -> None:
-    """Ask for a session that is already full: the request waits on the list."""
-    target = session.scalar(
-        select(TongtongSession)
-        .where(TongtongSession.status == "scheduled", TongtongSession.start_at > now)
-        .order_by(TongtongSession.start_at)
-        .limit(1)
+    """A request approved for the mayor while every upcoming place was taken: it waits on the
+    list (the demo does not fill a year of sessions to get there; the next freed place or newly
+    generated session carries it over in queue order)."""
+    from civic_app.meetings.models import ROUTE_MAYOR, ST_WAITLISTED
+
+    services._decide(
+        req, ROUTE_MAYOR, "mayor_priority", "희망 회차가 차 있어 대기합니다.", actor=staff, now=now
     )
-    if target is None:
-        return
-    slot = target.slots[0]  # taken by the request booked just before
-    services.decide_mayor(
-        session, req, actor=staff, now=now, note="희망 회차가 차 있어 대기합니다.", slot=slot
+    services.add_event(session, req, "decided", services._decision_note(req), actor=staff, now=now)
+    req.status = ST_WAITLISTED
+    req.updated_at = now
+    services.add_event(
+        session,
+        req,
+        "full",
+        "선택한 면담 시간이 이미 찼습니다. 대기 명단에 올렸고, 자리가 나면 신청 순서대로 자동 배정합니다.",
+        actor=staff,
+        now=now,
     )
+    session.flush()

@@ -93,6 +93,10 @@ class DecisionForm(FlaskForm):
         validate_choice=False,
     )
     due = DateField(_l("답변 기한 (비우면 14일 뒤)"), validators=[Optional()])
+    # The fallback form opens a deputy's or director's slot inline when none fits.
+    new_host_id = SelectField(_l("면담 주재자"), coerce=int, validators=[Optional()], validate_choice=False)
+    new_start = DateTimeLocalField(_l("시작 시각"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    new_minutes = IntegerField(_l("길이 (분)"), default=30, validators=[Optional()])
 
 
 class AnswerForm(FlaskForm):
@@ -149,3 +153,25 @@ class HostSlotForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs the CSRF token."""
+
+
+class ChangeDecisionForm(FlaskForm):
+    """Staff answer a booked citizen's request for another session."""
+
+    note = TextAreaField(_l("거절 사유 (시민에게 보냄)"), validators=[Optional(), Length(max=1000)])
+
+
+class GenerateForm(FlaskForm):
+    start = DateField(_l("시작일"), validators=[InputRequired(_l("시작일을 입력해 주세요."))])
+    end = DateField(_l("종료일"), validators=[InputRequired(_l("종료일을 입력해 주세요."))])
+
+
+class RuleForm(FlaskForm):
+    holiday_policy = SelectField(
+        _l("공휴일에 걸린 회차"),
+        choices=[
+            SelectChoice("skip", _l("건너뜀")),
+            SelectChoice("next", _l("다음 근무일로 옮김")),
+            SelectChoice("previous", _l("앞 근무일로 옮김")),
+        ],
+    )

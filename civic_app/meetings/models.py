@@ -248,11 +248,18 @@ class MeetingRequest(db.Model):
     outcome: Mapped[str | None] = mapped_column(Text)
     public_summary: Mapped[str | None] = mapped_column(Text)
     held_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A booked citizen's request to move to another session: pending until staff decide.
+    change_session_id: Mapped[int | None] = mapped_column(ForeignKey("tongtong_sessions.id"))
+    change_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The citizen's calendar invitation: one UID per request, this is the SEQUENCE the next
+    # invitation (REQUEST or CANCEL) carries (RFC 5546); 0 means none was sent yet.
+    ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     dong = relationship("Dong", lazy="joined")
     department = relationship("Department", lazy="joined")
+    change_session: Mapped[TongtongSession | None] = relationship(foreign_keys=[change_session_id])
     bookings: Mapped[list[MeetingBooking]] = relationship(
         back_populates="request", order_by="MeetingBooking.id", lazy="selectin"
     )

@@ -109,23 +109,37 @@ class QueueInfo:
 
 def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> QueueInfo:
     """Place among the requests waiting for review or a free place, and the estimated date:
-    the session in which, filling free places in queue order, this request's turn comes."""
+    filling the free places in queue order, each request ahead takes the first free place
+    among its candidate sessions (the sessions it chose, then later ones), and this request's
+    estimate is the first of its own candidates with a place left."""
+    from types import SimpleNamespace
+
+    from civic_app.meetings.services import candidate_sessions
+
     if req.status not in OPEN_STATUSES:
         booking = req.active_booking
         return QueueInfo(None, booking.start_at if booking else None)
-    ahead = session.scalar(
-        select(func.count(MeetingRequest.id)).where(
+    ahead = session.execute(
+        select(MeetingRequest.id, MeetingRequest.preferred_session_ids)
+        .where(
             MeetingRequest.status.in_(OPEN_STATUSES),
             (MeetingRequest.queue_since < req.queue_since)
             | ((MeetingRequest.queue_since == req.queue_since) & (MeetingRequest.id < req.id)),
         )
-    )
-    place = (ahead or 0) + 1
-    remaining = place
-    for row in upcoming_sessions(session, now, limit=24):
-        remaining -= row.free
-        if remaining <= 0:
-            return QueueInfo(place, row.session.start_at)
+        .order_by(MeetingRequest.queue_since, MeetingRequest.id)
+    ).all()
+    place = len(ahead) + 1
+    rows = upcoming_sessions(session, now, limit=24)
+    upcoming = [r.session for r in rows]
+    free = {r.session.id: r.free for r in rows}
+    for other in ahead:
+        for tsession in candidate_sessions(SimpleNamespace(preferred_session_ids=other[1]), upcoming):
+            if free[tsession.id] > 0:
+                free[tsession.id] -= 1
+                break
+    for tsession in candidate_sessions(req, upcoming):
+        if free[tsession.id] > 0:
+            return QueueInfo(place, tsession.start_at)
     return QueueInfo(place, None)
 
 
@@ -136,6 +150,7 @@ class ReviewFilters:
     group: bool = False
     overdue: bool = False
     status: str | None = None
+    change: bool = False  # only booked requests with a pending session change request
 
 
 QUEUE_PER_PAGE = 50
@@ -192,6 +207,8 @@ def review_queue(session: Session, filters: ReviewFilters, now: dt.datetime, pag
         query = query.where(MeetingRequest.is_group.is_(True))
     if filters.overdue:
         query = query.where(_overdue_clause(now))
+    if filters.change:
+        query = query.where(MeetingRequest.change_session_id.is_not(None))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, min(page, max(1, -(-total // QUEUE_PER_PAGE))))
     rows = list(
@@ -274,6 +291,13 @@ class Stats:
     open_followups: int = 0
     total: int = 0
     waiting: int = 0
+    # Requests in a period against the same period a year earlier (computed from the data).
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    period_count: int = 0
+    previous_start: dt.date | None = None
+    previous_end: dt.date | None = None
+    previous_count: int = 0
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -285,8 +309,20 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
-def statistics_for(session: Session, now: dt.datetime) -> Stats:
-    """Aggregates only: no personal data. Three statements whatever the data size."""
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def statistics_for(
+    session: Session, now: dt.datetime, period_start: dt.date | None = None, period_end: dt.date | None = None
+) -> Stats:
+    """Aggregates only: no personal data. Three statements whatever the data size. The period
+    comparison counts requests received in [period_start, period_end] (default: this year up to
+    today) and
+    in the same days a year earlier."""
     rows = session.execute(
         select(
             MeetingRequest.id,
@@ -328,6 +364,15 @@ def statistics_for(session: Session, now: dt.datetime) -> Stats:
     stats.open_followups = sum(1 for f in follow if f.status == "open")
     stats.overdue_followups = sum(1 for f in follow if f.status == "open" and f.due_date < today)
     stats.waiting = sum(1 for r in rows if r.status in (*OPEN_STATUSES,))
+    end = period_end or today
+    start = period_start or dt.date(end.year, 1, 1)
+    if start > end:
+        start, end = end, start
+    days = [to_seoul(r.created_at).date() for r in rows]
+    stats.period_start, stats.period_end = start, end
+    stats.previous_start, stats.previous_end = _year_earlier(start), _year_earlier(end)
+    stats.period_count = sum(1 for d in days if start <= d <= end)
+    stats.previous_count = sum(1 for d in days if stats.previous_start <= d <= stats.previous_end)
     return stats
 
 
@@ -343,3 +388,71 @@ def overdue_followups(session: Session, now: dt.datetime) -> list[FollowUp]:
 
 
 __all__ = ["ST_WAITLISTED", "tongtong_days"]
+
+
+@dataclass
+class DepartmentWork:
+    """A department's 통통데이 work: written answers to give and follow-up actions."""
+
+    answers: list[MeetingRequest]
+    followups: list[FollowUp]
+
+
+def department_work(session: Session, department_id: int, now: dt.datetime) -> DepartmentWork:
+    """Requests referred to the department waiting for its answer (the earliest deadline, so the
+    overdue, first) and its open follow-up actions (overdue first, then by deadline); three
+    statements."""
+    answers = list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.department_id == department_id, MeetingRequest.status == ST_REFERRED)
+            .options(
+                lazyload(MeetingRequest.bookings),
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+            )
+            .order_by(MeetingRequest.answer_due, MeetingRequest.id)
+        )
+    )
+    followups = list(
+        session.scalars(
+            select(FollowUp)
+            .where(FollowUp.department_id == department_id, FollowUp.status == "open")
+            .options(
+                selectinload(FollowUp.request).options(
+                    lazyload(MeetingRequest.events),
+                    lazyload(MeetingRequest.bookings),
+                    lazyload(MeetingRequest.followups),
+                )
+            )
+            .order_by(FollowUp.due_date, FollowUp.id)
+        )
+    )
+    return DepartmentWork(answers, followups)
+
+
+def dong_history(session: Session, req: MeetingRequest, limit: int = 20) -> tuple[list[MeetingRequest], list]:
+    """Earlier requests of the request's dong and that dong's 동 관리카드 items (for briefings)."""
+    from civic_app.cards.models import CardItem
+
+    if req.dong_id is None:
+        return [], []
+    earlier = list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.dong_id == req.dong_id, MeetingRequest.id != req.id)
+            .options(
+                lazyload(MeetingRequest.bookings),
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+            )
+            .order_by(MeetingRequest.created_at.desc())
+            .limit(limit)
+        )
+    )
+    cards = list(
+        session.scalars(
+            select(CardItem).where(CardItem.dong_id == req.dong_id).order_by(CardItem.id.desc()).limit(limit)
+        )
+    )
+    return earlier, cards

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civic_app.dongs.models import Host
@@ -16,6 +16,7 @@ from civic_app.meetings.models import (
     DEFAULT_RULE,
     POLICY_NEXT,
     POLICY_PREVIOUS,
+    POLICY_SKIP,
     SESSION_CANCELLED,
     SESSION_SCHEDULED,
     SLOT_HOST,
@@ -62,6 +63,23 @@ def ensure_default_rule(session: Session) -> TongtongRule:
         rule = TongtongRule(**DEFAULT_RULE)
         session.add(rule)
         session.flush()
+    return rule
+
+
+# The CLI's names: "shift" is the rule's "next" (to the next working day).
+POLICY_NAMES = {"skip": POLICY_SKIP, "shift": POLICY_NEXT, "next": POLICY_NEXT, "previous": POLICY_PREVIOUS}
+
+
+def set_holiday_policy(session: Session, rule: TongtongRule, policy: str) -> TongtongRule:
+    """What generation does with a rule date that is not a working day: skip it or shift it to
+    the next (or previous) working day. Sessions already generated stay as they are."""
+    value = POLICY_NAMES.get(policy)
+    if value is None:
+        raise ValidationFailed(
+            _("공휴일 처리 방식을 골라 주세요."), [("holiday_policy", _("공휴일 처리 방식을 골라 주세요."))]
+        )
+    rule.holiday_policy = value
+    session.flush()
     return rule
 
 
@@ -148,6 +166,10 @@ def generate(
         action = "moved" if item.day != item.rule_date else "created"
         lines.append(GenerateLine(action, item.rule_date, item.day, item.reason))
     session.flush()
+    if any(x.action in ("created", "moved") for x in lines):
+        from civic_app.meetings import services
+
+        services.carry_over(session, actor=None, now=now)  # new places for the waiting list
     return lines
 
 
@@ -331,3 +353,96 @@ def move_session(
         booking.updated_at = now
         services.session_moved(session, booking, reason=reason.strip(), actor=actor, now=now)
     session.flush()
+
+
+# --- closing days that hold sessions ----------------------------------------------------------
+@dataclass
+class ClosureConflict:
+    session_id: int
+    start_at: dt.datetime
+    booked: int  # confirmed meetings in the session
+    shift_to: dt.date | None  # the next working day once the day is closed (None: none near)
+
+
+def _scheduled_between(session: Session, start: dt.date, end: dt.date) -> list[TongtongSession]:
+    lo = seoul_datetime(start, dt.time(0)).astimezone(dt.UTC)
+    hi = seoul_datetime(end + dt.timedelta(days=1), dt.time(0)).astimezone(dt.UTC)
+    return list(
+        session.scalars(
+            select(TongtongSession)
+            .where(
+                TongtongSession.status == SESSION_SCHEDULED,
+                TongtongSession.start_at >= lo,
+                TongtongSession.start_at < hi,
+            )
+            .order_by(TongtongSession.start_at)
+        )
+    )
+
+
+def closure_conflicts(
+    session: Session, start: dt.date, end: dt.date, *, extra_closed: tuple[dt.date, dt.date] | None = None
+) -> list[ClosureConflict]:
+    """Scheduled sessions on days about to be closed, with their confirmed meetings and the
+    working day they would shift to (``extra_closed``: the range being closed, not yet saved)."""
+    from civic_app.meetings.models import MeetingBooking
+
+    rows = _scheduled_between(session, start, end)
+    if not rows:
+        return []
+    counts = dict(
+        session.execute(
+            select(MeetingBooking.session_id, func.count(MeetingBooking.id))
+            .where(MeetingBooking.session_id.in_([r.id for r in rows]), MeetingBooking.active.is_(True))
+            .group_by(MeetingBooking.session_id)
+        ).all()
+    )
+    calendar = _calendar(session, start, end + dt.timedelta(days=MAX_MOVE_DAYS))
+    lo, hi = extra_closed or (start, end)
+
+    def open_day(d: dt.date) -> bool:
+        return not (lo <= d <= hi) and calendar.is_working_day(d)
+
+    result = []
+    for row in rows:
+        day = row.day + dt.timedelta(days=1)
+        shift_to = None
+        for _i in range(MAX_MOVE_DAYS):
+            if open_day(day):
+                shift_to = day
+                break
+            day += dt.timedelta(days=1)
+        result.append(ClosureConflict(row.id, row.start_at, int(counts.get(row.id, 0)), shift_to))
+    return result
+
+
+def resolve_closure(
+    session: Session, start: dt.date, end: dt.date, *, action: str, reason: str, actor, now: dt.datetime
+) -> int:
+    """After the closure is saved (flushed): cancel the sessions on the closed days (their
+    citizens carried over to the next sessions with free places) or shift each to the next
+    working day (a new invitation, same UID). Booked citizens are e-mailed either way."""
+    if action not in ("cancel", "shift"):
+        raise ValidationFailed(
+            _("회차를 취소할지 옮길지 골라 주세요."), [("action", _("회차를 취소할지 옮길지 골라 주세요."))]
+        )
+    done = 0
+    for conflict in closure_conflicts(session, start, end):
+        tsession = session.get(TongtongSession, conflict.session_id)
+        if tsession.start_at <= now:
+            continue
+        if action == "shift" and conflict.shift_to is not None:
+            move_session(session, tsession, day=conflict.shift_to, reason=reason, actor=actor, now=now)
+        else:
+            cancel_session(session, tsession, reason=reason, actor=actor, now=now)
+        done += 1
+    session.flush()
+    return done
+
+
+class ClosureGuard:
+    """What the workdays admin calls before and after closing days (registered by init_app as
+    ``app.extensions["closure_guard"]``, so the core does not import this feature)."""
+
+    conflicts = staticmethod(closure_conflicts)
+    resolve = staticmethod(resolve_closure)

@@ -77,6 +77,27 @@ REASON_CODES: dict[str, object] = {
 }
 
 
+# The reasons that fit each decision (the form of each lists only its own; the first is the
+# default): a decline never defaults to "the mayor must meet this".
+REASONS_BY_ACTION: dict[str, tuple[str, ...]] = {
+    "mayor": ("mayor_priority", "urgent"),
+    "fallback": ("mayor_full", "field_host", "urgent"),
+    "written": ("department_matter", "duplicate", "insufficient", "out_of_scope"),
+    "decline": ("out_of_scope", "duplicate", "insufficient"),
+}
+
+
+def action_of_route(route: str) -> str:
+    return {
+        ROUTE_MAYOR: "mayor",
+        ROUTE_DEPUTY: "fallback",
+        ROUTE_DIRECTOR: "fallback",
+        ROUTE_WRITTEN: "written",
+        ROUTE_REFERRAL: "written",
+        ROUTE_DECLINED: "decline",
+    }[route]
+
+
 def reason_label(code: str | None) -> str:
     return str(REASON_CODES.get(code or "", code or ""))
 
@@ -117,6 +138,22 @@ def is_staff(actor) -> bool:
 def _require_staff(actor) -> None:
     if not is_staff(actor):
         raise NotAllowed(_("면담 신청을 검토할 권한이 없습니다."))
+
+
+def is_department_of(actor, department_id: int | None) -> bool:
+    """A department account of ``department_id`` (the department a request or follow-up was
+    handed to)."""
+    return (
+        actor is not None
+        and department_id is not None
+        and "department" in actor.role_set
+        and getattr(actor, "department_id", None) == department_id
+    )
+
+
+def _require_staff_or_department(actor, department_id: int | None) -> None:
+    if not (is_staff(actor) or is_department_of(actor, department_id)):
+        raise NotAllowed(_("이 일을 처리할 권한이 없습니다."))
 
 
 def _require_owner(req: MeetingRequest, actor) -> None:
@@ -335,6 +372,14 @@ def withdraw(session: Session, req: MeetingRequest, *, actor, now: dt.datetime) 
     freed = _release_active(session, req, now=now)
     _transition(req, ST_WITHDRAWN, now)
     add_event(session, req, "withdrawn", _("신청인이 신청을 철회했습니다."), actor=actor, now=now)
+    _notify(
+        session,
+        req,
+        "withdrawn",
+        _("[통통데이] 신청 철회 확인 (%(code)s)", code=req.code),
+        now=now,
+        cancel_booking=freed,
+    )
     if freed is not None and freed.tongtong_session is not None:
         promote_waitlist(session, freed.tongtong_session, actor=None, now=now)
     session.flush()
@@ -342,8 +387,13 @@ def withdraw(session: Session, req: MeetingRequest, *, actor, now: dt.datetime) 
 
 def ask_other_session(
     session: Session, req: MeetingRequest, *, session_id: int, actor, now: dt.datetime
-) -> None:
-    """The citizen asks for another 통통데이 session; the queue place is kept."""
+) -> str:
+    """The citizen asks for another 통통데이 session; the queue place is kept.
+
+    Before a booking the choice replaces the preferred sessions (a waiting request is booked
+    there when it has a free place). A booked citizen's choice becomes a change request that
+    staff see flagged in the queue; the booking moves only when staff accept it. Returns
+    ``"changed"`` or ``"requested"``."""
     _require_owner(req, actor)
     if req.status not in ACTIVE_STATUSES:
         raise InvalidTransition(_("지금 상태에서는 회차를 바꿀 수 없습니다."))
@@ -351,20 +401,113 @@ def ask_other_session(
     target = session.get(TongtongSession, session_id)
     if target is None or target.status != SESSION_SCHEDULED or target.start_at <= now:
         raise ValidationFailed(_("고를 수 없는 회차입니다."), [("session_id", _("고를 수 없는 회차입니다."))])
+    booking = req.active_booking
+    if req.status == ST_BOOKED and booking is not None:
+        if booking.session_id == target.id:
+            raise ValidationFailed(
+                _("이미 이 회차로 예약되어 있습니다."),
+                [("session_id", _("이미 이 회차로 예약되어 있습니다."))],
+            )
+        req.change_session = target
+        req.change_requested_at = now
+        req.updated_at = now
+        add_event(
+            session,
+            req,
+            "change_requested",
+            _(
+                "신청인이 %(when)s 회차로 바꾸기를 요청했습니다. 담당자가 확인할 때까지 지금 예약(%(now)s)은 "
+                "그대로입니다.",
+                when=format_datetime(target.start_at),
+                now=format_datetime(booking.start_at),
+            ),
+            actor=actor,
+            now=now,
+        )
+        _notify(
+            session,
+            req,
+            f"change-requested-{target.id}-{len(req.events)}",
+            _("[통통데이] 회차 변경 요청 접수 (%(code)s)", code=req.code),
+            now=now,
+        )
+        session.flush()
+        return "requested"
     req.preferred_session_ids = [target.id]
     req.updated_at = now
-    note = _("신청인이 %(when)s 회차를 희망했습니다.", when=format_datetime(target.start_at))
-    if req.status == ST_BOOKED and req.route == ROUTE_MAYOR:
-        freed = _release_active(session, req, now=now)
-        _transition(req, ST_WAITLISTED, now)
-        add_event(session, req, "reschedule", note, actor=actor, now=now)
-        _book_in_session(session, req, target, actor=actor, now=now)
-        if freed is not None and freed.tongtong_session is not None:
-            promote_waitlist(session, freed.tongtong_session, actor=None, now=now)
-    else:
-        add_event(session, req, "reschedule", note, actor=actor, now=now)
-        if req.status == ST_WAITLISTED:
-            _book_in_session(session, req, target, actor=actor, now=now)
+    add_event(
+        session,
+        req,
+        "reschedule",
+        _("신청인이 %(when)s 회차를 희망했습니다.", when=format_datetime(target.start_at)),
+        actor=actor,
+        now=now,
+    )
+    if req.status == ST_WAITLISTED:
+        carry_over(session, actor=actor, now=now)
+    session.flush()
+    return "changed"
+
+
+def accept_change(session: Session, req: MeetingRequest, *, actor, now: dt.datetime) -> MeetingBooking:
+    """Staff accept a booked citizen's change request: the booking moves to the asked session
+    (the invitation keeps its UID with a higher SEQUENCE) and the freed place goes to the
+    waiting list."""
+    from civic_app.errors import Conflict
+
+    _require_staff(actor)
+    target = session.get(TongtongSession, req.change_session_id) if req.change_session_id else None
+    if target is None or req.status != ST_BOOKED or req.active_booking is None:
+        raise InvalidTransition(_("처리할 회차 변경 요청이 없습니다."))
+    if target.status != SESSION_SCHEDULED or target.start_at <= now:
+        raise ValidationFailed(
+            _("요청한 회차는 더 이상 예약할 수 없습니다. 요청을 거절해 주세요."),
+            [("change", _("요청한 회차는 더 이상 예약할 수 없습니다. 요청을 거절해 주세요."))],
+        )
+    slots = free_slots(session, target)
+    if not slots:
+        raise Conflict(_("요청한 회차에 남은 자리가 없습니다. 자리가 난 뒤 수락하거나 요청을 거절해 주세요."))
+    freed = _release_active(session, req, now=now)
+    booking = None
+    for slot in slots:
+        booking = book_slot(session, req, slot, actor=actor, now=now)
+        if booking is not None:
+            break
+    if booking is None:
+        raise Conflict(_("요청한 회차에 남은 자리가 없습니다. 자리가 난 뒤 수락하거나 요청을 거절해 주세요."))
+    req.preferred_session_ids = [target.id]
+    add_event(session, req, "change_accepted", _("회차 변경 요청을 수락했습니다."), actor=actor, now=now)
+    _booked(session, req, booking, actor=actor, now=now)
+    if freed is not None and freed.tongtong_session is not None:
+        promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
+    session.flush()
+    return booking
+
+
+def reject_change(session: Session, req: MeetingRequest, *, note: str, actor, now: dt.datetime) -> None:
+    """Staff turn a change request down; the booking stays and the citizen is told why."""
+    _require_staff(actor)
+    if req.change_session_id is None:
+        raise InvalidTransition(_("처리할 회차 변경 요청이 없습니다."))
+    if not note.strip():
+        raise ValidationFailed(
+            _("거절 사유를 시민에게 알려 주세요."), [("note", _("거절 사유를 시민에게 알려 주세요."))]
+        )
+    req.change_session = None
+    req.change_requested_at = None
+    req.updated_at = now
+    booking = req.active_booking
+    text = _("회차 변경 요청을 받아들이지 못했습니다. 사유: %(r)s.", r=note.strip())
+    if booking is not None:
+        text += " " + _("지금 예약(%(when)s)은 그대로입니다.", when=format_datetime(booking.start_at))
+    add_event(session, req, "change_rejected", text, actor=actor, now=now)
+    _notify(
+        session,
+        req,
+        f"change-rejected-{len(req.events)}",
+        _("[통통데이] 회차 변경 요청 결과 (%(code)s)", code=req.code),
+        now=now,
+    )
     session.flush()
 
 
@@ -454,7 +597,13 @@ def free_slots(session: Session, tsession: TongtongSession) -> list[MeetingSlot]
 
 
 def _booked(
-    session: Session, req: MeetingRequest, booking: MeetingBooking, *, actor, now: dt.datetime
+    session: Session,
+    req: MeetingRequest,
+    booking: MeetingBooking,
+    *,
+    actor,
+    now: dt.datetime,
+    notify: bool = True,
 ) -> None:
     _transition(req, ST_BOOKED, now)
     host = session.get(Host, booking.host_id) if booking.host_id else None
@@ -465,6 +614,8 @@ def _booked(
         place=booking.location,
     )
     add_event(session, req, "booked", note, actor=actor, now=now)
+    if not notify:
+        return
     _notify(
         session,
         req,
@@ -484,47 +635,112 @@ def _release_active(session: Session, req: MeetingRequest, *, now: dt.datetime) 
     booking.slot_id = None
     booking.sequence += 1
     booking.updated_at = now
+    req.change_session = None  # a pending change request ends with the booking
+    req.change_requested_at = None
     session.flush()
     return booking
+
+
+def _upcoming(session: Session, now: dt.datetime, limit: int = 24) -> list[TongtongSession]:
+    return list(
+        session.scalars(
+            select(TongtongSession)
+            .where(TongtongSession.status == SESSION_SCHEDULED, TongtongSession.start_at > now)
+            .order_by(TongtongSession.start_at, TongtongSession.id)
+            .limit(limit)
+        )
+    )
+
+
+def candidate_sessions(req: MeetingRequest, upcoming: list[TongtongSession]) -> list[TongtongSession]:
+    """Where a request for the mayor may be booked, in order: the sessions the citizen chose
+    that are still open, then (when those are full) every later session; with no chosen
+    session still open (none chosen, or cancelled or held since), every upcoming session."""
+    chosen_ids = set(req.preferred_session_ids or [])
+    chosen = [s for s in upcoming if s.id in chosen_ids]
+    if not chosen:
+        return list(upcoming)
+    first = chosen[0].start_at
+    return chosen + [s for s in upcoming if s.id not in chosen_ids and s.start_at > first]
+
+
+def _free_slot_map(session: Session, upcoming: list[TongtongSession]) -> dict[int, list[MeetingSlot]]:
+    """Free slots of many sessions in one statement."""
+    ids = [s.id for s in upcoming]
+    taken = set(
+        session.scalars(
+            select(MeetingBooking.slot_id)
+            .join(MeetingSlot, MeetingBooking.slot_id == MeetingSlot.id)
+            .where(MeetingSlot.session_id.in_(ids or [0]))
+        )
+    )
+    return {s.id: [x for x in s.slots if x.active and x.id not in taken] for s in upcoming}
+
+
+def carry_over(
+    session: Session, *, actor, now: dt.datetime, quiet: frozenset[int] | set[int] = frozenset()
+) -> list[MeetingRequest]:
+    """Book the waiting list into free places, oldest queue place first: each waiting request
+    takes the first free place among its candidate sessions (its chosen sessions, then the
+    next sessions with free places). The queue place (``queue_since``) never changes, so a
+    carried-over request keeps its turn. Citizens are e-mailed their new date (except the
+    requests in ``quiet``: their caller writes one e-mail saying why and when)."""
+    upcoming = _upcoming(session, now)
+    if not upcoming:
+        return []
+    free = _free_slot_map(session, upcoming)
+    if not any(free.values()):
+        return []
+    waiting = session.scalars(
+        select(MeetingRequest)
+        .where(MeetingRequest.status == ST_WAITLISTED, MeetingRequest.route == ROUTE_MAYOR)
+        .order_by(MeetingRequest.queue_since, MeetingRequest.id)
+    ).all()
+    moved: list[MeetingRequest] = []
+    for req in waiting:
+        booking = None
+        for tsession in candidate_sessions(req, upcoming):
+            slots = free[tsession.id]
+            while slots and booking is None:
+                booking = book_slot(session, req, slots.pop(0), actor=actor, now=now)
+            if booking is not None:
+                break
+        if booking is None:
+            continue
+        add_event(
+            session,
+            req,
+            "promoted",
+            _(
+                "대기 순서가 되어 자리가 배정되었습니다: %(when)s 회차 (대기 순서는 그대로 유지).",
+                when=format_datetime(booking.start_at),
+            ),
+            actor=actor,
+            now=now,
+        )
+        _booked(session, req, booking, actor=actor, now=now, notify=req.id not in quiet)
+        moved.append(req)
+        if not any(free.values()):
+            break
+    session.flush()
+    return moved
 
 
 def promote_waitlist(
     session: Session, tsession: TongtongSession, *, actor, now: dt.datetime
 ) -> list[MeetingRequest]:
-    """Fill free places of an upcoming session with the waiting list, oldest first."""
-    if tsession.status != SESSION_SCHEDULED or tsession.start_at <= now:
-        return []
-    promoted = []
-    for slot in free_slots(session, tsession):
-        candidates = session.scalars(
-            select(MeetingRequest)
-            .where(MeetingRequest.status == ST_WAITLISTED, MeetingRequest.route == ROUTE_MAYOR)
-            .order_by(MeetingRequest.queue_since, MeetingRequest.id)
-        ).all()
-        # Requests that asked for another session wait for that one.
-        candidates = [
-            r for r in candidates if not r.preferred_session_ids or tsession.id in r.preferred_session_ids
-        ] or []
-        if not candidates:
-            break
-        req = candidates[0]
-        booking = book_slot(session, req, slot, actor=actor, now=now)
-        if booking is None:
-            continue
-        add_event(
-            session, req, "promoted", _("대기 순서가 되어 자리가 배정되었습니다."), actor=actor, now=now
-        )
-        _booked(session, req, booking, actor=actor, now=now)
-        promoted.append(req)
-    session.flush()
-    return promoted
+    """A place of ``tsession`` was freed: the waiting list moves up (see :func:`carry_over`)."""
+    return carry_over(session, actor=actor, now=now)
 
 
 def release_session_bookings(
     session: Session, tsession: TongtongSession, *, reason: str, actor, now: dt.datetime
 ) -> list[MeetingRequest]:
-    """A cancelled session: its citizens go back to the waiting list with their queue place."""
-    affected = []
+    """A cancelled session: its citizens go back to the waiting list with their queue place and
+    are carried over to the next session with free places; each is e-mailed once, with the
+    reason and the new date (an updated invitation, same UID) or, when no session has a free
+    place, that they wait (the invitation is cancelled)."""
+    affected: list[tuple[MeetingRequest, MeetingBooking]] = []
     bookings = session.scalars(
         select(MeetingBooking).where(
             MeetingBooking.session_id == tsession.id, MeetingBooking.active.is_(True)
@@ -535,34 +751,47 @@ def release_session_bookings(
         _release_active(session, req, now=now)
         _transition(req, ST_WAITLISTED, now)
         note = _(
-            "%(when)s 회차가 취소되었습니다 (사유: %(reason)s). 대기 순서를 그대로 유지한 채 다음 회차에 "
-            "우선 배정하며, 원하시면 부시장 면담으로 바꿀 수 있습니다.",
+            "%(when)s 회차가 취소되었습니다 (사유: %(reason)s).",
             when=format_datetime(tsession.start_at),
             reason=reason,
         )
         add_event(session, req, "session_cancelled", note, actor=actor, now=now)
+        affected.append((req, booking))
+    session.flush()
+    carry_over(session, actor=actor, now=now, quiet={req.id for req, _b in affected})
+    for req, old in affected:
+        new = req.active_booking if req.status == ST_BOOKED else None
+        if new is not None:
+            what = _(
+                "%(when)s 회차가 취소되었습니다 (사유: %(reason)s). 대기 순서를 그대로 유지해 %(new)s 회차로 "
+                "옮겼습니다.",
+                when=format_datetime(tsession.start_at),
+                reason=reason,
+                new=format_datetime(new.start_at),
+            )
+        else:
+            what = _(
+                "%(when)s 회차가 취소되었습니다 (사유: %(reason)s). 남은 자리가 있는 회차가 없어 대기 순서를 "
+                "그대로 유지한 채 기다리며, 자리가 나면 바로 배정해 알려 드립니다.",
+                when=format_datetime(tsession.start_at),
+                reason=reason,
+            )
         _notify(
             session,
             req,
-            f"cancelled-{tsession.id}-{booking.id}",
+            f"cancelled-{tsession.id}-{old.id}",
             _("[통통데이] 회차 취소 안내 (%(code)s)", code=req.code),
             now=now,
+            what=what,
+            booking=new,
+            cancel_booking=old if new is None else None,
         )
-        affected.append(req)
     session.flush()
-    upcoming = session.scalars(
-        select(TongtongSession)
-        .where(TongtongSession.status == SESSION_SCHEDULED, TongtongSession.start_at > now)
-        .order_by(TongtongSession.start_at)
-        .limit(4)
-    ).all()
-    for other in upcoming:
-        promote_waitlist(session, other, actor=actor, now=now)
-    return affected
+    return [req for req, _b in affected]
 
 
 def mark_session_held(session: Session, tsession: TongtongSession, *, actor, now: dt.datetime) -> None:
-    """The session took place; unserved waiting requests carry over to the next one."""
+    """The session took place; unserved waiting requests carry over to the next sessions."""
     _require_staff(actor)
     if tsession.status != SESSION_SCHEDULED:
         raise InvalidTransition(_("예정된 회차만 진행 완료로 바꿀 수 있습니다."))
@@ -571,14 +800,8 @@ def mark_session_held(session: Session, tsession: TongtongSession, *, actor, now
     tsession.status = "held"
     tsession.sequence += 1
     tsession.updated_at = now
-    upcoming = session.scalars(
-        select(TongtongSession)
-        .where(TongtongSession.status == SESSION_SCHEDULED, TongtongSession.start_at > now)
-        .order_by(TongtongSession.start_at)
-        .limit(1)
-    ).first()
-    if upcoming is not None:
-        promote_waitlist(session, upcoming, actor=actor, now=now)
+    session.flush()
+    carry_over(session, actor=actor, now=now)
     session.flush()
 
 
@@ -614,7 +837,7 @@ def _decide(req: MeetingRequest, route: str, reason_code: str, note: str, *, act
     _require_staff(actor)
     if req.status not in (ST_SUBMITTED, ST_WAITLISTED, ST_BOOKED):
         raise InvalidTransition(_("이미 처리가 끝난 신청입니다."))
-    if reason_code not in REASON_CODES:
+    if reason_code not in REASONS_BY_ACTION[action_of_route(route)]:
         raise ValidationFailed(_("사유를 골라 주세요."), [("reason_code", _("사유를 골라 주세요."))])
     req.route = route
     req.reason_code = reason_code
@@ -659,7 +882,10 @@ def decide_mayor(
         if booking is not None:
             _booked(session, req, booking, actor=actor, now=now)
     else:
-        for tsession in _candidate_sessions(session, req, now):
+        # No slot chosen: the request's candidate sessions (its chosen ones, then later ones).
+        # A slot staff chose that is already taken puts the request on the waiting list: the
+        # database decides which of two concurrent decisions gets a slot.
+        for tsession in candidate_sessions(req, _upcoming(session, now)):
             booking = _book_in_session(session, req, tsession, actor=actor, now=now)
             if booking is not None:
                 break
@@ -682,22 +908,12 @@ def decide_mayor(
             f"waitlisted-{req.id}-{len(req.events)}",
             _("[통통데이] 면담 대기 안내 (%(code)s)", code=req.code),
             now=now,
+            cancel_booking=freed,
         )
     if freed is not None and freed.tongtong_session is not None:
         promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
     session.flush()
     return booking
-
-
-def _candidate_sessions(session: Session, req: MeetingRequest, now: dt.datetime) -> list[TongtongSession]:
-    rows = session.scalars(
-        select(TongtongSession)
-        .where(TongtongSession.status == SESSION_SCHEDULED, TongtongSession.start_at > now)
-        .order_by(TongtongSession.start_at)
-        .limit(12)
-    ).all()
-    preferred = [s for s in rows if s.id in (req.preferred_session_ids or [])]
-    return preferred or rows
 
 
 def decide_fallback(
@@ -806,7 +1022,12 @@ def decide_written(
         now=now,
     )
     _notify(
-        session, req, f"referred-{req.id}", _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code), now=now
+        session,
+        req,
+        f"referred-{req.id}",
+        _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code),
+        now=now,
+        cancel_booking=freed,
     )
     if freed is not None and freed.tongtong_session is not None:
         promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
@@ -821,7 +1042,7 @@ def record_interim(
     session: Session, req: MeetingRequest, *, text: str, new_due: dt.date, actor, now: dt.datetime
 ) -> None:
     """The answer slips: an interim answer and a new deadline, both shown to the citizen."""
-    _require_staff(actor)
+    _require_staff_or_department(actor, req.department_id)
     if req.status != ST_REFERRED:
         raise InvalidTransition(_("부서 답변 대기 중인 신청만 중간 답변을 남길 수 있습니다."))
     if not text.strip() or new_due <= today_seoul(now):
@@ -841,11 +1062,18 @@ def record_interim(
         actor=actor,
         now=now,
     )
+    _notify(
+        session,
+        req,
+        f"interim-{len(req.events)}",
+        _("[통통데이] 중간 답변 안내 (%(code)s)", code=req.code),
+        now=now,
+    )
     session.flush()
 
 
 def record_answer(session: Session, req: MeetingRequest, *, text: str, actor, now: dt.datetime) -> None:
-    _require_staff(actor)
+    _require_staff_or_department(actor, req.department_id)
     if not text.strip():
         raise ValidationFailed(_("답변 내용을 입력해 주세요."), [("text", _("답변 내용을 입력해 주세요."))])
     _transition(req, ST_ANSWERED, now)
@@ -868,7 +1096,12 @@ def decline(
     _transition(req, ST_DECLINED, now)
     add_event(session, req, "decided", _decision_note(req), actor=actor, now=now)
     _notify(
-        session, req, f"declined-{req.id}", _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code), now=now
+        session,
+        req,
+        f"declined-{req.id}",
+        _("[통통데이] 신청 처리 안내 (%(code)s)", code=req.code),
+        now=now,
+        cancel_booking=freed,
     )
     if freed is not None and freed.tongtong_session is not None:
         promote_waitlist(session, freed.tongtong_session, actor=actor, now=now)
@@ -1032,7 +1265,7 @@ def add_followup(
 
 
 def complete_followup(session: Session, item: FollowUp, *, note: str, actor, now: dt.datetime) -> None:
-    _require_staff(actor)
+    _require_staff_or_department(actor, item.department_id)
     if item.status != "open":
         raise InvalidTransition(_("이미 끝난 후속 조치입니다."))
     item.status = "done"
@@ -1044,28 +1277,91 @@ def complete_followup(session: Session, item: FollowUp, *, note: str, actor, now
     session.flush()
 
 
+def _department_addresses(session: Session, department_id: int | None) -> list[str]:
+    from civic_app.accounts.models import User, UserRole
+
+    if department_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(User.email)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(User.department_id == department_id, UserRole.role == "department", User.active.is_(True))
+            .order_by(User.id)
+        ).unique()
+    )
+
+
 def remind_overdue(session: Session, *, now: dt.datetime, staff_email: str | None = None) -> list[FollowUp]:
-    """Overdue follow-ups get one reminder a day (to the office mailbox)."""
+    """Overdue follow-ups get one reminder a day, at the accounts of the department that owns
+    them (and at the office mailbox ``staff_email`` when set); so do written answers past their
+    deadline."""
     today = today_seoul(now)
     items = session.scalars(
         select(FollowUp).where(FollowUp.status == "open", FollowUp.due_date < today)
     ).all()
+    link = absolute_url("/department/tongtong")
     for item in items:
         if item.reminded_at is not None and to_seoul(item.reminded_at).date() == today:
             continue
         item.reminded_at = now
-        if staff_email:
-            enqueue_email(
-                session,
-                to=staff_email,
-                subject=_("[통통데이] 기한이 지난 후속 조치: %(t)s", t=item.title),
-                body=_(
+        body = "\n".join(
+            [
+                _(
                     "신청 %(code)s의 후속 조치 기한(%(d)s)이 지났습니다.",
                     code=item.request.code,
                     d=item.due_date.isoformat(),
                 ),
+                _("후속 조치: %(t)s", t=item.title),
+                _("진행 상황을 기록하거나 끝났으면 완료로 바꿔 주세요."),
+                "",
+                _("업무 화면: %(url)s", url=link),
+            ]
+        )
+        for address in [
+            *_department_addresses(session, item.department_id),
+            *([staff_email] if staff_email else []),
+        ]:
+            enqueue_email(
+                session,
+                to=address,
+                subject=_("[통통데이] 기한이 지난 후속 조치: %(t)s", t=item.title),
+                body=body,
                 kind="tongtong_followup_reminder",
-                dedupe_key=f"tongtong-followup-{item.id}-{today.isoformat()}",
+                dedupe_key=f"tongtong-followup-{item.id}-{today.isoformat()}-{address}",
+                now=now,
+            )
+    answers = session.scalars(
+        select(MeetingRequest).where(
+            MeetingRequest.status == ST_REFERRED,
+            MeetingRequest.answer_due.is_not(None),
+            MeetingRequest.answer_due < today,
+        )
+    ).all()
+    for req in answers:
+        body = "\n".join(
+            [
+                _(
+                    "신청 %(code)s의 답변 기한(%(d)s)이 지났습니다. 답변하거나, 늦어지면 새 기한과 함께 중간 답변을 남겨 "
+                    "주세요 (시민에게 이메일로 갑니다).",
+                    code=req.code,
+                    d=req.answer_due.isoformat(),
+                ),
+                "",
+                _("업무 화면: %(url)s", url=link),
+            ]
+        )
+        for address in [
+            *_department_addresses(session, req.department_id),
+            *([staff_email] if staff_email else []),
+        ]:
+            enqueue_email(
+                session,
+                to=address,
+                subject=_("[통통데이] 답변 기한이 지났습니다 (%(code)s)", code=req.code),
+                body=body,
+                kind="tongtong_answer_reminder",
+                dedupe_key=f"tongtong-answer-{req.id}-{today.isoformat()}-{address}",
                 now=now,
             )
     session.flush()
@@ -1080,17 +1376,96 @@ def get_request(session: Session, request_id: int) -> MeetingRequest:
 
 
 # --- notices -----------------------------------------------------------------------------------------
-def booking_ics(booking: MeetingBooking, host_title: str) -> str:
+def invitation_uid(req: MeetingRequest) -> str:
+    """One UID for the citizen's invitation to the request's meeting, whatever booking holds it."""
+    return f"meeting-request-{req.id}@civic_app"
+
+
+def _mail_from_address() -> str:
+    from email.utils import parseaddr
+
+    from flask import current_app
+
+    return parseaddr(current_app.config.get("MAIL_FROM", ""))[1] or "no-reply@civic.example.kr"
+
+
+def invitation_ics(
+    req: MeetingRequest, booking: MeetingBooking, host_title: str, *, cancel: bool, now: dt.datetime
+) -> str:
+    """The citizen's invitation (RFC 5546): METHOD:REQUEST for a new or changed meeting,
+    METHOD:CANCEL when it ends; the same UID each time and a SEQUENCE that rises on every one."""
+    sequence = req.ics_sequence or 0
+    req.ics_sequence = sequence + 1
     event = CalEvent(
-        uid=f"meeting-{booking.id}@civic_app",
+        uid=invitation_uid(req),
         start=booking.start_at,
         end=booking.end_at,
         summary=f"통통데이 면담 ({host_title})",
-        dtstamp=booking.updated_at,
-        sequence=booking.sequence,
+        dtstamp=now,
+        sequence=sequence,
+        status="CANCELLED" if cancel else "CONFIRMED",
         location=booking.location,
+        description=f"{req.code}",
+        url=request_url(req),
+        organizer=_mail_from_address(),
+        attendees=(req.requester_email,) if req.requester_email else (),
     )
-    return build_calendar([event], name="통통데이", method="REQUEST").decode()
+    method = "CANCEL" if cancel else "REQUEST"
+    return build_calendar([event], name="통통데이", method=method).decode()
+
+
+def absolute_url(path: str) -> str:
+    """PUBLIC_BASE_URL + path: e-mails are read outside the site."""
+    from flask import current_app
+
+    return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + path
+
+
+def request_url(req: MeetingRequest) -> str:
+    """The citizen's page of the request (a walk-in without an account: the public page)."""
+    return absolute_url(f"/tongtong/requests/{req.code}" if req.requester_id else "/tongtong")
+
+
+def _next_step(req: MeetingRequest) -> str:
+    if req.status == ST_SUBMITTED:
+        return _("담당자가 검토한 뒤 결과를 알려 드립니다.")
+    if req.status == ST_WAITLISTED:
+        return _(
+            "대기 순서를 그대로 유지하며, 자리가 나는 가장 가까운 회차에 자동으로 배정하고 알려 드립니다."
+        )
+    if req.status == ST_BOOKED:
+        if req.change_session_id is not None:
+            return _("담당자가 회차 변경 요청을 확인하면 결과를 알려 드립니다.")
+        return _(
+            "면담 전날까지 철회하거나 다른 회차를 요청할 수 있습니다. 면담 전 근무일에 알림을 한 번 더 보내 드립니다."
+        )
+    if req.status == ST_REFERRED:
+        due = req.answer_due.isoformat() if req.answer_due else ""
+        dept = req.department.name if req.department else ""
+        return _("%(dept)s에서 %(due)s까지 답변합니다.", dept=dept, due=due)
+    if req.status == ST_HELD:
+        return _("후속 조치가 정해지면 진행 상황을 신청 화면에서 확인할 수 있습니다.")
+    if req.status == ST_ANSWERED:
+        return _("더 궁금한 점은 새로 신청해 주세요.")
+    if req.status == ST_DECLINED:
+        return _("다른 방법이 필요하면 언제든 새로 신청할 수 있습니다.")
+    return _("신청이 끝났습니다. 필요하면 언제든 새로 신청할 수 있습니다.")
+
+
+def _why(req: MeetingRequest) -> str:
+    """Why: the decision and its reason (a fallback says why not the mayor)."""
+    if not req.route:
+        return ""
+    text = _(
+        "결정: %(route)s. 사유: %(reason)s.",
+        route=route_label(req.route),
+        reason=reason_label(req.reason_code),
+    )
+    if req.route in (ROUTE_DEPUTY, ROUTE_DIRECTOR):
+        text = _("시장 면담이 아닌 이유: %(reason)s.", reason=reason_label(req.reason_code)) + " " + text
+    if req.decision_note:
+        text += " " + req.decision_note
+    return text
 
 
 def _notify(
@@ -1102,43 +1477,133 @@ def _notify(
     now: dt.datetime,
     booking: MeetingBooking | None = None,
     host_title: str | None = None,
+    cancel_booking: MeetingBooking | None = None,
+    what: str | None = None,
 ) -> None:
-    """E-mail the requester through the outbox (walk-ins without an address get none)."""
+    """E-mail the requester through the outbox (walk-ins without an address get none): what
+    happened, why, what happens next and the absolute link to the request's page. A booking
+    attaches the invitation (REQUEST); ``cancel_booking`` attaches its cancellation when an
+    invitation was sent before."""
     if not req.requester_email:
         return
-    last = req.events[-1].note if req.events else ""
-    body = "\n".join(
-        [
-            _("신청 번호: %(code)s", code=req.code),
-            _("주제: %(t)s", t=req.topic),
-            _("현재 상태: %(s)s", s=status_label(req.status)),
-            "",
-            last,
-            "",
-            _("진행 상황은 누리집의 '내 면담 신청'에서 확인할 수 있습니다."),
-        ]
-    )
+    what = what if what is not None else (req.events[-1].note if req.events else "")
+    lines = [
+        _("신청 번호: %(code)s", code=req.code),
+        _("주제: %(t)s", t=req.topic),
+        _("현재 상태: %(s)s", s=status_label(req.status)),
+        "",
+        _("무슨 일이 있었나요: %(t)s", t=what),
+    ]
+    why = _why(req)
+    if why:
+        lines.append(_("왜: %(t)s", t=why))
+    active = booking or req.active_booking
+    if active is not None and req.status == ST_BOOKED:
+        lines.append(
+            _(
+                "면담 일시: %(when)s, 장소: %(place)s",
+                when=format_datetime(active.start_at),
+                place=active.location,
+            )
+        )
+    lines += [_("다음 단계: %(t)s", t=_next_step(req)), "", _("신청 화면: %(url)s", url=request_url(req))]
     attachments = []
     if booking is not None:
+        host = session.get(Host, booking.host_id) if booking.host_id else None
+        title = host_title or (host.title if host else _("시장"))
         attachments.append(
             {
                 "filename": "tongtong.ics",
                 "content_type": "text/calendar",
-                "content": booking_ics(booking, host_title or ""),
+                "content": invitation_ics(req, booking, title, cancel=False, now=now),
                 "method": "REQUEST",
+            }
+        )
+    elif cancel_booking is not None and (req.ics_sequence or 0) > 0:
+        host = session.get(Host, cancel_booking.host_id) if cancel_booking.host_id else None
+        attachments.append(
+            {
+                "filename": "tongtong.ics",
+                "content_type": "text/calendar",
+                "content": invitation_ics(
+                    req, cancel_booking, host.title if host else _("시장"), cancel=True, now=now
+                ),
+                "method": "CANCEL",
             }
         )
     enqueue_email(
         session,
         to=req.requester_email,
         subject=subject,
-        body=body,
+        body="\n".join(lines),
         kind="tongtong_notice",
         dedupe_key=f"tongtong-{req.id}-{key}",
         now=now,
         attachments=attachments,
         subject_ref=f"meeting:{req.id}",
     )
+
+
+def previous_working_day(calendar, day: dt.date) -> dt.date:
+    other = day - dt.timedelta(days=1)
+    for _i in range(30):
+        if calendar.is_working_day(other):
+            return other
+        other -= dt.timedelta(days=1)
+    return day - dt.timedelta(days=1)
+
+
+def send_meeting_reminders(session: Session, *, now: dt.datetime) -> list[MeetingBooking]:
+    """On the working day before a meeting (or later, before the meeting day, when the daily
+    run was missed), e-mail the citizen a reminder once."""
+    from civic_app.workdays.services import WorkCalendar
+
+    today = today_seoul(now)
+    horizon = now + dt.timedelta(days=31)
+    bookings = session.scalars(
+        select(MeetingBooking)
+        .join(MeetingRequest, MeetingBooking.request_id == MeetingRequest.id)
+        .where(
+            MeetingBooking.active.is_(True),
+            MeetingBooking.start_at > now,
+            MeetingBooking.start_at < horizon,
+            MeetingRequest.status == ST_BOOKED,
+        )
+        .order_by(MeetingBooking.start_at)
+    ).all()
+    if not bookings:
+        return []
+    calendar = WorkCalendar.load(
+        session, today - dt.timedelta(days=31), horizon.date() + dt.timedelta(days=1)
+    )
+    sent = []
+    for booking in bookings:
+        req = booking.request
+        day = to_seoul(booking.start_at).date()
+        if not (previous_working_day(calendar, day) <= today < day) or not req.requester_email:
+            continue
+        host = booking.host
+        what = _(
+            "%(when)s %(host)s 면담이 다가왔습니다 (장소: %(place)s).",
+            when=format_datetime(booking.start_at),
+            host=host.title if host else _("시장"),
+            place=booking.location,
+        )
+        _notify(
+            session,
+            req,
+            f"reminder-{booking.id}-{day.isoformat()}",
+            _(
+                "[통통데이] 면담 알림: %(when)s (%(code)s)",
+                when=format_datetime(booking.start_at),
+                code=req.code,
+            ),
+            now=now,
+            what=what,
+        )
+        sent.append(booking)
+    session.flush()
+    return sent
 
 
 def seoul_slot_time(day: dt.date, hour: int, minute: int) -> dt.datetime:

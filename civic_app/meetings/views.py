@@ -19,13 +19,16 @@ from civic_app.meetings.forms import (
     ActionForm,
     AnswerForm,
     CancelSessionForm,
+    ChangeDecisionForm,
     DecisionForm,
     FollowUpForm,
+    GenerateForm,
     HostSlotForm,
     MoveSessionForm,
     OtherSessionForm,
     OutcomeForm,
     RequestForm,
+    RuleForm,
     WalkInForm,
 )
 from civic_app.meetings.models import CATEGORIES, FollowUp, MeetingSlot, TongtongSession
@@ -33,7 +36,7 @@ from civic_app.timeutil import SEOUL, utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.htmx import is_htmx, render_page_or_fragment
 from civic_app.web.inputs import query_int
-from civic_app.web.policy import ADMIN, CIVIC_STAFF, HOST, public, roles_required, signed_in
+from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT, HOST, public, roles_required, signed_in
 
 bp = Blueprint("meetings", __name__)
 STAFF = (CIVIC_STAFF, ADMIN)
@@ -98,10 +101,27 @@ def summary(request_id: int):
     return render_template("meetings/summary.html", req=req)
 
 
+def _period() -> tuple[dt.date | None, dt.date | None]:
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD of the statistics pages (anything else: the default)."""
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    start, end = day("from"), day("to")
+    if start is not None and not dt.date(2000, 1, 1) <= start <= dt.date(2100, 12, 31):
+        start = None
+    if end is not None and not dt.date(2000, 1, 1) <= end <= dt.date(2100, 12, 31):
+        end = None
+    return start, end
+
+
 @bp.route("/tongtong/stats")
 @public
 def public_stats():
-    stats = queries.statistics_for(db.session, utcnow())
+    stats = queries.statistics_for(db.session, utcnow(), *_period())
     return render_template("meetings/stats.html", stats=stats, staff=False, overdue=[])
 
 
@@ -192,16 +212,26 @@ def request_status(code: str):
     )
 
 
-@bp.route("/tongtong/requests/<code>/withdraw", methods=["POST"])
+@bp.route("/tongtong/requests/<code>/withdraw", methods=["GET", "POST"])
 @signed_in
 def withdraw(code: str):
+    """GET: the confirmation (a page without JS, a dialog fragment for htmx); POST: withdraw."""
     req = _own_request(code)
     form = ActionForm()
+    if request.method == "GET":
+        return render_page_or_fragment(
+            "meetings/withdraw_confirm.html", "meetings/_withdraw_dialog.html", req=req, action_form=form
+        )
     if not form.validate_on_submit():
         abort(400)
-    services.withdraw(db.session, req, actor=current_user, now=utcnow())
-    db.session.commit()
-    flash(_("신청을 철회했습니다."), "success")
+    try:
+        services.withdraw(db.session, req, actor=current_user, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("신청을 철회했습니다."), "success")
     return redirect(url_for("meetings.request_status", code=code))
 
 
@@ -215,9 +245,23 @@ def other_session(code: str):
     if not form.validate_on_submit():
         flash(_("고를 수 없는 회차입니다."), "error")
         return redirect(url_for("meetings.request_status", code=code))
-    services.ask_other_session(db.session, req, session_id=form.session_id.data, actor=current_user, now=now)
-    db.session.commit()
-    flash(_("희망 회차를 바꿨습니다."), "success")
+    try:
+        result = services.ask_other_session(
+            db.session, req, session_id=form.session_id.data, actor=current_user, now=now
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        messages = [m for _f, m in getattr(error, "errors", [])] or [error.message]
+        flash(" ".join(messages), "error")
+        return redirect(url_for("meetings.request_status", code=code))
+    if result == "requested":
+        flash(
+            _("회차 변경을 요청했습니다. 담당자가 확인할 때까지 지금 예약은 그대로입니다."),
+            "success",
+        )
+    else:
+        flash(_("희망 회차를 바꿨습니다."), "success")
     return redirect(url_for("meetings.request_status", code=code))
 
 
@@ -230,6 +274,7 @@ def _filters() -> queries.ReviewFilters:
         dong_id=query_int("dong"),
         group=args.get("group") == "1",
         overdue=args.get("overdue") == "1",
+        change=args.get("change") == "1",
     )
 
 
@@ -287,8 +332,17 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
     from civic_app.web.filters import format_datetime
 
     decision = {a: forms.get(a) or DecisionForm(prefix=p) for a, p in PREFIXES.items()}
+    for action, form in decision.items():
+        form.reason_code.choices = [
+            (code, services.reason_label(code)) for code in services.REASONS_BY_ACTION[action]
+        ]
+    hosts = services.suggest_hosts(db.session, req)
+    decision["fallback"].new_host_id.choices = [
+        (h.id, f"{h.title} {h.person_name or ''}".strip() + (" ★" if h.field == req.category else ""))
+        for h in hosts
+    ]
     slots = queries.open_host_slots(db.session, now)
-    suggested = {h.id: i for i, h in enumerate(services.suggest_hosts(db.session, req))}
+    suggested = {h.id: i for i, h in enumerate(hosts)}
     slots.sort(key=lambda s: (suggested.get(s.host_id, 99), s.start_at))
     decision["fallback"].slot_id.choices = [
         (
@@ -297,7 +351,7 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
             + (" ★" if req.category == s.host.field else ""),
         )
         for s in slots
-    ]
+    ] + [(0, _("(아래에서 새 면담 시간을 엽니다)"))]
     decision["written"].department_id.choices = _dept_choices(blank=False)
     sess = queries.upcoming_sessions(db.session, now, limit=8)
     decision["mayor"].slot_id.choices = [(0, _("자동 (희망 회차 또는 가장 가까운 회차)"))] + [
@@ -307,7 +361,16 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
     ]
     followup = forms.get("followup") or FollowUpForm()
     followup.department_id.choices = _dept_choices()
+    preferred = list(
+        db.session.scalars(
+            select(TongtongSession)
+            .where(TongtongSession.id.in_(req.preferred_session_ids or [0]))
+            .order_by(TongtongSession.start_at)
+        )
+    )
     return {
+        "preferred_sessions": preferred,
+        "change_form": forms.get("change") or ChangeDecisionForm(),
         "req": req,
         "now": now,
         "queue": queries.queue_info(db.session, req, now),
@@ -388,6 +451,22 @@ def decide(request_id: int, action: str):
                         )
             elif action == "fallback":
                 slot = db.session.get(MeetingSlot, form.slot_id.data or 0)
+                if form.new_start.data is not None:
+                    # No fitting slot: open one for the chosen host right here.
+                    host = db.session.get(Host, form.new_host_id.data or 0)
+                    if host is None or not host.active or host.rank <= 1:
+                        raise services.ValidationFailed(
+                            _("면담 주재자를 골라 주세요."),
+                            [("new_host_id", _("면담 주재자를 골라 주세요."))],
+                        )
+                    slot = schedule.publish_host_slot(
+                        db.session,
+                        host,
+                        start_at=form.new_start.data.replace(tzinfo=SEOUL).astimezone(dt.UTC),
+                        minutes=form.new_minutes.data or 30,
+                        location="",
+                        now=now,
+                    )
                 if slot is None:
                     raise services.ValidationFailed(
                         _("면담 시간을 골라 주세요."), [("slot_id", _("면담 시간을 골라 주세요."))]
@@ -444,6 +523,34 @@ def decide(request_id: int, action: str):
             # request_id, not req.id: the commit expired req, and reloading it costs 4 queries
             return redirect(url_for("meetings.review_detail", request_id=request_id))
     return _render_detail(req, now, 400, **{action: form})
+
+
+@bp.route("/staff/tongtong/requests/<int:request_id>/change/<any(accept, reject):verdict>", methods=["POST"])
+@roles_required(*STAFF)
+def change_decision(request_id: int, verdict: str):
+    """Accept or turn down a booked citizen's request for another session."""
+    now = utcnow()
+    req = services.get_request(db.session, request_id)
+    form = ChangeDecisionForm()
+    if form.validate_on_submit():
+        try:
+            if verdict == "accept":
+                services.accept_change(db.session, req, actor=current_user, now=now)
+                message = _("회차 변경을 수락했습니다. 시민에게 새 일정을 보냈습니다.")
+            else:
+                services.reject_change(
+                    db.session, req, note=form.note.data or "", actor=current_user, now=now
+                )
+                message = _("회차 변경 요청을 거절했습니다. 시민에게 사유를 보냈습니다.")
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = services.get_request(db.session, request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(message, "success")
+            return redirect(url_for("meetings.review_detail", request_id=req.id))
+    return _render_detail(req, now, 400, change=form)
 
 
 @bp.route("/staff/tongtong/requests/<int:request_id>/answer/<any(interim, final):kind>", methods=["POST"])
@@ -607,14 +714,87 @@ def walk_in():
 @roles_required(*STAFF)
 def sessions():
     now = utcnow()
+    return _render_sessions(now)
+
+
+def _render_sessions(now: dt.datetime, status: int = 200, generate_form=None, rule_form=None):
     rows = queries.sessions_between(db.session, now - dt.timedelta(days=60), now + dt.timedelta(days=180))
+    rule = schedule.current_rule(db.session)
+    if generate_form is None:
+        today = now.astimezone(SEOUL).date()
+        generate_form = GenerateForm(formdata=None, start=today, end=dt.date(today.year + 1, 12, 31))
+    if rule_form is None:
+        rule_form = RuleForm(formdata=None, holiday_policy=rule.holiday_policy if rule else "skip")
     return render_template(
         "meetings/sessions.html",
         rows=rows,
         now=now,
+        rule=rule,
         cancel_form=CancelSessionForm(),
         action_form=ActionForm(),
-    )
+        generate_form=generate_form,
+        rule_form=rule_form,
+        can_set_rule=ADMIN in current_user.role_set,
+        lines=None,
+    ), status
+
+
+@bp.route("/staff/tongtong/sessions/generate", methods=["POST"])
+@roles_required(*STAFF)
+def generate_sessions():
+    """The button of the sessions page (``flask tongtong generate`` does the same)."""
+    now = utcnow()
+    form = GenerateForm()
+    if form.validate_on_submit():
+        rule = schedule.current_rule(db.session) or schedule.ensure_default_rule(db.session)
+        try:
+            if (form.end.data - form.start.data).days > 366 * 5:
+                raise services.ValidationFailed(
+                    _("한 번에 5년까지 만들 수 있습니다."), [("end", _("한 번에 5년까지 만들 수 있습니다."))]
+                )
+            lines = schedule.generate(db.session, rule, form.start.data, form.end.data, now=now)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            counts = {
+                k: sum(1 for x in lines if x.action == k) for k in ("created", "moved", "skipped", "exists")
+            }
+            flash(
+                _(
+                    "회차를 만들었습니다: 새로 %(c)d건, 옮겨 만듦 %(m)d건, 건너뜀 %(s)d건, 이미 있음 %(e)d건.",
+                    c=counts["created"],
+                    m=counts["moved"],
+                    s=counts["skipped"],
+                    e=counts["exists"],
+                ),
+                "success",
+            )
+            for line in lines:
+                if line.action in ("moved", "skipped"):
+                    flash(
+                        _("%(d)s: %(r)s", d=line.rule_date.isoformat(), r=line.reason)
+                        + (" → " + line.day.isoformat() if line.day else ""),
+                        "info",
+                    )
+            return redirect(url_for("meetings.sessions"))
+    return _render_sessions(now, 400, generate_form=form)
+
+
+@bp.route("/staff/tongtong/rule", methods=["POST"])
+@roles_required(ADMIN)
+def set_rule():
+    """Admin setting: what happens to a session date that is not a working day."""
+    now = utcnow()
+    form = RuleForm()
+    if form.validate_on_submit():
+        rule = schedule.current_rule(db.session) or schedule.ensure_default_rule(db.session)
+        schedule.set_holiday_policy(db.session, rule, form.holiday_policy.data)
+        db.session.commit()
+        flash(_("공휴일 처리 방식을 저장했습니다. 앞으로 만드는 회차에 적용합니다."), "success")
+        return redirect(url_for("meetings.sessions"))
+    return _render_sessions(now, 400, rule_form=form)
 
 
 @bp.route("/staff/tongtong/sessions/<int:session_id>/cancel", methods=["POST"])
@@ -741,7 +921,130 @@ def stats():
     now = utcnow()
     return render_template(
         "meetings/stats.html",
-        stats=queries.statistics_for(db.session, now),
+        stats=queries.statistics_for(db.session, now, *_period()),
         staff=True,
         overdue=queries.overdue_followups(db.session, now),
     )
+
+
+# --- departments: referred requests, written answers, follow-ups -----------------------------------
+def _department_request(request_id: int):
+    """A request this department account may work on: referred to it, or with one of its
+    follow-up actions; anything else is 404 (not even its existence is told)."""
+    req = services.get_request(db.session, request_id)
+    dept = current_user.department_id
+    if dept is None or not (req.department_id == dept or any(f.department_id == dept for f in req.followups)):
+        abort(404)
+    return req
+
+
+@bp.route("/department/tongtong")
+@roles_required(DEPARTMENT)
+def department_queue():
+    now = utcnow()
+    if current_user.department_id is None:
+        work = queries.DepartmentWork([], [])
+    else:
+        work = queries.department_work(db.session, current_user.department_id, now)
+    return render_template(
+        "meetings/department_queue.html",
+        work=work,
+        now=now,
+        today=now.astimezone(SEOUL).date(),
+        answer_overdue=services.answer_is_overdue,
+    )
+
+
+@bp.route("/department/tongtong/requests/<int:request_id>")
+@roles_required(DEPARTMENT)
+def department_request(request_id: int):
+    req = _department_request(request_id)
+    return _render_department_request(req, utcnow())
+
+
+def _render_department_request(req, now: dt.datetime, status: int = 200, answer_form=None):
+    return render_template(
+        "meetings/department_request.html",
+        req=req,
+        now=now,
+        today=now.astimezone(SEOUL).date(),
+        answer_form=answer_form or AnswerForm(),
+        action_form=ActionForm(),
+        answer_overdue=services.answer_is_overdue(req, now),
+        mine=req.department_id == current_user.department_id,
+        followups=[f for f in req.followups if f.department_id == current_user.department_id],
+    ), status
+
+
+@bp.route(
+    "/department/tongtong/requests/<int:request_id>/answer/<any(interim, final):kind>", methods=["POST"]
+)
+@roles_required(DEPARTMENT)
+def department_answer(request_id: int, kind: str):
+    now = utcnow()
+    req = _department_request(request_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            if kind == "interim":
+                if form.new_due.data is None:
+                    raise services.ValidationFailed(
+                        _("새 답변 기한을 입력해 주세요."), [("new_due", _("새 답변 기한을 입력해 주세요."))]
+                    )
+                services.record_interim(
+                    db.session,
+                    req,
+                    text=form.text.data,
+                    new_due=form.new_due.data,
+                    actor=current_user,
+                    now=now,
+                )
+            else:
+                services.record_answer(db.session, req, text=form.text.data, actor=current_user, now=now)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            req = _department_request(request_id)
+            apply_domain_error(form, error)
+        else:
+            flash(_("저장했습니다. 시민에게 이메일로 알렸습니다."), "success")
+            return redirect(url_for("meetings.department_request", request_id=req.id))
+    return _render_department_request(req, now, 400, answer_form=form)
+
+
+@bp.route("/department/tongtong/followups/<int:item_id>/done", methods=["POST"])
+@roles_required(DEPARTMENT)
+def department_followup_done(item_id: int):
+    item = db.get_or_404(FollowUp, item_id)
+    if item.department_id is None or item.department_id != current_user.department_id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.complete_followup(db.session, item, note="", actor=current_user, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("후속 조치를 완료로 바꿨습니다."), "success")
+    return redirect(url_for("meetings.department_queue"))
+
+
+# --- hosts: a briefing for each meeting --------------------------------------------------------------
+@bp.route("/host/tongtong/briefings/<int:booking_id>")
+@roles_required(HOST, CIVIC_STAFF, ADMIN)
+def briefing(booking_id: int):
+    """What the host needs before a meeting, printable: the desired outcome, accessibility needs,
+    group size, earlier requests and 동 관리카드 items of the dong. The host of the meeting (its
+    linked account) or staff; the citizen's contact details are left out."""
+    from civic_app.meetings.models import MeetingBooking
+
+    booking = db.get_or_404(MeetingBooking, booking_id)
+    if not services.is_staff(current_user):
+        own = set(db.session.scalars(select(Host.id).where(Host.user_id == current_user.id)))
+        if booking.host_id not in own:
+            abort(404)
+    req = booking.request
+    earlier, cards = queries.dong_history(db.session, req)
+    return render_template("meetings/briefing.html", booking=booking, req=req, earlier=earlier, cards=cards)

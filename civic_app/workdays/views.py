@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -38,7 +38,33 @@ class BlackoutForm(FlaskForm):
             raise ValidationError(_("종료일은 시작일과 같거나 뒤여야 합니다."))
 
 
-def _page(status: int = 200, closed_form=None, blackout_form=None):
+def _conflicts(start, end) -> list:
+    """Scheduled events on the days about to be closed (통통데이 sessions), from the features
+    that register a ``closure_guard``: shown before saving, resolved after."""
+    guard = current_app.extensions.get("closure_guard")
+    return guard.conflicts(db.session, start, end, extra_closed=(start, end)) if guard else []
+
+
+def _resolve(start, end, reason: str) -> int:
+    guard = current_app.extensions.get("closure_guard")
+    if guard is None:
+        return 0
+    return guard.resolve(
+        db.session,
+        start,
+        end,
+        action=request.form.get("conflict_action", ""),
+        reason=reason,
+        actor=current_user,
+        now=utcnow(),
+    )
+
+
+def _confirmed() -> bool:
+    return request.form.get("conflict_action") in ("cancel", "shift")
+
+
+def _page(status: int = 200, closed_form=None, blackout_form=None, conflicts=None, conflict_kind=None):
     closed = db.session.scalars(select(ClosedDate).order_by(ClosedDate.day.desc())).all()
     blackouts = db.session.scalars(select(BlackoutRange).order_by(BlackoutRange.start_day.desc())).all()
     return (
@@ -48,6 +74,8 @@ def _page(status: int = 200, closed_form=None, blackout_form=None):
             blackouts=blackouts,
             closed_form=closed_form or ClosedDateForm(prefix="c"),
             blackout_form=blackout_form or BlackoutForm(prefix="b"),
+            conflicts=conflicts or [],
+            conflict_kind=conflict_kind,
         ),
         status,
     )
@@ -65,6 +93,9 @@ def add_closed():
     form = ClosedDateForm(prefix="c")
     if not form.validate_on_submit():
         return _page(400, closed_form=form)
+    conflicts = _conflicts(form.day.data, form.day.data)
+    if conflicts and not _confirmed():
+        return _page(200, closed_form=form, conflicts=conflicts, conflict_kind="closed")
     db.session.add(ClosedDate(day=form.day.data, reason=form.reason.data))
     try:
         db.session.flush()
@@ -81,8 +112,12 @@ def add_closed():
         now=utcnow(),
         ip=request.remote_addr,
     )
+    if conflicts:
+        _resolve(form.day.data, form.day.data, form.reason.data)
     db.session.commit()
     flash(_("휴무일을 추가했습니다."), "success")
+    if conflicts:
+        flash(_("그날의 통통데이 회차를 처리하고 예약한 시민에게 알렸습니다."), "success")
     return redirect(url_for("workdays.index"))
 
 
@@ -92,6 +127,9 @@ def add_blackout():
     form = BlackoutForm(prefix="b")
     if not form.validate_on_submit():
         return _page(400, blackout_form=form)
+    conflicts = _conflicts(form.start_day.data, form.end_day.data)
+    if conflicts and not _confirmed():
+        return _page(200, blackout_form=form, conflicts=conflicts, conflict_kind="blackout")
     row = BlackoutRange(start_day=form.start_day.data, end_day=form.end_day.data, reason=form.reason.data)
     db.session.add(row)
     db.session.flush()
@@ -104,8 +142,12 @@ def add_blackout():
         now=utcnow(),
         ip=request.remote_addr,
     )
+    if conflicts:
+        _resolve(form.start_day.data, form.end_day.data, form.reason.data)
     db.session.commit()
     flash(_("행사 제한 기간을 추가했습니다."), "success")
+    if conflicts:
+        flash(_("그날의 통통데이 회차를 처리하고 예약한 시민에게 알렸습니다."), "success")
     return redirect(url_for("workdays.index"))
 
 

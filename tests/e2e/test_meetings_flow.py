@@ -158,6 +158,6 @@ def test_request_to_outcome_with_deputy_fallback(page, live_server, session, app
     assert len(ics) == 1
     body = ics[0].get_content()
     body = body.decode() if isinstance(body, bytes) else body
-    assert f"UID:meeting-{booking.id}@civic_app" in body
+    assert f"UID:meeting-request-{booking.request_id}@civic_app" in body
     assert "METHOD:REQUEST" in body
     assert ics[0].get_filename() == "tongtong.ics"

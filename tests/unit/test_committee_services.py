@@ -56,6 +56,8 @@ def test_opening_a_quarter_lists_each_departments_tasks_and_mails_them(session, 
     assert "A-1" in road_mail.payload["body"]
     assert "A-2" not in road_mail.payload["body"]
     assert "2026-12-04" in road_mail.payload["body"]
+    # An absolute link (PUBLIC_BASE_URL): e-mails are read outside the site.
+    assert "보고 화면: http://civic.test/committee/department" in road_mail.payload["body"]
     road_entries = queries.open_entries_for_department(session, setup["road"].id)
     assert [e.task_code for e in road_entries] == ["A-1"]
 

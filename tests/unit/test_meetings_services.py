@@ -73,7 +73,7 @@ def test_mayor_decision_books_and_mails_an_ics(session):
     mail = next(m for m in _mails(session, req) if m.payload["attachments"])
     att = mail.payload["attachments"][0]
     assert att["filename"] == "tongtong.ics"
-    assert f"UID:meeting-{booking.id}@civic_app" in att["content"]
+    assert f"UID:meeting-request-{req.id}@civic_app" in att["content"]
     assert "METHOD:REQUEST" in att["content"]
 
 
@@ -86,53 +86,64 @@ def test_citizen_cannot_decide(session):
 
 
 def test_full_session_waitlists_and_promotes_on_withdrawal(session):
-    make_sessions()
+    make_sessions(dt.date(2026, 11, 1), dt.date(2026, 11, 30))  # one upcoming session: 11-26
     staff = make_staff()
     target = next_session()
     reqs = [make_request() for _ in range(4)]
     for req in reqs:
         services.decide_mayor(session, req, actor=staff, now=NOW, slot=None)
-    # Three places in the next session; the fourth goes to the next one.
+    # Three places; no later session has a free place, so the fourth waits.
     assert [r.active_booking.session_id for r in reqs[:3]] == [target.id] * 3
-    assert reqs[3].active_booking.session_id != target.id
+    assert reqs[3].status == "waitlisted"
     # Asking for a taken slot: a clear "full" answer, the request waits on the list.
     late = make_request()
     booking = services.decide_mayor(session, late, actor=staff, now=NOW, slot=target.slots[0])
     assert booking is None
     assert late.status == "waitlisted"
     assert "이미 찼습니다" in late.events[-1].note
-    late.preferred_session_ids = [target.id]
     # A booked citizen withdraws: the oldest waiting request gets the place.
     owner = session.get(type(make_user()), reqs[1].requester_id)
     services.withdraw(session, reqs[1], actor=owner, now=NOW)
-    assert late.status == "booked"
-    assert late.active_booking.session_id == target.id
-    assert any(e.kind == "promoted" for e in late.events)
+    assert reqs[3].status == "booked"
+    assert reqs[3].active_booking.session_id == target.id
+    assert any(e.kind == "promoted" for e in reqs[3].events)
+    assert late.status == "waitlisted"
 
 
 def test_cancelled_session_keeps_queue_places(session):
-    make_sessions()
+    sessions = [s for s in make_sessions(dt.date(2026, 11, 1), dt.date(2026, 12, 31)) if s.start_at > NOW]
+    assert len(sessions) == 3  # 11-26, 12-10, 12-24: nine places
     staff = make_staff()
-    target = next_session()
-    early = make_request(now=NOW - dt.timedelta(days=30))
-    services.decide_mayor(session, early, actor=staff, now=NOW)
+    first = sessions[0]
+    reqs = [make_request(now=NOW - dt.timedelta(days=30 - i)) for i in range(9)]
+    for req in reqs:
+        services.decide_mayor(session, req, actor=staff, now=NOW)
     newer = make_request(now=NOW - dt.timedelta(days=1))
-    services.decide_mayor(session, newer, actor=staff, now=NOW, slot=target.slots[0])  # full → waits
+    services.decide_mayor(session, newer, actor=staff, now=NOW)
+    assert newer.status == "waitlisted"  # every place is taken
     waiting_before = newer.queue_since
     affected = schedule.cancel_session(
-        session, target, reason="시장 긴급 재난 현장 방문", actor=staff, now=NOW
+        session, first, reason="시장 긴급 재난 현장 방문", actor=staff, now=NOW
     )
-    assert affected == [early]
-    assert target.status == "cancelled"
-    assert target.sequence == 1
-    assert "시장 긴급 재난 현장 방문" in early.events[-2].note or any(
-        "시장 긴급 재난 현장 방문" in e.note for e in early.events
-    )
-    # The earlier request is served first in the next session; the place is kept.
-    assert early.status == "booked"
-    assert early.active_booking.session_id != target.id
-    assert early.queue_since < newer.queue_since == waiting_before
-    assert session.scalar(select(MeetingBooking).where(MeetingBooking.slot_id == target.slots[0].id)) is None
+    assert affected == reqs[:3]
+    assert first.status == "cancelled"
+    assert first.sequence == 1
+    for req in reqs[:3]:
+        assert req.status == "waitlisted"
+        assert any("시장 긴급 재난 현장 방문" in e.note for e in req.events)
+        cancel = [m for m in _mails(session, req) if "cancelled" in m.dedupe_key]
+        assert len(cancel) == 1
+        assert "시장 긴급 재난 현장 방문" in cancel[0].payload["body"]
+        assert "METHOD:CANCEL" in cancel[0].payload["attachments"][0]["content"]
+    assert session.scalar(select(MeetingBooking).where(MeetingBooking.slot_id == first.slots[0].id)) is None
+    # A place frees up: the oldest queue place wins, not the newer request that waited longer
+    # on the list.
+    owner = session.get(type(make_user()), reqs[4].requester_id)
+    services.withdraw(session, reqs[4], actor=owner, now=NOW)
+    assert reqs[0].status == "booked"
+    assert reqs[0].active_booking.session_id == sessions[1].id
+    assert newer.status == "waitlisted"
+    assert reqs[0].queue_since < newer.queue_since == waiting_before
 
 
 def test_withdraw_only_until_the_day_before(session):
@@ -358,7 +369,7 @@ def test_moving_a_session_by_hand_updates_bookings_and_survives_generation(sessi
     ics = next(m for m in _mails(session, req) if "moved" in m.dedupe_key).payload["attachments"][0][
         "content"
     ]
-    assert f"UID:meeting-{booking.id}@civic_app" in ics
+    assert f"UID:meeting-request-{req.id}@civic_app" in ics
     assert "SEQUENCE:1" in ics
     lines = schedule.generate(
         session, schedule.current_rule(session), dt.date(2026, 11, 1), dt.date(2026, 11, 30), now=NOW
@@ -372,29 +383,37 @@ def test_citizen_asks_for_another_session_keeping_the_queue_place(session):
     staff = make_staff()
     citizen = make_user("citizen")
     req = make_request(citizen)
-    services.decide_mayor(session, req, actor=staff, now=NOW)
+    first = services.decide_mayor(session, req, actor=staff, now=NOW)
     queued_at = req.queue_since
     later = [s for s in sessions if s.start_at > NOW][2]
-    services.ask_other_session(session, req, session_id=later.id, actor=citizen, now=NOW)
+    # After booking, the change is a request for staff: the booking stays.
+    assert (
+        services.ask_other_session(session, req, session_id=later.id, actor=citizen, now=NOW) == "requested"
+    )
     assert req.status == "booked"
+    assert req.active_booking is first
+    assert req.change_session_id == later.id
+    services.accept_change(session, req, actor=staff, now=NOW)
     assert req.active_booking.session_id == later.id
+    assert req.change_session_id is None
     assert req.queue_since == queued_at
     assert len([b for b in req.bookings if b.active]) == 1
 
 
 def test_unserved_requests_carry_over_to_the_next_session(session):
-    make_sessions()
+    sessions = [s for s in make_sessions() if s.start_at > NOW]
     staff = make_staff()
-    target = next_session()
+    target = sessions[0]
     booked = [make_request() for _ in range(3)]
     for req in booked:
         services.decide_mayor(session, req, actor=staff, now=NOW, slot=None)
-    waiting = make_request()
-    services.decide_mayor(session, waiting, actor=staff, now=NOW, slot=target.slots[0])
-    assert waiting.status == "waitlisted"
+    # A request that chose only this session and waits for it (data from before the fix).
+    waiting = make_request(preferred_session_ids=[target.id])
+    waiting.status, waiting.route = "waitlisted", "mayor"
+    session.flush()
     after = target.end_at + dt.timedelta(hours=1)
     services.mark_session_held(session, target, actor=staff, now=after)
     assert target.status == "held"
     assert waiting.status == "booked"
-    assert waiting.active_booking.start_at > target.start_at
+    assert waiting.active_booking.session_id == sessions[1].id
     assert any(e.kind == "promoted" for e in waiting.events)
