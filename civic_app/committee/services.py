@@ -50,6 +50,7 @@ from civic_app.errors import Conflict, InvalidTransition, NotAllowed, NotFound, 
 from civic_app.notify.services import enqueue_email, enqueue_telegram
 from civic_app.timeutil import to_seoul, today_seoul
 from civic_app.web.policy import ADMIN, COMMITTEE_SECRETARIAT, DEPARTMENT
+from civic_app.workdays.services import WorkCalendar
 
 TASK_CSV_HEADER = ["code", "title", "field", "origin", "status", "replaced_by", "department"]
 CSV_ORIGINS = ("baseline", "new")
@@ -779,6 +780,13 @@ def save_meeting(
         errors.append(("duration", _("회의 종료 시각은 시작 시각 뒤여야 합니다.")))
     if not title.strip():
         errors.append(("title", _("회의 제목을 입력해 주세요.")))
+    day = to_seoul(start_at).date()
+    if meeting is None or to_seoul(meeting.start_at).date() != day:
+        # The visits' working-day rules: weekends, public holidays (Chuseok …), closed dates and
+        # election blackouts. A meeting already on such a day keeps it until its date changes.
+        closed = WorkCalendar.load(session, day, day).closed_reason(day)
+        if closed:
+            errors.append(("day", _("%(d)s은(는) 근무일이 아닙니다: %(r)s", d=day.isoformat(), r=closed)))
     if errors:
         raise ValidationFailed(errors[0][1], errors)
     if meeting is None:
