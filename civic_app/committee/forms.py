@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -169,4 +170,29 @@ class TaskForm(FlaskForm):
     start_year = IntegerField(
         _l("추진 연도"),
         validators=[Optional(), NumberRange(2000, 2100, _l("연도는 2000~2100 사이여야 합니다."))],
+    )
+
+
+class TaskImportForm(FlaskForm):
+    committee_id = SelectField(_l("위원회"), coerce=int)
+    file = FileField(
+        _l("CSV 파일 (code,title,field,origin,status,replaced_by,department)"),
+        validators=[
+            FileRequired(_l("CSV 파일을 고르세요.")),
+            FileAllowed(["csv"], _l("확장자가 .csv인 파일만 올릴 수 있습니다.")),
+        ],
+    )
+
+
+class CommitteeForm(FlaskForm):
+    name = StringField(
+        _l("위원회 이름"), validators=[DataRequired(_l("위원회 이름을 입력해 주세요.")), Length(max=100)]
+    )
+    description = TextAreaField(_l("설명 (선택)"), validators=[Optional(), Length(max=2000)])
+    subcommittees = TextAreaField(_l("분과 (한 줄에 하나)"), validators=[Optional(), Length(max=5000)])
+
+
+class SubCommitteeForm(FlaskForm):
+    name = StringField(
+        _l("분과 이름"), validators=[DataRequired(_l("분과 이름을 입력해 주세요.")), Length(max=100)]
     )

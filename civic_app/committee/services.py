@@ -81,6 +81,63 @@ def get_committee(session: Session, name: str | None = None) -> Committee:
     return committee
 
 
+def create_committee(
+    session: Session,
+    *,
+    name: str,
+    description: str = "",
+    subcommittees: list[str] | tuple[str, ...] = (),
+    actor: User,
+) -> Committee:
+    """An admin creates a committee with its sub-committees (each one a task field)."""
+    _require(actor, ADMIN)
+    name = name.strip()
+    errors: list[tuple[str, str]] = []
+    if not name or len(name) > 100:
+        errors.append(("name", _("위원회 이름은 1~100자여야 합니다.")))
+    elif session.scalar(select(Committee.id).where(Committee.name == name)):
+        errors.append(("name", _("위원회 '%(name)s'이(가) 이미 있습니다.", name=name)))
+    names = [n.strip() for n in subcommittees if n.strip()]
+    errors.extend(("subcommittees", p) for p in _subcommittee_problems(names, existing=()))
+    if errors:
+        raise ValidationFailed(errors[0][1], errors)
+    committee = Committee(name=name, description=description.strip() or None)
+    session.add(committee)
+    session.flush()
+    for position, sub_name in enumerate(names, start=1):
+        session.add(SubCommittee(committee_id=committee.id, name=sub_name, position=position))
+    session.flush()
+    session.refresh(committee, ["subcommittees"])
+    return committee
+
+
+def add_subcommittee(session: Session, committee: Committee, *, name: str, actor: User) -> SubCommittee:
+    """An admin adds a sub-committee (a field) at the end of a committee's list."""
+    _require(actor, ADMIN)
+    name = name.strip()
+    problems = _subcommittee_problems([name], existing=[s.name for s in committee.subcommittees])
+    if problems:
+        raise ValidationFailed(problems[0], [("name", p) for p in problems])
+    position = max((s.position for s in committee.subcommittees), default=0) + 1
+    sub = SubCommittee(committee_id=committee.id, name=name, position=position)
+    session.add(sub)
+    session.flush()
+    session.refresh(committee, ["subcommittees"])
+    return sub
+
+
+def _subcommittee_problems(names: list[str], *, existing) -> list[str]:
+    problems = []
+    seen = set(existing)
+    for name in names:
+        if not name or len(name) > 100:
+            problems.append(_("분과 이름은 1~100자여야 합니다."))
+        elif name in seen:
+            problems.append(_("분과 '%(name)s'이(가) 이미 있습니다.", name=name))
+        seen.add(name)
+    return problems
+
+
 def _require(actor: User | None, *roles: str) -> None:
     if actor is None or not actor.has_role(*roles):
         raise NotAllowed(_("이 작업을 할 권한이 없습니다."))

@@ -15,6 +15,7 @@ from civic_app.committee import queries, services
 from civic_app.committee.forms import (
     ActionForm,
     AdvisoryForm,
+    CommitteeForm,
     EntryForm,
     EvaluationForm,
     EvaluationRoundForm,
@@ -24,13 +25,16 @@ from civic_app.committee.forms import (
     OpenQuarterForm,
     PublishForm,
     ReviewForm,
+    SubCommitteeForm,
     TaskForm,
+    TaskImportForm,
 )
 from civic_app.committee.labels import LABELS, label
 from civic_app.committee.models import (
     ORIGINS,
     OUTCOMES,
     TASK_STATUSES,
+    Committee,
     CommitteeMeeting,
     CommitteeMember,
     CommitteeTask,
@@ -39,7 +43,7 @@ from civic_app.committee.models import (
     ReportingQuarter,
 )
 from civic_app.dongs.models import Department
-from civic_app.errors import DomainError
+from civic_app.errors import DomainError, ValidationFailed
 from civic_app.extensions import db
 from civic_app.timeutil import seoul_datetime, today_seoul, utcnow
 from civic_app.web.forms import apply_domain_error
@@ -746,3 +750,107 @@ def admin_meeting_item(meeting_id: int):
         ),
         400,
     )
+
+
+# --- secretariat: task CSV upload --------------------------------------------------------------
+
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+@roles_required(COMMITTEE_SECRETARIAT, ADMIN)
+def admin_import():
+    """The task CSV of ``flask committee import`` as an upload: all lines valid, or nothing changes."""
+    committees = db.session.scalars(select(Committee).order_by(Committee.id)).all()
+    form = TaskImportForm()
+    form.committee_id.choices = [SelectChoice(c.id, c.name) for c in committees]
+    if request.method == "GET":
+        form.committee_id.data = _committee().id
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        committee = db.session.get(Committee, form.committee_id.data)
+        try:
+            text = form.file.data.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.file.errors = [_("파일이 UTF-8 인코딩이 아닙니다.")]
+        else:
+            try:
+                result = services.import_tasks(db.session, text, now=utcnow(), committee_name=committee.name)
+                record(
+                    db.session,
+                    actor_id=current_user.id,
+                    action="committee.import",
+                    now=utcnow(),
+                    target_type="committee",
+                    target_id=committee.id,
+                    detail=result,
+                    ip=request.remote_addr,
+                )
+                db.session.commit()
+            except ValidationFailed as error:
+                db.session.rollback()
+                form.file.errors = [error.message]
+                errors = error.errors
+            else:
+                flash(
+                    _("가져오기 완료: 새로 %(c)d개, 갱신 %(u)d개", c=result["created"], u=result["updated"]),
+                    "success",
+                )
+                return redirect(url_for("committee.admin_import"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("committee/admin_import.html", form=form, import_errors=errors), status
+
+
+# --- admin: committees and sub-committees -------------------------------------------------------
+
+
+def _committees_page(form: CommitteeForm | None = None, sub_forms: dict | None = None, status: int = 200):
+    committees = db.session.scalars(select(Committee).order_by(Committee.id)).all()
+    sub_forms = sub_forms or {}
+    rows = [
+        (c, sub_forms.get(c.id) or SubCommitteeForm(prefix=f"c{c.id}", formdata=None)) for c in committees
+    ]
+    return render_template(
+        "committee/admin_committees.html", form=form or CommitteeForm(formdata=None), rows=rows
+    ), status
+
+
+@bp.route("/admin/committees", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def admin_committees():
+    if request.method == "GET":
+        return _committees_page()
+    form = CommitteeForm()
+    if form.validate_on_submit():
+        try:
+            committee = services.create_committee(
+                db.session,
+                name=form.name.data,
+                description=form.description.data or "",
+                subcommittees=(form.subcommittees.data or "").splitlines(),
+                actor=current_user,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(_("위원회 '%(name)s'을(를) 만들었습니다.", name=committee.name), "success")
+            return redirect(url_for("committee.admin_committees", _anchor=f"committee-{committee.id}"))
+    return _committees_page(form, status=400)
+
+
+@bp.route("/admin/committees/<int:committee_id>/subcommittees", methods=["POST"])
+@roles_required(ADMIN)
+def admin_add_subcommittee(committee_id: int):
+    committee = db.get_or_404(Committee, committee_id)
+    form = SubCommitteeForm(prefix=f"c{committee.id}")
+    if form.validate_on_submit():
+        try:
+            sub = services.add_subcommittee(db.session, committee, name=form.name.data, actor=current_user)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(_("분과 '%(name)s'을(를) 추가했습니다.", name=sub.name), "success")
+            return redirect(url_for("committee.admin_committees", _anchor=f"committee-{committee.id}"))
+    return _committees_page(sub_forms={committee.id: form}, status=400)
