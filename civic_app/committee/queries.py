@@ -213,6 +213,21 @@ def member_scores(
     }
 
 
+def latest_reports(
+    session: Session, task_ids: list[int]
+) -> dict[int, tuple[ReportingQuarter, QuarterlyEntry]]:
+    """The latest submitted quarterly entry of each task (published or still being collected)."""
+    if not task_ids:
+        return {}
+    rows = session.execute(
+        select(ReportingQuarter, QuarterlyEntry)
+        .join(QuarterlyEntry, QuarterlyEntry.quarter_id == ReportingQuarter.id)
+        .where(QuarterlyEntry.task_id.in_(task_ids), QuarterlyEntry.submitted_at.is_not(None))
+        .order_by(ReportingQuarter.year, ReportingQuarter.quarter)
+    )
+    return {entry.task_id: (quarter, entry) for quarter, entry in rows}  # later quarters win
+
+
 def evaluation_results(session: Session, record: EvaluationRound) -> dict:
     """Average score per task and per field of one round."""
     rows = session.execute(

@@ -231,14 +231,16 @@ def _evaluation_context(forms: dict | None = None):
         items = queries.member_tasks(db.session, member)
         scores = queries.member_scores(db.session, record, member)
     forms = forms or {}
+    latest = queries.latest_reports(db.session, [item.id for item in items])
     rows = []
     for item in items:
         form = forms.get(item.id)
         if form is None:
             existing = scores.get(item.id)
             form = EvaluationForm(prefix=f"t{item.id}", formdata=None, obj=existing)
-        rows.append((item, form, scores.get(item.id)))
-    return {"member": member, "round": record, "rows": rows}
+        rows.append((item, form, scores.get(item.id), latest.get(item.id)))
+    done = sum(1 for item in items if item.id in scores)
+    return {"member": member, "round": record, "rows": rows, "done": done, "total": len(items)}
 
 
 @bp.route("/evaluate")
