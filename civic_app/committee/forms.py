@@ -69,6 +69,11 @@ class EntryForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     summary = TextAreaField(_l("총평 (공개)"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("정정 사유 (공개)"), validators=[Optional(), Length(max=2000)])
+    confirm = BooleanField(
+        _l("위 내용을 확인했고, 이대로 공개합니다."),
+        validators=[DataRequired(_l("공개하려면 확인란에 표시해 주세요."))],
+    )
 
 
 class EvaluationRoundForm(FlaskForm):

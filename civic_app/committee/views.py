@@ -41,6 +41,7 @@ from civic_app.committee.models import (
     EvaluationRound,
     QuarterlyEntry,
     ReportingQuarter,
+    ReportRow,
 )
 from civic_app.dongs.models import Department
 from civic_app.errors import DomainError, ValidationFailed
@@ -142,10 +143,32 @@ def reports():
 @bp.route("/reports/<int:quarter_id>")
 @public
 def report(quarter_id: int):
-    record = queries.quarter_with_entries(db.session, quarter_id)
-    if record is None or not record.is_published:
+    """The latest version of a published report; an amended one shows 정정 and what changed."""
+    return _report_page(quarter_id, None)
+
+
+@bp.route("/reports/<int:quarter_id>/versions/<int:number>")
+@public
+def report_version(quarter_id: int, number: int):
+    """An earlier (or the current) version of a published report, kept readable after amendments."""
+    return _report_page(quarter_id, number)
+
+
+def _report_page(quarter_id: int, number: int | None):
+    found = queries.report_version(db.session, quarter_id, number)
+    if found is None:
         abort(404)
-    return render_template("committee/report.html", quarter=record)
+    record, version, previous = found
+    rows = version.report_rows()
+    diff = services.report_diff(previous.report_rows(), rows) if previous is not None else []
+    return render_template(
+        "committee/report.html",
+        quarter=record,
+        version=version,
+        latest=record.versions[-1],
+        rows=rows,
+        diff=diff,
+    )
 
 
 @bp.route("/meetings")
@@ -216,7 +239,7 @@ def entry(entry_id: int):
                 return redirect(url_for("committee.department_entries"))
             return redirect(url_for("committee.admin_quarter", quarter_id=item.quarter_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("committee/entry.html", entry=item, form=form), status
+    return render_template("committee/entry.html", entry=item, form=form, today=today_seoul(utcnow())), status
 
 
 # --- member evaluation --------------------------------------------------------------------------
@@ -346,33 +369,70 @@ def admin_quarter(quarter_id: int):
     return render_template(
         "committee/admin_quarter.html",
         quarter=record,
-        publish_form=PublishForm(formdata=None),
+        check=queries.publish_check(record, today_seoul(utcnow())),
         action=ActionForm(),
     )
 
 
-@bp.route("/admin/quarters/<int:quarter_id>/<any(publish, remind):action>", methods=["POST"])
+@bp.route("/admin/quarters/<int:quarter_id>/publish", methods=["GET", "POST"])
+@roles_required(COMMITTEE_SECRETARIAT, ADMIN)
+def admin_publish(quarter_id: int):
+    """Publishing (or amending) goes through a page that shows the deadline and what is missing."""
+    record = queries.quarter_with_entries(db.session, quarter_id)
+    if record is None:
+        abort(404)
+    form = PublishForm()
+    if request.method == "GET":
+        form.summary.data = record.summary
+    if form.validate_on_submit():
+        amending = record.is_published
+        try:
+            version = services.publish_quarter(
+                db.session,
+                record,
+                actor=current_user,
+                now=utcnow(),
+                summary=form.summary.data or "",
+                note=form.note.data or "",
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+            record = queries.quarter_with_entries(db.session, quarter_id)
+        else:
+            if amending:
+                flash(_("정정본(%(n)d판)을 공개했습니다.", n=version.number), "success")
+            else:
+                flash(_("분기 보고를 공개했습니다."), "success")
+            return redirect(url_for("committee.admin_quarter", quarter_id=record.id))
+    last = record.versions[-1] if record.versions else None
+    rows = [ReportRow.from_entry(e) for e in record.entries]
+    diff = services.report_diff(last.report_rows(), rows) if last is not None else []
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "committee/admin_publish.html",
+        quarter=record,
+        form=form,
+        check=queries.publish_check(record, today_seoul(utcnow())),
+        diff=diff,
+    ), status
+
+
+@bp.route("/admin/quarters/<int:quarter_id>/<any(remind):action>", methods=["POST"])
 @roles_required(COMMITTEE_SECRETARIAT, ADMIN)
 def admin_quarter_action(quarter_id: int, action: str):
     record = db.get_or_404(ReportingQuarter, quarter_id)
-    form = PublishForm()
-    if not form.validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        if action == "publish":
-            services.publish_quarter(
-                db.session, record, actor=current_user, now=utcnow(), summary=form.summary.data or ""
-            )
-            message = _("분기 보고를 공개했습니다.")
-        else:
-            sent = services.send_reminders(db.session, record, actor=current_user, now=utcnow())
-            message = _("미제출 부서 담당자 %(n)d명에게 알림을 보냈습니다.", n=sent)
+        sent = services.send_reminders(db.session, record, actor=current_user, now=utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(message, "success")
+        flash(_("미제출 부서 담당자 %(n)d명에게 알림을 보냈습니다.", n=sent), "success")
     return redirect(url_for("committee.admin_quarter", quarter_id=record.id))
 
 
