@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole
@@ -727,7 +728,10 @@ def publish_quarter(
         record.status = QUARTER_PUBLISHED
         record.published_at = now
     record.summary = version.summary
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # two people published the same version at once
+        raise Conflict(_("다른 사람이 방금 이 보고를 공개했습니다. 화면을 새로 고쳐 확인해 주세요.")) from exc
     reported = [row for row in rows if row.is_reported]
     if amending:
         changed = {item["code"] for item in diff}

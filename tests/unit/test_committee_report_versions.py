@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from civic_app.committee import queries, services
-from civic_app.errors import InvalidTransition, ValidationFailed
+from civic_app.committee.models import ReportVersion
+from civic_app.errors import Conflict, InvalidTransition, ValidationFailed
 from civic_app.notify.models import OutboxMessage
 from tests.factories import NOW, make_department, make_user
 from tests.factories_committee import make_task
@@ -134,3 +135,13 @@ def test_amending_without_changes_is_refused(session, setup):
     with pytest.raises(InvalidTransition):
         services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW, note="정정")
     assert len(quarter.versions) == 1
+
+
+def test_two_people_publishing_at_once_get_a_conflict_not_a_crash(session, setup):
+    make_task("A-1", department=setup["road"])
+    quarter = _open(session, setup)
+    assert quarter.versions == []  # this request read the quarter before the other one published
+    session.execute(insert(ReportVersion).values(quarter_id=quarter.id, number=1, published_at=NOW, rows=[]))
+    with pytest.raises(Conflict):
+        services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
+    session.rollback()
