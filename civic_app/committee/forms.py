@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -68,6 +69,11 @@ class EntryForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     summary = TextAreaField(_l("총평 (공개)"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("정정 사유 (공개)"), validators=[Optional(), Length(max=2000)])
+    confirm = BooleanField(
+        _l("위 내용을 확인했고, 이대로 공개합니다."),
+        validators=[DataRequired(_l("공개하려면 확인란에 표시해 주세요."))],
+    )
 
 
 class EvaluationRoundForm(FlaskForm):
@@ -169,4 +175,29 @@ class TaskForm(FlaskForm):
     start_year = BoundedIntegerField(
         _l("추진 연도"),
         validators=[Optional(), NumberRange(2000, 2100, _l("연도는 2000~2100 사이여야 합니다."))],
+    )
+
+
+class TaskImportForm(FlaskForm):
+    committee_id = SelectField(_l("위원회"), coerce=int)
+    file = FileField(
+        _l("CSV 파일 (code,title,field,origin,status,replaced_by,department)"),
+        validators=[
+            FileRequired(_l("CSV 파일을 고르세요.")),
+            FileAllowed(["csv"], _l("확장자가 .csv인 파일만 올릴 수 있습니다.")),
+        ],
+    )
+
+
+class CommitteeForm(FlaskForm):
+    name = StringField(
+        _l("위원회 이름"), validators=[DataRequired(_l("위원회 이름을 입력해 주세요.")), Length(max=100)]
+    )
+    description = TextAreaField(_l("설명 (선택)"), validators=[Optional(), Length(max=2000)])
+    subcommittees = TextAreaField(_l("분과 (한 줄에 하나)"), validators=[Optional(), Length(max=5000)])
+
+
+class SubCommitteeForm(FlaskForm):
+    name = StringField(
+        _l("분과 이름"), validators=[DataRequired(_l("분과 이름을 입력해 주세요.")), Length(max=100)]
     )

@@ -34,6 +34,14 @@ LINEAGE_LABELS = {"replaced": _l("대체"), "merged": _l("통합")}
 OUTCOME_LABELS = {"maintained": _l("유지"), "concluded": _l("종결"), "replaced": _l("대체·통합")}
 ENTRY_LABELS = {"pending": _l("미제출"), "submitted": _l("제출"), "reviewed": _l("검토 완료")}
 QUARTER_LABELS = {"open": _l("보고 접수 중"), "published": _l("공개")}
+REPORT_FIELD_LABELS = {
+    "status": _l("상태"),
+    "progress_pct": _l("진척률"),
+    "progress_text": _l("추진상황"),
+    "issues": _l("문제점"),
+    "next_steps": _l("향후 계획"),
+    "department": _l("담당 부서"),
+}
 MEETING_KIND_LABELS = {"regular": _l("정기회의"), "ad_hoc": _l("임시회의")}
 MEETING_STATUS_LABELS = {"scheduled": _l("예정"), "cancelled": _l("취소"), "held": _l("개최")}
 
@@ -49,6 +57,7 @@ LABELS = {
     "outcome": OUTCOME_LABELS,
     "entry": ENTRY_LABELS,
     "quarter": QUARTER_LABELS,
+    "report_field": REPORT_FIELD_LABELS,
     "meeting_kind": MEETING_KIND_LABELS,
     "meeting_status": MEETING_STATUS_LABELS,
 }

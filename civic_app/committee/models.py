@@ -7,13 +7,15 @@ integrator's migration can insert the same rows the reference loader does.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic_app.db_types import UTCDateTime
 from civic_app.extensions import db
+from civic_app.timeutil import to_seoul
 
 DEFAULT_COMMITTEE = "시정참여정책위원회"
 # The working sub-committees (실무분과) of the source, in the order of its table.
@@ -290,7 +292,12 @@ class MidtermOutcome(db.Model):
 
 
 class ReportingQuarter(db.Model):
-    """A quarter of progress reporting; published quarters are frozen."""
+    """A quarter of progress reporting.
+
+    Publishing freezes a version (:class:`ReportVersion`) for the public; departments may still
+    report late afterwards, and the secretariat publishes those as an amended version (정정).
+    ``published_at`` is the first publication.
+    """
 
     __tablename__ = "committee_quarters"
     __table_args__ = (UniqueConstraint("committee_id", "year", "quarter"),)
@@ -309,6 +316,9 @@ class ReportingQuarter(db.Model):
     committee: Mapped[Committee] = relationship(lazy="joined")
     entries: Mapped[list[QuarterlyEntry]] = relationship(
         back_populates="quarter", cascade="all, delete-orphan", order_by="QuarterlyEntry.task_code"
+    )
+    versions: Mapped[list[ReportVersion]] = relationship(
+        back_populates="quarter", cascade="all, delete-orphan", order_by="ReportVersion.number"
     )
 
     @property
@@ -349,6 +359,115 @@ class QuarterlyEntry(db.Model):
 
     quarter: Mapped[ReportingQuarter] = relationship(back_populates="entries")
     department = relationship("Department", lazy="joined")
+
+    @property
+    def change(self) -> int | None:
+        if self.progress_pct is None or self.previous_pct is None:
+            return None
+        return self.progress_pct - self.previous_pct
+
+    @property
+    def is_late(self) -> bool:
+        """Submitted after the deadline (Seoul date) or after the quarter was first published."""
+        if self.submitted_at is None:
+            return False
+        quarter = self.quarter
+        if to_seoul(self.submitted_at).date() > quarter.deadline:
+            return True
+        return quarter.published_at is not None and self.submitted_at > quarter.published_at
+
+
+class ReportVersion(db.Model):
+    """One published version of a quarter's report: a frozen copy of its rows.
+
+    Version 1 is the first publication; each amendment (정정) adds the next number with a
+    reason, and older versions stay readable.
+    """
+
+    __tablename__ = "committee_report_versions"
+    __table_args__ = (UniqueConstraint("quarter_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter_id: Mapped[int] = mapped_column(
+        ForeignKey("committee_quarters.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    summary: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # the reason of an amendment
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+
+    quarter: Mapped[ReportingQuarter] = relationship(back_populates="versions")
+
+    @property
+    def is_amendment(self) -> bool:
+        return self.number > 1
+
+    def report_rows(self) -> list[ReportRow]:
+        return [ReportRow.from_dict(row) for row in self.rows or []]
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """A task's line of a published report, as frozen in a :class:`ReportVersion`."""
+
+    entry_id: int
+    task_id: int
+    task_code: str
+    task_title: str
+    field_name: str
+    origin: str
+    department: str
+    status: str
+    progress_text: str | None = None
+    progress_pct: int | None = None
+    previous_pct: int | None = None
+    issues: str | None = None
+    next_steps: str | None = None
+    late: bool = False
+
+    # The fields an amendment compares (the rest identify the row).
+    COMPARED: ClassVar[tuple[str, ...]] = (
+        "status",
+        "progress_pct",
+        "progress_text",
+        "issues",
+        "next_steps",
+        "department",
+    )
+
+    @classmethod
+    def from_entry(cls, entry: QuarterlyEntry) -> ReportRow:
+        reported = entry.status != ENTRY_PENDING
+        return cls(
+            entry_id=entry.id,
+            task_id=entry.task_id,
+            task_code=entry.task_code,
+            task_title=entry.task_title,
+            field_name=entry.field_name,
+            origin=entry.origin,
+            department=entry.department.name,
+            status=ENTRY_PENDING if not reported else ENTRY_SUBMITTED,
+            progress_text=entry.progress_text if reported else None,
+            progress_pct=entry.progress_pct if reported else None,
+            previous_pct=entry.previous_pct,
+            issues=entry.issues if reported else None,
+            next_steps=entry.next_steps if reported else None,
+            late=entry.is_late,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ReportRow:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def is_reported(self) -> bool:
+        return self.status != ENTRY_PENDING
 
     @property
     def change(self) -> int | None:

@@ -21,6 +21,8 @@ from civic_app.committee.models import (
     MidtermReview,
     QuarterlyEntry,
     ReportingQuarter,
+    ReportRow,
+    ReportVersion,
     SubCommittee,
     TaskLineage,
 )
@@ -97,15 +99,64 @@ def task_detail(session: Session, committee: Committee, code: str) -> CommitteeT
     )
 
 
-def task_history(session: Session, task: CommitteeTask) -> list[tuple[ReportingQuarter, QuarterlyEntry]]:
-    """Published quarterly entries of a task, oldest first."""
+def task_history(session: Session, task: CommitteeTask) -> list[tuple[ReportingQuarter, ReportRow]]:
+    """The task's line in the latest version of each published quarter, oldest first."""
     rows = session.execute(
-        select(ReportingQuarter, QuarterlyEntry)
+        select(ReportingQuarter, ReportVersion)
+        .join(ReportVersion, ReportVersion.quarter_id == ReportingQuarter.id)
         .join(QuarterlyEntry, QuarterlyEntry.quarter_id == ReportingQuarter.id)
         .where(QuarterlyEntry.task_id == task.id, ReportingQuarter.status == QUARTER_PUBLISHED)
-        .order_by(ReportingQuarter.year, ReportingQuarter.quarter)
+        .order_by(ReportingQuarter.year, ReportingQuarter.quarter, ReportVersion.number)
     )
-    return [(q, e) for q, e in rows]
+    latest: dict[int, tuple[ReportingQuarter, ReportVersion]] = {}
+    for quarter, version in rows:
+        latest[quarter.id] = (quarter, version)
+    history = []
+    for quarter, version in latest.values():
+        row = next((r for r in version.report_rows() if r.task_id == task.id), None)
+        if row is not None:
+            history.append((quarter, row))
+    return history
+
+
+def report_version(
+    session: Session, quarter_id: int, number: int | None = None
+) -> tuple[ReportingQuarter, ReportVersion, ReportVersion | None] | None:
+    """(quarter, the version asked for or the latest, the version before it) of a published report."""
+    quarter = session.scalar(
+        select(ReportingQuarter)
+        .where(ReportingQuarter.id == quarter_id, ReportingQuarter.status == QUARTER_PUBLISHED)
+        .options(selectinload(ReportingQuarter.versions))
+    )
+    if quarter is None or not quarter.versions:
+        return None
+    by_number = {v.number: v for v in quarter.versions}
+    version = by_number.get(number) if number is not None else quarter.versions[-1]
+    if version is None:
+        return None
+    return quarter, version, by_number.get(version.number - 1)
+
+
+def publish_check(quarter: ReportingQuarter, today: dt.date) -> dict:
+    """What the secretariat must see before publishing: the deadline, what is missing, what is late."""
+    entries = quarter.entries
+    missing = [e for e in entries if e.status == "pending"]
+    late = [e for e in entries if e.is_late]
+    last = quarter.versions[-1] if quarter.versions else None
+    return {
+        "deadline": quarter.deadline,
+        "days_left": (quarter.deadline - today).days,
+        "total": len(entries),
+        "submitted": len(entries) - len(missing),
+        "missing": missing,
+        "late": late,
+        "last_version": last,
+        "unpublished": [
+            e
+            for e in entries
+            if last is not None and e.submitted_at is not None and e.submitted_at > last.published_at
+        ],
+    }
 
 
 def latest_published_quarter(session: Session, committee: Committee):
@@ -125,6 +176,7 @@ def published_quarters(session: Session, committee: Committee) -> list[Reporting
             .where(
                 ReportingQuarter.committee_id == committee.id, ReportingQuarter.status == QUARTER_PUBLISHED
             )
+            .options(selectinload(ReportingQuarter.versions))
             .order_by(ReportingQuarter.year.desc(), ReportingQuarter.quarter.desc())
         )
     )
@@ -154,18 +206,27 @@ def quarter_with_entries(session: Session, quarter_id: int) -> ReportingQuarter 
     return session.scalar(
         select(ReportingQuarter)
         .where(ReportingQuarter.id == quarter_id)
-        .options(selectinload(ReportingQuarter.entries))
+        .options(selectinload(ReportingQuarter.entries), selectinload(ReportingQuarter.versions))
     )
 
 
 def open_entries_for_department(session: Session, department_id: int | None) -> list[QuarterlyEntry]:
+    """The department's entries still to report: open quarters, and late ones of published quarters."""
     if department_id is None:
         return []
     return list(
         session.scalars(
             select(QuarterlyEntry)
             .join(ReportingQuarter)
-            .where(QuarterlyEntry.department_id == department_id, ReportingQuarter.status == QUARTER_OPEN)
+            .where(
+                QuarterlyEntry.department_id == department_id,
+                or_(
+                    ReportingQuarter.status == QUARTER_OPEN,
+                    # Published quarters: what is still missing, and late reports.
+                    QuarterlyEntry.status == "pending",
+                    QuarterlyEntry.submitted_at > ReportingQuarter.published_at,
+                ),
+            )
             .options(selectinload(QuarterlyEntry.quarter))
             .order_by(ReportingQuarter.year, ReportingQuarter.quarter, QuarterlyEntry.task_code)
         )
@@ -211,6 +272,21 @@ def member_scores(
             select(Evaluation).where(Evaluation.round_id == record.id, Evaluation.member_id == member.id)
         )
     }
+
+
+def latest_reports(
+    session: Session, task_ids: list[int]
+) -> dict[int, tuple[ReportingQuarter, QuarterlyEntry]]:
+    """The latest submitted quarterly entry of each task (published or still being collected)."""
+    if not task_ids:
+        return {}
+    rows = session.execute(
+        select(ReportingQuarter, QuarterlyEntry)
+        .join(QuarterlyEntry, QuarterlyEntry.quarter_id == ReportingQuarter.id)
+        .where(QuarterlyEntry.task_id.in_(task_ids), QuarterlyEntry.submitted_at.is_not(None))
+        .order_by(ReportingQuarter.year, ReportingQuarter.quarter)
+    )
+    return {entry.task_id: (quarter, entry) for quarter, entry in rows}  # later quarters win
 
 
 def evaluation_results(session: Session, record: EvaluationRound) -> dict:

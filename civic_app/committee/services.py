@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole
@@ -42,6 +43,8 @@ from civic_app.committee.models import (
     MidtermReview,
     QuarterlyEntry,
     ReportingQuarter,
+    ReportRow,
+    ReportVersion,
     SubCommittee,
     TaskLineage,
 )
@@ -52,6 +55,7 @@ from civic_app.integrity.locks import lock_row
 from civic_app.notify.services import enqueue_email, enqueue_telegram
 from civic_app.timeutil import to_seoul, today_seoul
 from civic_app.web.policy import ADMIN, COMMITTEE_SECRETARIAT, DEPARTMENT
+from civic_app.workdays.services import WorkCalendar
 
 TASK_CSV_HEADER = ["code", "title", "field", "origin", "status", "replaced_by", "department"]
 CSV_ORIGINS = ("baseline", "new")
@@ -80,6 +84,63 @@ def get_committee(session: Session, name: str | None = None) -> Committee:
     if committee is None:
         raise NotFound(_("위원회 '%(name)s'을(를) 찾을 수 없습니다.", name=wanted))
     return committee
+
+
+def create_committee(
+    session: Session,
+    *,
+    name: str,
+    description: str = "",
+    subcommittees: list[str] | tuple[str, ...] = (),
+    actor: User,
+) -> Committee:
+    """An admin creates a committee with its sub-committees (each one a task field)."""
+    _require(actor, ADMIN)
+    name = name.strip()
+    errors: list[tuple[str, str]] = []
+    if not name or len(name) > 100:
+        errors.append(("name", _("위원회 이름은 1~100자여야 합니다.")))
+    elif session.scalar(select(Committee.id).where(Committee.name == name)):
+        errors.append(("name", _("위원회 '%(name)s'이(가) 이미 있습니다.", name=name)))
+    names = [n.strip() for n in subcommittees if n.strip()]
+    errors.extend(("subcommittees", p) for p in _subcommittee_problems(names, existing=()))
+    if errors:
+        raise ValidationFailed(errors[0][1], errors)
+    committee = Committee(name=name, description=description.strip() or None)
+    session.add(committee)
+    session.flush()
+    for position, sub_name in enumerate(names, start=1):
+        session.add(SubCommittee(committee_id=committee.id, name=sub_name, position=position))
+    session.flush()
+    session.refresh(committee, ["subcommittees"])
+    return committee
+
+
+def add_subcommittee(session: Session, committee: Committee, *, name: str, actor: User) -> SubCommittee:
+    """An admin adds a sub-committee (a field) at the end of a committee's list."""
+    _require(actor, ADMIN)
+    name = name.strip()
+    problems = _subcommittee_problems([name], existing=[s.name for s in committee.subcommittees])
+    if problems:
+        raise ValidationFailed(problems[0], [("name", p) for p in problems])
+    position = max((s.position for s in committee.subcommittees), default=0) + 1
+    sub = SubCommittee(committee_id=committee.id, name=name, position=position)
+    session.add(sub)
+    session.flush()
+    session.refresh(committee, ["subcommittees"])
+    return sub
+
+
+def _subcommittee_problems(names: list[str], *, existing) -> list[str]:
+    problems = []
+    seen = set(existing)
+    for name in names:
+        if not name or len(name) > 100:
+            problems.append(_("분과 이름은 1~100자여야 합니다."))
+        elif name in seen:
+            problems.append(_("분과 '%(name)s'이(가) 이미 있습니다.", name=name))
+        seen.add(name)
+    return problems
 
 
 def _require(actor: User | None, *roles: str) -> None:
@@ -526,15 +587,17 @@ def submit_entry(
     issues: str = "",
     next_steps: str = "",
 ) -> QuarterlyEntry:
-    """A responsible department reports on its task (again, until the quarter is published)."""
+    """A responsible department reports on its task, again if needed.
+
+    Reporting stays possible after the deadline and after publication: such an entry is marked
+    late (``QuarterlyEntry.is_late``) and reaches the public with the next amended version.
+    """
     allowed = actor.has_role(COMMITTEE_SECRETARIAT, ADMIN) or (
         actor.has_role(DEPARTMENT) and actor.department_id == entry.department_id
     )
     if not allowed:
         raise NotAllowed(_("이 과제를 보고할 권한이 없습니다 (담당 부서만 보고할 수 있습니다)."))
-    lock_row(session, entry.quarter, read=True)  # publish_quarter waits for us, or we see it published
-    if entry.quarter.status != QUARTER_OPEN:
-        raise InvalidTransition(_("공개된 분기 보고는 고칠 수 없습니다."))
+    lock_row(session, entry.quarter, read=True)  # a publication in progress finishes first
     errors = []
     if not progress_text.strip():
         errors.append(("progress_text", _("추진상황을 입력해 주세요.")))
@@ -556,7 +619,7 @@ def submit_entry(
 
 def review_entry(session: Session, entry: QuarterlyEntry, *, actor: User, now: dt.datetime) -> QuarterlyEntry:
     _require_secretariat(actor)
-    if entry.quarter.status != QUARTER_OPEN or entry.status != ENTRY_SUBMITTED:
+    if entry.status != ENTRY_SUBMITTED:
         raise InvalidTransition(_("제출된 보고만 검토 완료로 표시할 수 있습니다."))
     entry.status = ENTRY_REVIEWED
     entry.reviewed_at = now
@@ -564,71 +627,155 @@ def review_entry(session: Session, entry: QuarterlyEntry, *, actor: User, now: d
     return entry
 
 
-def publish_quarter(
-    session: Session, record: ReportingQuarter, *, actor: User, now: dt.datetime, summary: str = ""
-) -> ReportingQuarter:
-    """Freeze the quarter, record the change from the last published quarter, post to Telegram.
-
-    Entries a department did not submit are published as 미제출; the task's progress becomes
-    the reported percentage.
-    """
-    _require_secretariat(actor)
-    # Publishing order decides previous_pct and tasks' progress: one publisher per committee,
-    # and no department report changes the quarter while it is frozen (submit_entry).
-    lock_row(session, record.committee)
-    lock_row(session, record)
-    if record.status != QUARTER_OPEN:
-        raise InvalidTransition(_("이미 공개한 분기 보고입니다."))
-    task_ids = [e.task_id for e in record.entries]
-    previous: dict[int, int | None] = {}
-    rows = session.execute(
-        select(QuarterlyEntry.task_id, QuarterlyEntry.progress_pct)
+def _previous_published_pct(
+    session: Session, record: ReportingQuarter, task_ids: list[int]
+) -> dict[int, int]:
+    """Each task's percentage in the latest published version of the quarters before ``record``."""
+    versions = session.scalars(
+        select(ReportVersion)
         .join(ReportingQuarter)
         .where(
             ReportingQuarter.committee_id == record.committee_id,
             ReportingQuarter.status == QUARTER_PUBLISHED,
-            QuarterlyEntry.task_id.in_(task_ids),
-            QuarterlyEntry.progress_pct.is_not(None),
+            ReportingQuarter.id != record.id,
+            (ReportingQuarter.year * 4 + ReportingQuarter.quarter) < record.year * 4 + record.quarter,
         )
-        .order_by(ReportingQuarter.year, ReportingQuarter.quarter)
-    )
-    for task_id, pct in rows:
-        previous[task_id] = pct  # later quarters overwrite earlier ones
-    tasks = {t.id: t for t in session.scalars(select(CommitteeTask).where(CommitteeTask.id.in_(task_ids)))}
+        .order_by(ReportingQuarter.year, ReportingQuarter.quarter, ReportVersion.number)
+    ).all()
+    latest: dict[int, ReportVersion] = {}
+    for version in versions:
+        latest[version.quarter_id] = version  # the highest number wins; dicts keep quarter order
+    wanted = set(task_ids)
+    previous: dict[int, int] = {}
+    for version in latest.values():
+        for row in version.report_rows():
+            if row.task_id in wanted and row.progress_pct is not None:
+                previous[row.task_id] = row.progress_pct  # later quarters overwrite earlier ones
+    return previous
+
+
+def report_diff(before: list[ReportRow], after: list[ReportRow]) -> list[dict]:
+    """What an amendment changes, task by task: ``[{code, title, changes: [(field, old, new)]}]``."""
+    old = {row.task_code: row for row in before}
+    diff = []
+    for row in after:
+        prior = old.get(row.task_code)
+        changes = []
+        for name in ReportRow.COMPARED:
+            value = getattr(row, name)
+            was = getattr(prior, name) if prior is not None else None
+            if value != was:
+                changes.append((name, was, value))
+        if changes:
+            diff.append(
+                {"code": row.task_code, "title": row.task_title, "late": row.late, "changes": changes}
+            )
+    return diff
+
+
+def publish_quarter(
+    session: Session,
+    record: ReportingQuarter,
+    *,
+    actor: User,
+    now: dt.datetime,
+    summary: str = "",
+    note: str = "",
+) -> ReportVersion:
+    """Publish the quarter as a frozen version and post it to Telegram.
+
+    The first publication is version 1; entries a department did not submit are published as
+    미제출. Departments may still report late, and publishing again is an amendment (정정): it
+    needs a reason, must change something, and adds the next version while the earlier ones
+    stay readable. A task's progress becomes its reported percentage unless a later quarter
+    has been published already.
+    """
+    _require_secretariat(actor)
+    # One publisher per committee at a time; department reports wait (submit_entry) so a
+    # version holds either the whole report or none of it.
+    lock_row(session, record.committee)
+    lock_row(session, record)
+    session.refresh(record)
+    amending = record.status == QUARTER_PUBLISHED
+    last = record.versions[-1] if record.versions else None
+    if amending and not note.strip():
+        message = _("정정 사유를 적어 주세요.")
+        raise ValidationFailed(message, [("note", message)])
+    task_ids = [e.task_id for e in record.entries]
+    previous = _previous_published_pct(session, record, task_ids)
     for entry in record.entries:
         entry.previous_pct = previous.get(entry.task_id)
-        if entry.status != ENTRY_PENDING and entry.progress_pct is not None:
-            tasks[entry.task_id].progress = entry.progress_pct
-            tasks[entry.task_id].updated_at = now
-    record.status = QUARTER_PUBLISHED
-    record.published_at = now
-    record.summary = summary.strip() or None
-    session.flush()
-    reported = [e for e in record.entries if e.status != ENTRY_PENDING]
-    lines = []
-    for entry in reported[:10]:
-        before = "-" if entry.previous_pct is None else f"{entry.previous_pct}%"
-        lines.append(f"{entry.task_code} {entry.task_title}: {before} → {entry.progress_pct}%")
+    rows = [ReportRow.from_entry(entry) for entry in record.entries]
+    diff = report_diff(last.report_rows(), rows) if last is not None else []
+    if amending and not diff:
+        raise InvalidTransition(_("공개된 판과 달라진 내용이 없어 정정본을 공개하지 않았습니다."))
+    later_published = session.scalar(
+        select(ReportingQuarter.id).where(
+            ReportingQuarter.committee_id == record.committee_id,
+            ReportingQuarter.status == QUARTER_PUBLISHED,
+            (ReportingQuarter.year * 4 + ReportingQuarter.quarter) > record.year * 4 + record.quarter,
+        )
+    )
+    if later_published is None:
+        tasks = {
+            t.id: t for t in session.scalars(select(CommitteeTask).where(CommitteeTask.id.in_(task_ids)))
+        }
+        for entry in record.entries:
+            if entry.status != ENTRY_PENDING and entry.progress_pct is not None:
+                tasks[entry.task_id].progress = entry.progress_pct
+                tasks[entry.task_id].updated_at = now
+    version = ReportVersion(
+        number=(last.number + 1) if last is not None else 1,
+        published_at=now,
+        published_by_id=actor.id,
+        summary=summary.strip() or None,
+        note=(note.strip() or None) if amending else None,
+        rows=[row.as_dict() for row in rows],
+    )
+    record.versions.append(version)
+    if not amending:
+        record.status = QUARTER_PUBLISHED
+        record.published_at = now
+    record.summary = version.summary
+    try:
+        session.flush()
+    except IntegrityError as exc:  # two people published the same version at once
+        raise Conflict(_("다른 사람이 방금 이 보고를 공개했습니다. 화면을 새로 고쳐 확인해 주세요.")) from exc
+    reported = [row for row in rows if row.is_reported]
+    if amending:
+        changed = {item["code"] for item in diff}
+        lines = []
+        for row in rows:
+            if row.task_code in changed and len(lines) < 10:
+                after = f"{row.progress_pct}%" if row.progress_pct is not None else _("미제출")
+                lines.append(f"{row.task_code} {row.task_title}: {after}")
+        title = _(
+            "[정정] %(c)s %(y)d년 %(q)d분기 과제 추진상황",
+            c=record.committee.name,
+            y=record.year,
+            q=record.quarter,
+        )
+        text = _("정정 사유: %(note)s", note=version.note)
+    else:
+        lines = []
+        for row in reported[:10]:
+            before = "-" if row.previous_pct is None else f"{row.previous_pct}%"
+            lines.append(f"{row.task_code} {row.task_title}: {before} → {row.progress_pct}%")
+        title = _(
+            "%(c)s %(y)d년 %(q)d분기 과제 추진상황", c=record.committee.name, y=record.year, q=record.quarter
+        )
+        text = record.summary or _("과제 %(n)d건 중 %(r)d건이 보고되었습니다.", n=len(rows), r=len(reported))
     enqueue_telegram(
         session,
         kind="committee_quarterly_report",
-        payload={
-            "title": _(
-                "%(c)s %(y)d년 %(q)d분기 과제 추진상황",
-                c=record.committee.name,
-                y=record.year,
-                q=record.quarter,
-            ),
-            "summary": record.summary
-            or _("과제 %(n)d건 중 %(r)d건이 보고되었습니다.", n=len(record.entries), r=len(reported)),
-            "url": f"/committee/reports/{record.id}",
-            "lines": lines,
-        },
-        dedupe_key=f"committee-report-{record.id}-published",
+        payload={"title": title, "summary": text, "url": f"/committee/reports/{record.id}", "lines": lines},
+        dedupe_key=f"committee-report-{record.id}-published"
+        if version.number == 1
+        else f"committee-report-{record.id}-v{version.number}",
         subject_ref=f"committee_report:{record.id}",
         now=now,
     )
-    return record
+    return version
 
 
 # --- semiannual evaluation --------------------------------------------------------------------
@@ -787,6 +934,13 @@ def save_meeting(
         errors.append(("duration", _("회의 종료 시각은 시작 시각 뒤여야 합니다.")))
     if not title.strip():
         errors.append(("title", _("회의 제목을 입력해 주세요.")))
+    day = to_seoul(start_at).date()
+    if meeting is None or to_seoul(meeting.start_at).date() != day:
+        # The visits' working-day rules: weekends, public holidays (Chuseok …), closed dates and
+        # election blackouts. A meeting already on such a day keeps it until its date changes.
+        closed = WorkCalendar.load(session, day, day).closed_reason(day)
+        if closed:
+            errors.append(("day", _("%(d)s은(는) 근무일이 아닙니다: %(r)s", d=day.isoformat(), r=closed)))
     if errors:
         raise ValidationFailed(errors[0][1], errors)
     if meeting is None:

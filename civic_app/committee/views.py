@@ -15,6 +15,7 @@ from civic_app.committee import queries, services
 from civic_app.committee.forms import (
     ActionForm,
     AdvisoryForm,
+    CommitteeForm,
     EntryForm,
     EvaluationForm,
     EvaluationRoundForm,
@@ -24,22 +25,26 @@ from civic_app.committee.forms import (
     OpenQuarterForm,
     PublishForm,
     ReviewForm,
+    SubCommitteeForm,
     TaskForm,
+    TaskImportForm,
 )
 from civic_app.committee.labels import LABELS, label
 from civic_app.committee.models import (
     ORIGINS,
     OUTCOMES,
     TASK_STATUSES,
+    Committee,
     CommitteeMeeting,
     CommitteeMember,
     CommitteeTask,
     EvaluationRound,
     QuarterlyEntry,
     ReportingQuarter,
+    ReportRow,
 )
 from civic_app.dongs.models import Department
-from civic_app.errors import DomainError
+from civic_app.errors import DomainError, ValidationFailed
 from civic_app.extensions import db
 from civic_app.timeutil import seoul_datetime, today_seoul, utcnow
 from civic_app.web.forms import apply_domain_error
@@ -138,10 +143,32 @@ def reports():
 @bp.route("/reports/<int:quarter_id>")
 @public
 def report(quarter_id: int):
-    record = queries.quarter_with_entries(db.session, quarter_id)
-    if record is None or not record.is_published:
+    """The latest version of a published report; an amended one shows 정정 and what changed."""
+    return _report_page(quarter_id, None)
+
+
+@bp.route("/reports/<int:quarter_id>/versions/<int:number>")
+@public
+def report_version(quarter_id: int, number: int):
+    """An earlier (or the current) version of a published report, kept readable after amendments."""
+    return _report_page(quarter_id, number)
+
+
+def _report_page(quarter_id: int, number: int | None):
+    found = queries.report_version(db.session, quarter_id, number)
+    if found is None:
         abort(404)
-    return render_template("committee/report.html", quarter=record)
+    record, version, previous = found
+    rows = version.report_rows()
+    diff = services.report_diff(previous.report_rows(), rows) if previous is not None else []
+    return render_template(
+        "committee/report.html",
+        quarter=record,
+        version=version,
+        latest=record.versions[-1],
+        rows=rows,
+        diff=diff,
+    )
 
 
 @bp.route("/meetings")
@@ -212,7 +239,7 @@ def entry(entry_id: int):
                 return redirect(url_for("committee.department_entries"))
             return redirect(url_for("committee.admin_quarter", quarter_id=item.quarter_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("committee/entry.html", entry=item, form=form), status
+    return render_template("committee/entry.html", entry=item, form=form, today=today_seoul(utcnow())), status
 
 
 # --- member evaluation --------------------------------------------------------------------------
@@ -227,14 +254,16 @@ def _evaluation_context(forms: dict | None = None):
         items = queries.member_tasks(db.session, member)
         scores = queries.member_scores(db.session, record, member)
     forms = forms or {}
+    latest = queries.latest_reports(db.session, [item.id for item in items])
     rows = []
     for item in items:
         form = forms.get(item.id)
         if form is None:
             existing = scores.get(item.id)
             form = EvaluationForm(prefix=f"t{item.id}", formdata=None, obj=existing)
-        rows.append((item, form, scores.get(item.id)))
-    return {"member": member, "round": record, "rows": rows}
+        rows.append((item, form, scores.get(item.id), latest.get(item.id)))
+    done = sum(1 for item in items if item.id in scores)
+    return {"member": member, "round": record, "rows": rows, "done": done, "total": len(items)}
 
 
 @bp.route("/evaluate")
@@ -340,33 +369,70 @@ def admin_quarter(quarter_id: int):
     return render_template(
         "committee/admin_quarter.html",
         quarter=record,
-        publish_form=PublishForm(formdata=None),
+        check=queries.publish_check(record, today_seoul(utcnow())),
         action=ActionForm(),
     )
 
 
-@bp.route("/admin/quarters/<int:quarter_id>/<any(publish, remind):action>", methods=["POST"])
+@bp.route("/admin/quarters/<int:quarter_id>/publish", methods=["GET", "POST"])
+@roles_required(COMMITTEE_SECRETARIAT, ADMIN)
+def admin_publish(quarter_id: int):
+    """Publishing (or amending) goes through a page that shows the deadline and what is missing."""
+    record = queries.quarter_with_entries(db.session, quarter_id)
+    if record is None:
+        abort(404)
+    form = PublishForm()
+    if request.method == "GET":
+        form.summary.data = record.summary
+    if form.validate_on_submit():
+        amending = record.is_published
+        try:
+            version = services.publish_quarter(
+                db.session,
+                record,
+                actor=current_user,
+                now=utcnow(),
+                summary=form.summary.data or "",
+                note=form.note.data or "",
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+            record = queries.quarter_with_entries(db.session, quarter_id)
+        else:
+            if amending:
+                flash(_("정정본(%(n)d판)을 공개했습니다.", n=version.number), "success")
+            else:
+                flash(_("분기 보고를 공개했습니다."), "success")
+            return redirect(url_for("committee.admin_quarter", quarter_id=record.id))
+    last = record.versions[-1] if record.versions else None
+    rows = [ReportRow.from_entry(e) for e in record.entries]
+    diff = services.report_diff(last.report_rows(), rows) if last is not None else []
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "committee/admin_publish.html",
+        quarter=record,
+        form=form,
+        check=queries.publish_check(record, today_seoul(utcnow())),
+        diff=diff,
+    ), status
+
+
+@bp.route("/admin/quarters/<int:quarter_id>/<any(remind):action>", methods=["POST"])
 @roles_required(COMMITTEE_SECRETARIAT, ADMIN)
 def admin_quarter_action(quarter_id: int, action: str):
     record = db.get_or_404(ReportingQuarter, quarter_id)
-    form = PublishForm()
-    if not form.validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        if action == "publish":
-            services.publish_quarter(
-                db.session, record, actor=current_user, now=utcnow(), summary=form.summary.data or ""
-            )
-            message = _("분기 보고를 공개했습니다.")
-        else:
-            sent = services.send_reminders(db.session, record, actor=current_user, now=utcnow())
-            message = _("미제출 부서 담당자 %(n)d명에게 알림을 보냈습니다.", n=sent)
+        sent = services.send_reminders(db.session, record, actor=current_user, now=utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(message, "success")
+        flash(_("미제출 부서 담당자 %(n)d명에게 알림을 보냈습니다.", n=sent), "success")
     return redirect(url_for("committee.admin_quarter", quarter_id=record.id))
 
 
@@ -751,3 +817,107 @@ def admin_meeting_item(meeting_id: int):
         ),
         400,
     )
+
+
+# --- secretariat: task CSV upload --------------------------------------------------------------
+
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+@roles_required(COMMITTEE_SECRETARIAT, ADMIN)
+def admin_import():
+    """The task CSV of ``flask committee import`` as an upload: all lines valid, or nothing changes."""
+    committees = db.session.scalars(select(Committee).order_by(Committee.id)).all()
+    form = TaskImportForm()
+    form.committee_id.choices = [SelectChoice(c.id, c.name) for c in committees]
+    if request.method == "GET":
+        form.committee_id.data = _committee().id
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        committee = db.session.get(Committee, form.committee_id.data)
+        try:
+            text = form.file.data.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.file.errors = [_("파일이 UTF-8 인코딩이 아닙니다.")]
+        else:
+            try:
+                result = services.import_tasks(db.session, text, now=utcnow(), committee_name=committee.name)
+                record(
+                    db.session,
+                    actor_id=current_user.id,
+                    action="committee.import",
+                    now=utcnow(),
+                    target_type="committee",
+                    target_id=committee.id,
+                    detail=result,
+                    ip=request.remote_addr,
+                )
+                db.session.commit()
+            except ValidationFailed as error:
+                db.session.rollback()
+                form.file.errors = [error.message]
+                errors = error.errors
+            else:
+                flash(
+                    _("가져오기 완료: 새로 %(c)d개, 갱신 %(u)d개", c=result["created"], u=result["updated"]),
+                    "success",
+                )
+                return redirect(url_for("committee.admin_import"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("committee/admin_import.html", form=form, import_errors=errors), status
+
+
+# --- admin: committees and sub-committees -------------------------------------------------------
+
+
+def _committees_page(form: CommitteeForm | None = None, sub_forms: dict | None = None, status: int = 200):
+    committees = db.session.scalars(select(Committee).order_by(Committee.id)).all()
+    sub_forms = sub_forms or {}
+    rows = [
+        (c, sub_forms.get(c.id) or SubCommitteeForm(prefix=f"c{c.id}", formdata=None)) for c in committees
+    ]
+    return render_template(
+        "committee/admin_committees.html", form=form or CommitteeForm(formdata=None), rows=rows
+    ), status
+
+
+@bp.route("/admin/committees", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def admin_committees():
+    if request.method == "GET":
+        return _committees_page()
+    form = CommitteeForm()
+    if form.validate_on_submit():
+        try:
+            committee = services.create_committee(
+                db.session,
+                name=form.name.data,
+                description=form.description.data or "",
+                subcommittees=(form.subcommittees.data or "").splitlines(),
+                actor=current_user,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(_("위원회 '%(name)s'을(를) 만들었습니다.", name=committee.name), "success")
+            return redirect(url_for("committee.admin_committees", _anchor=f"committee-{committee.id}"))
+    return _committees_page(form, status=400)
+
+
+@bp.route("/admin/committees/<int:committee_id>/subcommittees", methods=["POST"])
+@roles_required(ADMIN)
+def admin_add_subcommittee(committee_id: int):
+    committee = db.get_or_404(Committee, committee_id)
+    form = SubCommitteeForm(prefix=f"c{committee.id}")
+    if form.validate_on_submit():
+        try:
+            sub = services.add_subcommittee(db.session, committee, name=form.name.data, actor=current_user)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(_("분과 '%(name)s'을(를) 추가했습니다.", name=sub.name), "success")
+            return redirect(url_for("committee.admin_committees", _anchor=f"committee-{committee.id}"))
+    return _committees_page(sub_forms={committee.id: form}, status=400)

@@ -2,6 +2,7 @@
 
 
 def init_app(app) -> None:
-    from . import views
+    from . import cli, views
 
     views.init_app(app)
+    app.cli.add_command(cli.departments_cli)

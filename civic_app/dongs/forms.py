@@ -70,3 +70,13 @@ class DongImportForm(FlaskForm):
             FileAllowed(["csv"], _l("확장자가 .csv인 파일만 올릴 수 있습니다.")),
         ],
     )
+
+
+class DepartmentImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV 파일 (code,name)"),
+        validators=[
+            FileRequired(_l("CSV 파일을 고르세요.")),
+            FileAllowed(["csv"], _l("확장자가 .csv인 파일만 올릴 수 있습니다.")),
+        ],
+    )

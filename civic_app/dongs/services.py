@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civic_app.csvutil import read_csv
-from civic_app.dongs.models import Dong
+from civic_app.dongs.models import Department, Dong
 from civic_app.errors import ValidationFailed
 
 DONG_CSV_HEADER = ["code", "name", "contested_area", "natural_village", "outlying_area"]
 FLAG_FIELDS = ("contested_area", "natural_village", "outlying_area")
 CODE_RE = re.compile(r"^\d{10}$")
+DEPARTMENT_CSV_HEADER = ["code", "name"]
+DEPARTMENT_CODE_RE = re.compile(r"^[0-9A-Za-z가-힣._-]{1,20}$")
 
 
 def validate_dong_values(code: str, name: str) -> list[str]:
@@ -79,3 +81,78 @@ def active_dongs(session: Session) -> list[Dong]:
 
 def get_dong_by_code(session: Session, code: str) -> Dong | None:
     return session.scalar(select(Dong).where(Dong.code == code))
+
+
+def import_departments(session: Session, source: str | Path) -> dict[str, int]:
+    """Load departments from ``code,name`` lines: every line valid, or nothing changes.
+
+    A code already present is renamed (and made active again); departments missing from the file
+    are left alone. A name held by another department is an error unless the file renames that
+    department too, so two departments can swap names in one file.
+    """
+    rows = read_csv(source, DEPARTMENT_CSV_HEADER)
+    existing = {d.code: d for d in session.scalars(select(Department))}
+    errors: list[tuple[str, str]] = []
+    parsed: list[dict[str, str]] = []
+    seen_codes: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
+    for line, row in rows:
+        if "__error__" in row:
+            errors.append((str(line), row["__error__"]))
+            continue
+        code, name = row["code"], row["name"]
+        problems = []
+        if not DEPARTMENT_CODE_RE.match(code):
+            problems.append(_("부서 코드는 1~20자의 글자, 숫자, '.', '-', '_'여야 합니다: '%(v)s'", v=code))
+        elif code in seen_codes:
+            problems.append(_("부서 코드 %(c)s가 %(l)d행에도 있습니다.", c=code, l=seen_codes[code]))
+        if not name or len(name) > 100:
+            problems.append(_("부서 이름은 1~100자여야 합니다."))
+        elif name in seen_names:
+            problems.append(_("부서 이름 '%(n)s'이(가) %(l)d행에도 있습니다.", n=name, l=seen_names[name]))
+        seen_codes.setdefault(code, line)
+        seen_names.setdefault(name, line)
+        errors.extend((str(line), p) for p in problems)
+        if not problems:
+            parsed.append({"code": code, "name": name, "_line": str(line)})
+    file_names = {data["code"]: data["name"] for data in parsed}
+    for data in parsed:
+        holder = next((d for d in existing.values() if d.name == data["name"]), None)
+        if (
+            holder is not None
+            and holder.code != data["code"]
+            and file_names.get(holder.code, holder.name) == holder.name
+        ):
+            errors.append(
+                (
+                    data["_line"],
+                    _(
+                        "부서 이름 '%(n)s'은(는) 이미 코드 %(c)s인 부서가 쓰고 있습니다.",
+                        n=data["name"],
+                        c=holder.code,
+                    ),
+                )
+            )
+    if errors:
+        errors.sort(key=lambda e: int(e[0]) if e[0].isdigit() else 0)
+        raise ValidationFailed(_("CSV에 오류가 있어 아무것도 가져오지 않았습니다."), errors)
+    if not parsed:
+        raise ValidationFailed(_("가져올 행이 없습니다."))
+    created = updated = 0
+    renamed = [
+        existing[d["code"]] for d in parsed if d["code"] in existing and existing[d["code"]].name != d["name"]
+    ]
+    for dept in renamed:  # free the names first: the unique constraint is checked row by row
+        dept.name = f"__renaming-{dept.id}__"
+    session.flush()
+    for data in parsed:
+        dept = existing.get(data["code"])
+        if dept is None:
+            session.add(Department(code=data["code"], name=data["name"], active=True))
+            created += 1
+        else:
+            dept.name = data["name"]
+            dept.active = True
+            updated += 1
+    session.flush()
+    return {"created": created, "updated": updated}

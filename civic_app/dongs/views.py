@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from civic_app.audit.services import record
-from civic_app.dongs.forms import DepartmentForm, DongForm, DongImportForm, HostForm
+from civic_app.dongs.forms import DepartmentForm, DepartmentImportForm, DongForm, DongImportForm, HostForm
 from civic_app.dongs.models import Department, Dong, Host
-from civic_app.dongs.services import import_dongs
+from civic_app.dongs.services import import_departments, import_dongs
 from civic_app.errors import ValidationFailed
 from civic_app.extensions import db
 from civic_app.timeutil import utcnow
@@ -51,8 +51,13 @@ def _prepare(kind: str, form) -> None:
         ]
 
 
-def _list_page(kind: str, import_form: DongImportForm | None = None, import_errors=(), status: int = 200):
+IMPORT_FORMS = {"dongs": DongImportForm, "departments": DepartmentImportForm}
+
+
+def _list_page(kind: str, import_form=None, import_errors=(), status: int = 200):
     model, _form, order = KINDS[kind]
+    if import_form is None and kind in IMPORT_FORMS:
+        import_form = IMPORT_FORMS[kind]()
     items = db.session.scalars(select(model).order_by(order, model.id)).all()
     return (
         render_template(
@@ -60,7 +65,7 @@ def _list_page(kind: str, import_form: DongImportForm | None = None, import_erro
             kind=kind,
             items=items,
             title=_titles()[kind],
-            import_form=import_form or DongImportForm(),
+            import_form=import_form,
             import_errors=import_errors,
         ),
         status,
@@ -77,22 +82,33 @@ def list_items(kind: str):
 @roles_required(ADMIN)
 def import_dongs_upload():
     """The CSV import of ``flask dongs import`` as a form: all lines valid, or nothing changes."""
-    form = DongImportForm()
+    return _import_upload("dongs", lambda text, now: import_dongs(db.session, text, now=now))
+
+
+@bp.route("/departments/import", methods=["POST"])
+@roles_required(ADMIN)
+def import_departments_upload():
+    """The CSV import of ``flask departments import`` as a form: all lines valid, or nothing changes."""
+    return _import_upload("departments", lambda text, now: import_departments(db.session, text))
+
+
+def _import_upload(kind: str, run):
+    form = IMPORT_FORMS[kind]()
     if not form.validate_on_submit():
-        return _list_page("dongs", form, status=400)
+        return _list_page(kind, form, status=400)
     try:
         text = form.file.data.read().decode("utf-8-sig")
     except UnicodeDecodeError:
         form.file.errors = [_("파일이 UTF-8 인코딩이 아닙니다.")]
-        return _list_page("dongs", form, status=400)
+        return _list_page(kind, form, status=400)
     now = utcnow()
     try:
-        result = import_dongs(db.session, text, now=now)
+        result = run(text, now)
         record(
             db.session,
             actor_id=current_user.id,
-            action="dongs.import",
-            target_type="dongs",
+            action=f"{kind}.import",
+            target_type=kind,
             detail=result,
             now=now,
             ip=request.remote_addr,
@@ -100,13 +116,13 @@ def import_dongs_upload():
     except ValidationFailed as error:
         db.session.rollback()
         form.file.errors = [error.message]
-        return _list_page("dongs", form, import_errors=error.errors, status=400)
+        return _list_page(kind, form, import_errors=error.errors, status=400)
     db.session.commit()
     flash(
         _("가져오기 완료: 새로 %(c)d개, 갱신 %(u)d개", c=result["created"], u=result["updated"]),
         "success",
     )
-    return redirect(url_for("dongs_admin.list_items", kind="dongs"))
+    return redirect(url_for("dongs_admin.list_items", kind=kind))
 
 
 @bp.route("/<any(dongs, departments, hosts):kind>/new", methods=["GET", "POST"])

@@ -99,12 +99,8 @@ def test_publish_freezes_records_change_from_last_quarter_and_posts_to_telegram(
     a2 = next(e for e in q4.entries if e.task_code == "A-2")
     assert a2.status == "pending"  # published as 미제출
     assert task.progress == 55
-    with pytest.raises(InvalidTransition):
-        services.submit_entry(
-            session, a1, actor=setup["road_user"], now=NOW, progress_text="늦게", progress_pct=60
-        )
-    with pytest.raises(InvalidTransition):
-        services.publish_quarter(session, q4, actor=setup["secretariat"], now=NOW)
+    with pytest.raises(InvalidTransition):  # publishing again needs something to amend
+        services.publish_quarter(session, q4, actor=setup["secretariat"], now=NOW, note="재공개")
     posts = session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.kind == "committee_quarterly_report")
