@@ -41,6 +41,14 @@ class CycleForm(FlaskForm):
             NumberRange(1, 20, _l("1~20 사이로 입력해 주세요.")),
         ],
     )
+    max_per_day = IntegerField(
+        _l("하루 최대 방문 수"),
+        default=1,
+        validators=[
+            DataRequired(_l("하루 최대 방문 수를 입력해 주세요.")),
+            NumberRange(1, 20, _l("1~20 사이로 입력해 주세요.")),
+        ],
+    )
     name = StringField(_l("주기 이름 (선택)"), validators=[Optional(), Length(max=100)])
     weights = StringField(
         _l("우선순위 가중치 (쟁점민원, 자연부락, 외곽지역)"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -83,6 +83,22 @@ def add_closed():
     )
     db.session.commit()
     flash(_("휴무일을 추가했습니다."), "success")
+    return _after_closing(form.day.data, form.day.data)
+
+
+def _after_closing(start, end):
+    """A newly closed range may hit visits already published: list them with the offer to
+    move them (the visits feature's page), or stay here when none is hit."""
+    if "visits_staff.conflicts" in current_app.view_functions:
+        from civic_app.visits.services import blocked_visits
+
+        hits = blocked_visits(db.session, start, end)
+        if hits:
+            flash(
+                _("이 기간에 공개한 방문이 %(n)d건 있습니다. 옮길 날짜를 확인해 주세요.", n=len(hits)),
+                "error",
+            )
+            return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
     return redirect(url_for("workdays.index"))
 
 
@@ -106,7 +122,7 @@ def add_blackout():
     )
     db.session.commit()
     flash(_("행사 제한 기간을 추가했습니다."), "success")
-    return redirect(url_for("workdays.index"))
+    return _after_closing(form.start_day.data, form.end_day.data)
 
 
 @bp.route("/<any(closed, blackouts):kind>/<int:item_id>/delete", methods=["POST"])
