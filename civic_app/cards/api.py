@@ -11,11 +11,12 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from civic_app.api.helpers import PAGE_PARAMS, ApiError, choice_param, error_response, list_schema, paginate
-from civic_app.cards.models import MERGED, STATUSES, CardItem
+from civic_app.cards.models import MERGED, MILESTONE_KINDS, STATUSES, CardItem
 from civic_app.cards.queries import api_query
 from civic_app.dongs.models import Dong
 from civic_app.extensions import csrf, db
 from civic_app.timeutil import iso_seoul
+from civic_app.web.filters import mask_text
 from civic_app.web.policy import public
 
 bp = Blueprint("cards_api", __name__, url_prefix="/api/v1")
@@ -64,6 +65,15 @@ def serialize(item: CardItem) -> dict:
         "status_changed_at": iso_seoul(item.status_changed_at) if item.status_changed_at else None,
         "updated_at": iso_seoul(item.updated_at),
         "decision_reason": item.decision_reason,
+        "milestones": [
+            {
+                "kind": m.kind,
+                "date": m.day.isoformat(),
+                "note": mask_text(m.note) if m.note else None,
+                "photos": [f"/cards/photos/{p.id}" for p in m.photos],
+            }
+            for m in item.milestones
+        ],
     }
 
 
@@ -93,7 +103,7 @@ def items_csv():
     writer = csv.writer(out)
     writer.writerow(FIELDS)
     for item in db.session.scalars(query):
-        row = serialize(item)
+        row = serialize(item)  # the CSV keeps its columns (FIELDS); milestones are JSON only
         writer.writerow(["" if row[f] is None else row[f] for f in FIELDS])
     return Response(
         out.getvalue().encode("utf-8"),
@@ -152,7 +162,7 @@ _nullable_str = {"type": "string", "nullable": True}
 OPENAPI_SCHEMAS = {
     "CardItem": {
         "type": "object",
-        "required": list(FIELDS),
+        "required": [*FIELDS, "milestones"],
         "properties": {
             "id": {"type": "integer"},
             "dong_code": {"type": "string", "pattern": "^[0-9]{10}$"},
@@ -167,6 +177,21 @@ OPENAPI_SCHEMAS = {
             "status_changed_at": {"type": "string", "format": "date-time", "nullable": True},
             "updated_at": {"type": "string", "format": "date-time"},
             "decision_reason": _nullable_str,
+            "milestones": {
+                "type": "array",
+                "description": "집행 단계 (설계·계약·착공·공정 점검·준공·기타), 날짜순",
+                "items": {"$ref": "#/components/schemas/CardMilestone"},
+            },
+        },
+    },
+    "CardMilestone": {
+        "type": "object",
+        "required": ["kind", "date", "note", "photos"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(MILESTONE_KINDS)},
+            "date": {"type": "string", "format": "date"},
+            "note": _nullable_str,
+            "photos": {"type": "array", "items": {"type": "string"}},
         },
     },
     "CardItemList": list_schema("CardItem"),

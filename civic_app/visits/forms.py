@@ -3,7 +3,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
+    EmailField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -107,6 +109,8 @@ class SuggestionForm(FlaskForm):
     location = StringField(_l("위치"), validators=[Optional(), Length(max=200)])
     department_id = SelectField(_l("담당 부서 (아는 경우)"), coerce=int, validators=[Optional()])
     dong_id = SelectField(_l("해당 동"), coerce=int, validators=[Optional()])
+    contact_email = EmailField(_l("건의한 주민의 이메일"), validators=[Optional(), Length(max=254)])
+    contact_consent = BooleanField(_l("주민이 결과 안내를 위한 이메일 수집·이용에 동의했습니다."))
 
 
 class ResultForm(FlaskForm):

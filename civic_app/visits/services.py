@@ -584,9 +584,12 @@ def add_suggestion(
     location: str = "",
     department_id: int | None = None,
     dong_id: int | None = None,
+    contact_email: str | None = None,
+    contact_consent: bool = False,
 ):
-    """A suggestion heard on the spot goes straight into the dong's 동 관리카드."""
-    from civic_app.cards.services import create_item
+    """A suggestion heard on the spot goes straight into the dong's 동 관리카드; with the
+    resident's consent, their e-mail address is kept to tell them what becomes of it."""
+    from civic_app.cards.services import add_contact, create_item
 
     if visit.status not in (HELD, RESULTS_PUBLISHED):
         raise InvalidTransition(_("진행한 방문에만 건의사항을 기록할 수 있습니다."))
@@ -604,9 +607,12 @@ def add_suggestion(
             errors.append(("dong_id", _("건의사항이 속한 동을 골라 주세요.")))
     if department_id:
         _departments(session, [department_id])
+    contact_email = (contact_email or "").strip() or None
+    if contact_email and not contact_consent:
+        errors.append(("contact_consent", _("알림을 받으려면 개인정보 수집·이용에 동의해야 합니다.")))
     if errors:
         raise ValidationFailed(_("건의사항 입력 내용을 확인해 주세요."), errors)
-    return create_item(
+    item = create_item(
         session,
         dong_id=target_dong,
         title=title,
@@ -619,6 +625,9 @@ def add_suggestion(
         location=(location or "").strip() or None,
         department_id=department_id or None,
     )
+    if contact_email:
+        add_contact(session, item, email=contact_email, consent=contact_consent, now=now)
+    return item
 
 
 def suggestions_for(session: Session, visit_ids: list[int]):

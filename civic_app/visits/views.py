@@ -471,6 +471,8 @@ def suggestion(visit_id: int):
             location=form.location.data or "",
             department_id=form.department_id.data or None,
             dong_id=form.dong_id.data or None,
+            contact_email=form.contact_email.data or None,
+            contact_consent=bool(form.contact_consent.data),
             actor_id=current_user.id,
             now=now,
         ),
