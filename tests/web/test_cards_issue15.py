@@ -143,6 +143,7 @@ def test_review_form_shows_text_photos_history_and_leads_to_the_next_item(client
     app.instance_path = str(tmp_path)
     first = make_item(cast, title="첫째 보안등", description="골목 끝이 어둡습니다 ABC")
     second = make_item(cast, title="둘째 보안등", now=NOW + dt.timedelta(minutes=5))
+    third = make_item(cast, title="셋째 보안등", now=NOW + dt.timedelta(minutes=9))
     services.add_comment(db.session, first, actor=cast.staff, now=NOW, body="메모")
     db.session.commit()
     login(client, cast.budget)
@@ -181,7 +182,7 @@ def test_review_form_shows_text_photos_history_and_leads_to_the_next_item(client
         headers={"HX-Request": "true"},
     ).get_data(as_text=True)
     assert "검토를 기록했습니다" in fragment
-    assert 'id="next-item"' not in fragment  # the queue is empty now (the first was reviewed)
+    assert f'href="/staff/cards/items/{third.id}/review?party=budget" id="next-item"' in fragment
 
 
 # --- 9. the budget table ------------------------------------------------------------------
