@@ -50,8 +50,8 @@ def _http_error(error: HTTPException):
     return error_response(_("요청을 처리할 수 없습니다."), error.code or 500)
 
 
-def serialize(item: CardItem) -> dict:
-    return {
+def serialize(item: CardItem, *, milestones: bool = True) -> dict:
+    row = {
         "id": item.id,
         "dong_code": item.dong.code,
         "dong_name": item.dong.name,
@@ -65,7 +65,9 @@ def serialize(item: CardItem) -> dict:
         "status_changed_at": iso_seoul(item.status_changed_at) if item.status_changed_at else None,
         "updated_at": iso_seoul(item.updated_at),
         "decision_reason": item.decision_reason,
-        "milestones": [
+    }
+    if milestones:
+        row["milestones"] = [
             {
                 "kind": m.kind,
                 "date": m.day.isoformat(),
@@ -73,11 +75,11 @@ def serialize(item: CardItem) -> dict:
                 "photos": [f"/cards/photos/{p.id}" for p in m.photos],
             }
             for m in item.milestones
-        ],
-    }
+        ]
+    return row
 
 
-def _filters():
+def _filters(*, milestones: bool = True):
     code = request.args.get("dong") or None
     dong = None
     if code is not None:
@@ -85,7 +87,7 @@ def _filters():
         if dong is None:
             raise ApiError(_("dong 값에 해당하는 행정동이 없습니다: %(c)s", c=code), param="dong")
     status = choice_param("status", PUBLIC_STATUSES)
-    return api_query(dong=dong, status=status)
+    return api_query(dong=dong, status=status, milestones=milestones)
 
 
 @bp.route("/cards/items")
@@ -97,13 +99,13 @@ def items():
 @bp.route("/cards/items.csv")
 @public
 def items_csv():
-    query = _filters()
+    query = _filters(milestones=False)
     out = io.StringIO()
     out.write("\ufeff")  # BOM: spreadsheet programs then read the Korean text as UTF-8
     writer = csv.writer(out)
     writer.writerow(FIELDS)
     for item in db.session.scalars(query):
-        row = serialize(item)  # the CSV keeps its columns (FIELDS); milestones are JSON only
+        row = serialize(item, milestones=False)  # the CSV keeps its columns; milestones: JSON only
         writer.writerow(["" if row[f] is None else row[f] for f in FIELDS])
     return Response(
         out.getvalue().encode("utf-8"),

@@ -385,14 +385,14 @@ def budget_view(session: Session, year: int) -> BudgetView:
 # --- API -------------------------------------------------------------------------------
 
 
-def api_query(*, dong: Dong | None, status: str | None):
+def api_query(*, dong: Dong | None, status: str | None, milestones: bool = True):
     query = select(CardItem).where(CardItem.status != MERGED) if status is None else select(CardItem)
     if dong is not None:
         query = query.where(CardItem.dong_id == dong.id)
     if status is not None:
         query = query.where(CardItem.status == status)
-    # Milestones (with their photos) in one more statement per page, whatever its size.
-    query = query.options(selectinload(CardItem.milestones).selectinload(CardMilestone.photos))
+    if milestones:  # with their photos, one more statement per page whatever its size
+        query = query.options(selectinload(CardItem.milestones).selectinload(CardMilestone.photos))
     return query.order_by(CardItem.id)
 
 
