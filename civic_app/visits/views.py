@@ -607,6 +607,9 @@ def add_unavailable():
     _audit("visit.mayor_unavailable.create", "mayor_unavailable", row.day.isoformat(), now)
     db.session.commit()
     flash(_("시장 일정 불가일을 추가했습니다."), "success")
+    if services.blocked_visits(db.session, row.day, row.day):
+        day = row.day.isoformat()
+        return redirect(url_for("visits_staff.conflicts", start=day, end=day))
     return redirect(url_for("visits_staff.index"))
 
 

@@ -157,3 +157,13 @@ def test_public_list_searches_filters_and_paginates(client, session):
     for query in ("q=%25", "q=_", "year=abc", "year=99999", "status=<script>", "page=-1"):
         assert client.get(f"/visits?{query}").status_code == 200
     assert "모두 0건" in client.get("/visits?q=%25").get_data(as_text=True)
+
+
+def test_a_mayor_unavailable_day_on_a_published_visit_offers_the_move(client, session, staff):
+    a, _b = _two_published_visits(session)
+    login(client, staff)
+    added = client.post("/staff/visits/unavailable", data={"u-day": "2027-04-06", "u-reason": "해외 출장"})
+    assert added.headers["Location"].endswith("/staff/visits/conflicts?start=2027-04-06&end=2027-04-06")
+    page = client.get(added.headers["Location"]).get_data(as_text=True)
+    assert f'id="conflict-{a.id}"' in page
+    assert "해외 출장" in page
