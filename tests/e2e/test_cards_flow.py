@@ -103,6 +103,8 @@ def test_joint_review_reflection_and_completion(page, live_server, session):
     assert "총액 안에 들어감" in row.inner_text()
     assert "3,000만 원" in row.inner_text()
     assert row.locator(f"#pick-{item_id}").is_checked()  # it fits: checked for the bulk reflect
+    # On a 390 px phone the table scrolls inside its wrapper; the page itself does not.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_accessible(page)
     bulk = page.locator("#bulk-reflect")
     bulk.get_by_label("예산 구분").select_option("main")
