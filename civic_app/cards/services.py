@@ -1162,6 +1162,53 @@ def _check_photo(filename: str, data: bytes) -> tuple[str, str]:
     return ("jpg" if ext == "jpeg" else ext), content_type
 
 
+def photo_folder(instance_path: str) -> str:
+    """Where card photos are kept (outside the static folder: served through the views)."""
+    from pathlib import Path
+
+    return str(Path(instance_path) / "card_photos")
+
+
+def check_photo(filename: str, data: bytes) -> tuple[str, str]:
+    """(extension, content type) of an acceptable photo, or ``ValidationFailed``."""
+    return _check_photo(filename, data)
+
+
+def store_photo(
+    session: Session,
+    item: CardItem,
+    *,
+    uploaded_by_id: int | None,
+    now: dt.datetime,
+    filename: str,
+    data: bytes,
+    upload_dir: str,
+    caption: str | None = None,
+    milestone: CardMilestone | None = None,
+) -> CardPhoto:
+    """Keep a checked photo (random file name in ``upload_dir``); callers check the actor."""
+    import secrets
+    from pathlib import Path
+
+    ext, content_type = _check_photo(filename, data)
+    stored = f"{secrets.token_hex(16)}.{ext}"
+    photo = CardPhoto(
+        item_id=item.id,
+        milestone_id=milestone.id if milestone is not None else None,
+        stored_name=stored,
+        content_type=content_type,
+        caption=(caption or "").strip()[:200] or None,
+        uploaded_by_id=uploaded_by_id,
+        created_at=now,
+    )
+    session.add(photo)
+    session.flush()
+    folder = Path(upload_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(data)
+    return photo
+
+
 def add_photo(
     session: Session,
     item: CardItem,
@@ -1174,30 +1221,20 @@ def add_photo(
     caption: str | None = None,
     milestone: CardMilestone | None = None,
 ) -> CardPhoto:
-    """Store a photo of the item (the file goes to ``upload_dir`` under a random name)."""
-    import secrets
-    from pathlib import Path
-
+    """A staff member adds a photo of the item (the site as suggested, or a milestone's)."""
     if not (_roles(actor) & CARD_ROLES):
         raise NotAllowed(_("사진을 올릴 권한이 없습니다."))
-    ext, content_type = _check_photo(filename, data)
-    caption = (caption or "").strip()[:200] or None
-    stored = f"{secrets.token_hex(16)}.{ext}"
-    photo = CardPhoto(
-        item_id=item.id,
-        milestone_id=milestone.id if milestone is not None else None,
-        stored_name=stored,
-        content_type=content_type,
-        caption=caption,
+    return store_photo(
+        session,
+        item,
         uploaded_by_id=getattr(actor, "id", None),
-        created_at=now,
+        now=now,
+        filename=filename,
+        data=data,
+        upload_dir=upload_dir,
+        caption=caption,
+        milestone=milestone,
     )
-    session.add(photo)
-    session.flush()
-    folder = Path(upload_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(data)
-    return photo
 
 
 def add_milestone(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
@@ -111,7 +109,7 @@ def _common() -> dict:
 
 
 def _upload_dir() -> str:
-    return str(Path(current_app.instance_path) / "card_photos")
+    return services.photo_folder(current_app.instance_path)
 
 
 def _read_upload(field) -> tuple[str, bytes] | None:

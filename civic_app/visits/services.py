@@ -586,10 +586,12 @@ def add_suggestion(
     dong_id: int | None = None,
     contact_email: str | None = None,
     contact_consent: bool = False,
+    photo: tuple[str, bytes] | None = None,
+    upload_dir: str | None = None,
 ):
     """A suggestion heard on the spot goes straight into the dong's 동 관리카드; with the
     resident's consent, their e-mail address is kept to tell them what becomes of it."""
-    from civic_app.cards.services import add_contact, create_item
+    from civic_app.cards.services import add_contact, check_photo, create_item, store_photo
 
     if visit.status not in (HELD, RESULTS_PUBLISHED):
         raise InvalidTransition(_("진행한 방문에만 건의사항을 기록할 수 있습니다."))
@@ -610,6 +612,11 @@ def add_suggestion(
     contact_email = (contact_email or "").strip() or None
     if contact_email and not contact_consent:
         errors.append(("contact_consent", _("알림을 받으려면 개인정보 수집·이용에 동의해야 합니다.")))
+    if photo is not None:
+        try:
+            check_photo(*photo)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
     if errors:
         raise ValidationFailed(_("건의사항 입력 내용을 확인해 주세요."), errors)
     item = create_item(
@@ -627,6 +634,16 @@ def add_suggestion(
     )
     if contact_email:
         add_contact(session, item, email=contact_email, consent=contact_consent, now=now)
+    if photo is not None and upload_dir:
+        store_photo(
+            session,
+            item,
+            uploaded_by_id=actor_id,
+            now=now,
+            filename=photo[0],
+            data=photo[1],
+            upload_dir=upload_dir,
+        )
     return item
 
 

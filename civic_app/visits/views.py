@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -454,6 +454,22 @@ def held(visit_id: int):
     )
 
 
+def _photo_dir() -> str:
+    from civic_app.cards.services import photo_folder
+
+    return photo_folder(current_app.instance_path)
+
+
+def _read_photo(field) -> tuple[str, bytes] | None:
+    """The uploaded photo (at most one byte over the limit is read), or None."""
+    from civic_app.cards.services import MAX_PHOTO_BYTES
+
+    file = field.data
+    if file is None or not getattr(file, "filename", ""):
+        return None
+    return file.filename, file.read(MAX_PHOTO_BYTES + 1)
+
+
 @staff.route("/<int:visit_id>/suggestions", methods=["POST"])
 @roles_required(*STAFF_ROLES)
 def suggestion(visit_id: int):
@@ -473,6 +489,8 @@ def suggestion(visit_id: int):
             dong_id=form.dong_id.data or None,
             contact_email=form.contact_email.data or None,
             contact_consent=bool(form.contact_consent.data),
+            photo=_read_photo(form.photo),
+            upload_dir=_photo_dir(),
             actor_id=current_user.id,
             now=now,
         ),

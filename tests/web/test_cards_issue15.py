@@ -109,7 +109,8 @@ def test_refusal_reaches_the_author_of_a_merged_duplicate_too(cast):
         assert "사유지라 공사할 수 없습니다" in mail.payload["body"]
 
 
-def test_visit_suggestion_keeps_a_consented_address_and_tells_it(client, session, cast):
+def test_visit_suggestion_keeps_a_consented_address_and_a_photo(client, session, cast, tmp_path, app):
+    app.instance_path = str(tmp_path)
     plan(dt.date(2026, 11, 2), dt.date(2026, 11, 30), [1], publish=True)
     visit = session.scalar(select(Visit))
     visit.status = HELD
@@ -124,10 +125,28 @@ def test_visit_suggestion_keeps_a_consented_address_and_tells_it(client, session
     refused = client.post(f"/staff/visits/{visit.id}/suggestions", data=data)
     assert refused.status_code == 400  # an address without consent is not kept
     assert session.scalar(select(func.count(CardItem.id))) == 0
-    ok = client.post(f"/staff/visits/{visit.id}/suggestions", data={**data, "g-contact_consent": "y"})
+    not_a_photo = client.post(
+        f"/staff/visits/{visit.id}/suggestions",
+        data={**data, "g-contact_consent": "y", "g-photo": (io.BytesIO(b"%PDF-1.4"), "site.png")},
+        content_type="multipart/form-data",
+    )
+    assert not_a_photo.status_code == 400
+    assert session.scalar(select(func.count(CardItem.id))) == 0
+    ok = client.post(
+        f"/staff/visits/{visit.id}/suggestions",
+        data={**data, "g-contact_consent": "y", "g-photo": (io.BytesIO(PNG), "site.png")},
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 302
     item = session.scalar(select(CardItem))
     assert services.author_emails(session, item) == ["resident@example.com"]
+    photo = session.scalar(select(CardPhoto))
+    assert photo.item_id == item.id
+    assert photo.milestone_id is None
+    client.post("/logout")
+    login(client, cast.budget)
+    form = client.get(f"/staff/cards/items/{item.id}/review?party=budget").get_data(as_text=True)
+    assert f'src="/staff/cards/photos/{photo.id}"' in form
     services.transition(session, item, "not_feasible", actor=cast.budget, now=NOW, reason="국유지")
     (mail,) = _author_mails("resident@example.com")
     assert f"{BASE}/cards/{item.dong.code}/items/{item.id}" in mail.payload["body"]
