@@ -197,8 +197,9 @@ class PhotoForm(FlaskForm):
 
 
 class BulkReflectForm(FlaskForm):
-    """Reflect several ranked items at once: one fiscal year, kind and 예산과목 for all; each
-    item's amount is its planned cost (each goes through the same transition as one by one)."""
+    """Act on several ranked items at once: reflect them (one fiscal year, kind and 예산과목 for
+    all, each with its own amount) or send them to 장기검토 (one public reason). Each goes
+    through the same transition as one by one."""
 
     fiscal_year = IntegerField(
         _l("회계연도"),
@@ -207,6 +208,5 @@ class BulkReflectForm(FlaskForm):
     budget_kind = SelectField(
         _l("예산 구분"), choices=choices(BUDGET_KIND_LABELS.items()), validators=[DataRequired()]
     )
-    budget_line = StringField(
-        _l("예산과목"), validators=[DataRequired(_l("예산과목을 입력해 주세요.")), Length(max=200)]
-    )
+    budget_line = StringField(_l("예산과목"), validators=[Optional(), Length(max=200)])
+    reason = TextAreaField(_l("장기검토 사유 (공개)"), validators=[Optional(), Length(max=2000)])

@@ -40,6 +40,7 @@ from civic_app.cards.models import (
     BUDGET_REFLECTED,
     CRITERIA,
     CRITERION_LABELS,
+    LONG_TERM,
     MERGED,
     MILESTONE_LABELS,
     MILESTONE_STATUSES,
@@ -808,37 +809,52 @@ def _int_or_none(value: str | None) -> int | None:
 @staff.route("/budget/<int:year>/reflect", methods=["POST"])
 @roles_required(BUDGET_OFFICE, ADMIN)
 def reflect_bulk(year: int):
-    """Reflect every checked row (all or nothing): each goes through the same transition as
-    one by one, with its own amount and the version the page showed."""
+    """Act on every checked row, all or nothing: reflect them in the budget (each with its
+    own amount) or move them to 장기검토 (one public reason). Each row goes through the same
+    transition as one by one, with the version the page showed."""
     form = BulkReflectForm()
-    ids = [i for i in (_int_or_none(v) for v in request.form.getlist("item_id")) if i is not None]
+    action = request.form.get("action", "reflect")
+    target = LONG_TERM if action == "long_term" else BUDGET_REFLECTED
+    ids = list(dict.fromkeys(i for i in (_int_or_none(v) for v in request.form.getlist("item_id")) if i))
     if not form.validate_on_submit() or not ids:
         db.session.rollback()
         if not ids:
-            flash(_("예산에 반영할 항목을 골라 주세요."), "error")
+            flash(_("처리할 항목을 골라 주세요."), "error")
         return _budget_page(year, bulk_form=form, status=400)
     now = utcnow()
     total = 0
-    for item_id in dict.fromkeys(ids):
+    for item_id in ids:
         item = db.session.get(CardItem, item_id)
         if item is None:
             db.session.rollback()
             flash(_("그 번호의 항목이 없습니다.") + f" (#{item_id})", "error")
             return _budget_page(year, bulk_form=form, status=400)
         amount = _int_or_none(request.form.get(f"amount-{item_id}"))
+        version = _int_or_none(request.form.get(f"version-{item_id}"))
         try:
-            services.transition(
-                db.session,
-                item,
-                BUDGET_REFLECTED,
-                actor=current_user,
-                now=now,
-                expected_version=_int_or_none(request.form.get(f"version-{item_id}")),
-                fiscal_year=form.fiscal_year.data,
-                budget_kind=form.budget_kind.data,
-                amount=amount,
-                budget_line=form.budget_line.data,
-            )
+            if target == LONG_TERM:
+                services.transition(
+                    db.session,
+                    item,
+                    LONG_TERM,
+                    actor=current_user,
+                    now=now,
+                    reason=form.reason.data,
+                    expected_version=version,
+                )
+            else:
+                services.transition(
+                    db.session,
+                    item,
+                    BUDGET_REFLECTED,
+                    actor=current_user,
+                    now=now,
+                    expected_version=version,
+                    fiscal_year=form.fiscal_year.data,
+                    budget_kind=form.budget_kind.data,
+                    amount=amount,
+                    budget_line=form.budget_line.data,
+                )
         except DomainError as exc:
             db.session.rollback()
             flash(f"#{item_id} {item.title}: {exc.message}", "error")
@@ -847,10 +863,13 @@ def reflect_bulk(year: int):
             )
         total += amount or 0
     db.session.commit()
-    flash(
-        _("%(n)d개 항목을 예산에 반영했습니다 (합계 %(a)s).", n=len(set(ids)), a=format_won_short(total)),
-        "success",
-    )
+    if target == LONG_TERM:
+        flash(_("%(n)d개 항목을 장기검토로 옮겼습니다.", n=len(ids)), "success")
+    else:
+        flash(
+            _("%(n)d개 항목을 예산에 반영했습니다 (합계 %(a)s).", n=len(ids), a=format_won_short(total)),
+            "success",
+        )
     return redirect(url_for("cards_staff.budget", year=year))
 
 

@@ -263,6 +263,17 @@ def test_budget_page_is_a_table_with_korean_amounts_totals_and_bulk_reflect(clie
         (b.id, 300_000_000, "안전 > 보안등"),
     }
     assert client.post("/staff/cards/budget/2027/reflect", data=common).status_code == 400
+    # The other bulk action: what does not fit goes to 장기검토, with one public reason.
+    later = {"fiscal_year": "2027", "budget_kind": "main", "action": "long_term", "item_id": str(c.id)}
+    later[f"version-{c.id}"] = str(c.version)
+    assert client.post("/staff/cards/budget/2027/reflect", data=later).status_code == 400  # no reason
+    moved = client.post(
+        "/staff/cards/budget/2027/reflect", data=later | {"reason": "내년 추경에서 다시 봅니다"}
+    )
+    assert moved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CardItem, c.id).status == "long_term"
+    assert db.session.get(CardItem, c.id).decision_reason == "내년 추경에서 다시 봅니다"
     client.post("/logout")
     login(client, cast.policy)
     assert (
