@@ -28,3 +28,6 @@ def init_app(app) -> None:
     reg.add_demo_loader(40, "cards", demo.load_demo)
     reg.add_home_section(40, views.home_section)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    from civic_app.privacy.services import register_purger
+
+    register_purger("card_contacts", services.purge_contacts)

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from civic_app.api.helpers import PAGE_PARAMS, ApiError, choice_param, error_response, list_schema, paginate
-from civic_app.cards.models import MERGED, STATUSES, CardItem
+from civic_app.cards.models import MERGED, MILESTONE_KINDS, STATUSES, CardItem
 from civic_app.cards.queries import api_query
 from civic_app.csvutil import csv_bytes
 from civic_app.dongs.models import Dong
 from civic_app.extensions import csrf, db
 from civic_app.timeutil import iso_seoul
+from civic_app.web.filters import mask_text
 from civic_app.web.policy import public
 
 bp = Blueprint("cards_api", __name__, url_prefix="/api/v1")
@@ -47,8 +48,8 @@ def _http_error(error: HTTPException):
     return error_response(_("요청을 처리할 수 없습니다."), error.code or 500)
 
 
-def serialize(item: CardItem) -> dict:
-    return {
+def serialize(item: CardItem, *, milestones: bool = True) -> dict:
+    row = {
         "id": item.id,
         "dong_code": item.dong.code,
         "dong_name": item.dong.name,
@@ -63,9 +64,20 @@ def serialize(item: CardItem) -> dict:
         "updated_at": iso_seoul(item.updated_at),
         "decision_reason": item.decision_reason,
     }
+    if milestones:
+        row["milestones"] = [
+            {
+                "kind": m.kind,
+                "date": m.day.isoformat(),
+                "note": mask_text(m.note) if m.note else None,
+                "photos": [f"/cards/photos/{p.id}" for p in m.photos],
+            }
+            for m in item.milestones
+        ]
+    return row
 
 
-def _filters():
+def _filters(*, milestones: bool = True):
     code = request.args.get("dong") or None
     dong = None
     if code is not None:
@@ -73,7 +85,7 @@ def _filters():
         if dong is None:
             raise ApiError(_("dong 값에 해당하는 행정동이 없습니다: %(c)s", c=code), param="dong")
     status = choice_param("status", PUBLIC_STATUSES)
-    return api_query(dong=dong, status=status)
+    return api_query(dong=dong, status=status, milestones=milestones)
 
 
 @bp.route("/cards/items")
@@ -85,8 +97,9 @@ def items():
 @bp.route("/cards/items.csv")
 @public
 def items_csv():
-    query = _filters()
-    rows = (serialize(item) for item in db.session.scalars(query))
+    query = _filters(milestones=False)
+    # the CSV keeps its columns; milestones are in the JSON only
+    rows = (serialize(item, milestones=False) for item in db.session.scalars(query))
     rows = ([row[f] for f in FIELDS] for row in rows)
     return Response(
         csv_bytes(FIELDS, rows),
@@ -145,7 +158,7 @@ _nullable_str = {"type": "string", "nullable": True}
 OPENAPI_SCHEMAS = {
     "CardItem": {
         "type": "object",
-        "required": list(FIELDS),
+        "required": [*FIELDS, "milestones"],
         "properties": {
             "id": {"type": "integer"},
             "dong_code": {"type": "string", "pattern": "^[0-9]{10}$"},
@@ -160,6 +173,21 @@ OPENAPI_SCHEMAS = {
             "status_changed_at": {"type": "string", "format": "date-time", "nullable": True},
             "updated_at": {"type": "string", "format": "date-time"},
             "decision_reason": _nullable_str,
+            "milestones": {
+                "type": "array",
+                "description": "집행 단계 (설계·계약·착공·공정 점검·준공·기타), 날짜순",
+                "items": {"$ref": "#/components/schemas/CardMilestone"},
+            },
+        },
+    },
+    "CardMilestone": {
+        "type": "object",
+        "required": ["kind", "date", "note", "photos"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(MILESTONE_KINDS)},
+            "date": {"type": "string", "format": "date"},
+            "note": _nullable_str,
+            "photos": {"type": "array", "items": {"type": "string"}},
         },
     },
     "CardItemList": list_schema("CardItem"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    DateField,
     DecimalField,
     HiddenField,
     RadioField,
@@ -15,7 +17,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from civic_app.cards.models import BUDGET_KIND_LABELS, CRITERION_LABELS, RECOMMENDATION_LABELS
+from civic_app.cards.models import (
+    BUDGET_KIND_LABELS,
+    CRITERION_LABELS,
+    MILESTONE_LABELS,
+    RECOMMENDATION_LABELS,
+)
 from civic_app.web.inputs import BoundedIntegerField, bounded_int
 
 SCORE_CHOICES = [SelectChoice(n, str(n)) for n in range(1, 6)]
@@ -177,3 +184,35 @@ class CategoryForm(FlaskForm):
     name = StringField(
         _l("새 분류 이름"), validators=[DataRequired(_l("분류 이름을 입력해 주세요.")), Length(max=40)]
     )
+
+
+class MilestoneForm(FlaskForm):
+    kind = SelectField(
+        _l("집행 단계"),
+        choices=choices(MILESTONE_LABELS.items()),
+        validators=[DataRequired(_l("단계를 골라 주세요."))],
+    )
+    day = DateField(_l("날짜"), validators=[DataRequired(_l("날짜를 입력해 주세요."))])
+    note = StringField(_l("설명 (공개)"), validators=[Optional(), Length(max=500)])
+    photo = FileField(_l("사진 (PNG, JPG, 5MB 이하, 공개)"))
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("현장 사진 (PNG, JPG, 5MB 이하, 내부용)"))
+    caption = StringField(_l("사진 설명"), validators=[Optional(), Length(max=200)])
+
+
+class BulkReflectForm(FlaskForm):
+    """Act on several ranked items at once: reflect them (one fiscal year, kind and 예산과목 for
+    all, each with its own amount) or send them to 장기검토 (one public reason). Each goes
+    through the same transition as one by one."""
+
+    fiscal_year = BoundedIntegerField(
+        _l("회계연도"),
+        validators=[DataRequired(_l("회계연도를 입력해 주세요.")), NumberRange(2000, 2100)],
+    )
+    budget_kind = SelectField(
+        _l("예산 구분"), choices=choices(BUDGET_KIND_LABELS.items()), validators=[DataRequired()]
+    )
+    budget_line = StringField(_l("예산과목"), validators=[Optional(), Length(max=200)])
+    reason = TextAreaField(_l("장기검토 사유 (공개)"), validators=[Optional(), Length(max=2000)])

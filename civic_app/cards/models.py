@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic_app.db_types import UTCDateTime
@@ -155,6 +155,9 @@ class CardItem(db.Model):
     department = relationship("Department", lazy="joined")
     reviews: Mapped[list[CardReview]] = relationship(back_populates="item", order_by="CardReview.party")
     events: Mapped[list[CardEvent]] = relationship(back_populates="item", order_by="CardEvent.id")
+    milestones: Mapped[list[CardMilestone]] = relationship(
+        order_by="(CardMilestone.day, CardMilestone.id)", viewonly=True, lazy="select"
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative API
 
@@ -293,3 +296,83 @@ class BudgetEnvelope(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# Execution milestones between 예산반영 and 완료 (dated, optional photo, public).
+MILESTONE_KINDS = ("design", "contract", "start", "progress", "complete", "other")
+MILESTONE_LABELS = {
+    "design": _l("설계"),
+    "contract": _l("계약"),
+    "start": _l("착공"),
+    "progress": _l("공정 점검"),
+    "complete": _l("준공"),
+    "other": _l("기타"),
+}
+MILESTONE_KO = {
+    "design": "설계",
+    "contract": "계약",
+    "start": "착공",
+    "progress": "공정 점검",
+    "complete": "준공",
+    "other": "기타",
+}
+# Milestones are recorded once the money is there.
+MILESTONE_STATUSES = (BUDGET_REFLECTED, IN_PROGRESS, DONE)
+# Status changes the suggestion's author is told about (e-mail through the outbox).
+AUTHOR_NOTICE_STATUSES = (SELECTED, BUDGET_REFLECTED, DONE, NOT_FEASIBLE)
+
+
+class CardPhoto(db.Model):
+    """A photo of an item: the site as suggested (staff only) or of a milestone (public)."""
+
+    __tablename__ = "card_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), index=True)
+    # Set for a milestone's photo: those are public; the others stay with the staff.
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("card_milestones.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str] = mapped_column(String(40))
+    caption: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def public(self) -> bool:
+        return self.milestone_id is not None
+
+
+class CardMilestone(db.Model):
+    """A dated step of an item's execution (설계, 착공, 준공 ...), shown to the public."""
+
+    __tablename__ = "card_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    day: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(500))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    photos: Mapped[list[CardPhoto]] = relationship(
+        primaryjoin="CardPhoto.milestone_id == CardMilestone.id", order_by="CardPhoto.id", viewonly=True
+    )
+
+    @property
+    def label(self) -> str:
+        return str(MILESTONE_LABELS.get(self.kind, self.kind))
+
+
+class CardContact(db.Model):
+    """The e-mail address of the resident who raised a suggestion (given with consent on a
+    visit or at the counter), used only to tell them what became of it. 통통데이 requesters are
+    reached through their request instead. Personal data: never public, purged on retention."""
+
+    __tablename__ = "card_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), index=True)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

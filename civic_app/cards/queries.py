@@ -27,6 +27,8 @@ from civic_app.cards.models import (
     CardComment,
     CardEvent,
     CardItem,
+    CardMilestone,
+    CardPhoto,
     CardReview,
 )
 from civic_app.cards.services import fit_envelope, get_settings, planned_cost, priority_expr
@@ -383,10 +385,58 @@ def budget_view(session: Session, year: int) -> BudgetView:
 # --- API -------------------------------------------------------------------------------
 
 
-def api_query(*, dong: Dong | None, status: str | None):
+def api_query(*, dong: Dong | None, status: str | None, milestones: bool = True):
     query = select(CardItem).where(CardItem.status != MERGED) if status is None else select(CardItem)
     if dong is not None:
         query = query.where(CardItem.dong_id == dong.id)
     if status is not None:
         query = query.where(CardItem.status == status)
+    if milestones:  # with their photos, one more statement per page whatever its size
+        query = query.options(selectinload(CardItem.milestones).selectinload(CardMilestone.photos))
     return query.order_by(CardItem.id)
+
+
+# --- issue 15: next item to review, photos, milestones --------------------------------------
+
+
+def next_in_queue(
+    session: Session, party: str, *, department_id: int | None, after: CardItem
+) -> CardItem | None:
+    """The item after ``after`` in ``party``'s queue (oldest first), wrapping to the oldest."""
+    base = _queue_query(party, department_id).where(CardItem.id != after.id)
+    ordered = base.order_by(CardItem.created_at, CardItem.id)
+    later = or_(
+        CardItem.created_at > after.created_at,
+        and_(CardItem.created_at == after.created_at, CardItem.id > after.id),
+    )
+    return session.scalars(ordered.where(later).limit(1)).first() or session.scalars(ordered.limit(1)).first()
+
+
+def item_photos(session: Session, item: CardItem, *, public_only: bool) -> list[CardPhoto]:
+    query = select(CardPhoto).where(CardPhoto.item_id == item.id)
+    if public_only:
+        query = query.where(CardPhoto.milestone_id.is_not(None))
+    return list(session.scalars(query.order_by(CardPhoto.id)))
+
+
+def item_milestones(session: Session, item: CardItem) -> list[CardMilestone]:
+    return list(
+        session.scalars(
+            select(CardMilestone)
+            .where(CardMilestone.item_id == item.id)
+            .options(selectinload(CardMilestone.photos))
+            .order_by(CardMilestone.day, CardMilestone.id)
+        )
+    )
+
+
+def budget_totals(view: BudgetView) -> dict[str, int]:
+    """The envelope line of the budget table: planned costs of the ranked rows, and of those
+    that fit the envelope."""
+    planned = sum(cost or 0 for _item, cost, _fit in view.rows)
+    fitting = sum(
+        cost or 0
+        for _item, cost, fit in view.rows
+        if fit is not None and fit.verdict in ("fits", "fits_remainder")
+    )
+    return {"planned": planned, "fitting": fitting}

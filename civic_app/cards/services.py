@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from civic_app.cards.models import (
+    AUTHOR_NOTICE_STATUSES,
     BUDGET_KINDS,
     BUDGET_REFLECTED,
     CRITERIA,
@@ -24,6 +25,9 @@ from civic_app.cards.models import (
     IN_PROGRESS,
     LONG_TERM,
     MERGED,
+    MILESTONE_KINDS,
+    MILESTONE_KO,
+    MILESTONE_STATUSES,
     NOT_FEASIBLE,
     OPEN_STATUSES,
     PARTIES,
@@ -44,8 +48,11 @@ from civic_app.cards.models import (
     BudgetEnvelope,
     CardCategory,
     CardComment,
+    CardContact,
     CardEvent,
     CardItem,
+    CardMilestone,
+    CardPhoto,
     CardReview,
     CardSettings,
 )
@@ -464,6 +471,7 @@ def transition(
     _flush(session)
     if target in (BUDGET_REFLECTED, DONE):
         _announce(session, item, now=now)
+    notify_authors(session, item, now=now)
     return item
 
 
@@ -1040,3 +1048,303 @@ def planned_cost(item: CardItem, reviews: list[CardReview]) -> int | None:
         if review.party == PARTY_BUDGET and review.cost_estimate is not None:
             return review.cost_estimate
     return item.estimated_cost
+
+
+# --- telling the suggestion's author (issue 15) ------------------------------------------
+
+AUTHOR_STATUS_KO = {SELECTED: "선정", BUDGET_REFLECTED: "예산반영", DONE: "완료", NOT_FEASIBLE: "불가"}
+AUTHOR_STATUS_TEXT = {
+    SELECTED: "세 기관의 공동 검토를 거쳐 예산 반영 대상으로 선정되었습니다.",
+    BUDGET_REFLECTED: "예산에 반영되었습니다.",
+    DONE: "사업이 완료되었습니다.",
+    NOT_FEASIBLE: "검토 결과 추진하기 어렵다는 결정이 내려졌습니다.",
+}
+MAX_CONTACTS = 5
+
+
+def add_contact(
+    session: Session, item: CardItem, *, email: str, consent: bool, now: dt.datetime
+) -> CardContact:
+    """Keep the resident's address (with their consent) to tell them what becomes of the item."""
+    email = (email or "").strip()
+    if not consent:
+        msg = _("알림을 받으려면 개인정보 수집·이용에 동의해야 합니다.")
+        raise ValidationFailed(msg, [("contact_consent", msg)])
+    if not email or len(email) > 254 or "@" not in email or any(c.isspace() for c in email):
+        msg = _("올바른 이메일 주소를 입력해 주세요.")
+        raise ValidationFailed(msg, [("contact_email", msg)])
+    count = session.scalar(select(func.count(CardContact.id)).where(CardContact.item_id == item.id)) or 0
+    if count >= MAX_CONTACTS:
+        msg = _("한 항목에 알림 받을 주소는 %(n)d개까지입니다.", n=MAX_CONTACTS)
+        raise ValidationFailed(msg, [("contact_email", msg)])
+    contact = CardContact(item_id=item.id, contact_email=email, consent_at=now, created_at=now)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def _lineage_ids(session: Session, item: CardItem) -> list[int]:
+    """The item and every item merged into it (at any depth): their authors follow it."""
+    ids = [item.id]
+    frontier = [item.id]
+    while frontier and len(ids) < 1000:
+        frontier = list(session.scalars(select(CardItem.id).where(CardItem.merged_into_id.in_(frontier))))
+        ids.extend(i for i in frontier if i not in ids)
+    return ids
+
+
+def author_emails(session: Session, item: CardItem) -> list[str]:
+    """Whom to tell: the 통통데이 requesters behind the item (and behind duplicates merged into
+    it), and the residents who left an address with consent. Anonymised requests drop out."""
+    from civic_app.accounts.models import User
+    from civic_app.meetings.models import MeetingRequest
+
+    ids = _lineage_ids(session, item)
+    meeting_refs = list(
+        session.scalars(
+            select(CardItem.source_ref).where(
+                CardItem.id.in_(ids), CardItem.source_kind == "meeting", CardItem.source_ref.is_not(None)
+            )
+        )
+    )
+    found: list[str] = []
+    if meeting_refs:
+        rows = session.execute(
+            select(MeetingRequest.requester_email, User.email)
+            .outerjoin(User, User.id == MeetingRequest.requester_id)
+            .where(MeetingRequest.id.in_(meeting_refs))
+        )
+        found.extend(own or account for own, account in rows if own or account)
+    found.extend(session.scalars(select(CardContact.contact_email).where(CardContact.item_id.in_(ids))))
+    out: list[str] = []
+    seen: set[str] = set()
+    for email in found:
+        key = email.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(email.strip())
+    return out
+
+
+def notify_authors(session: Session, item: CardItem, *, now: dt.datetime) -> int:
+    """E-mail (through the outbox) the people who raised ``item`` that it was selected,
+    reflected in the budget, completed or refused. Korean by rule; the link is absolute."""
+    if item.status not in AUTHOR_NOTICE_STATUSES:
+        return 0
+    recipients = author_emails(session, item)
+    if not recipients:
+        return 0
+    from flask import current_app
+
+    from civic_app.notify.services import enqueue_email
+    from civic_app.web.filters import korean_won, mask_text
+
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    link = base + public_item_path(item)
+    label = AUTHOR_STATUS_KO[item.status]
+    lines = [
+        f"{item.dong.name} 동 관리카드에 올라간 제안의 처리 결과를 알려 드립니다.",
+        "",
+        f"항목: {item.title}",
+        f"결과: {label} — {AUTHOR_STATUS_TEXT[item.status]}",
+    ]
+    if item.status == SELECTED and item.rank:
+        lines.append(f"{item.target_year}년도 예산 검토 순위: {item.rank}순위")
+    if item.status == BUDGET_REFLECTED:
+        lines.append(
+            f"회계연도: {item.fiscal_year}년 {BUDGET_KIND_KO.get(item.budget_kind or '', '')}"
+            f" · 반영 금액: {korean_won(item.budget_amount)}"
+        )
+    if item.decision_reason:
+        lines.append(f"사유: {mask_text(item.decision_reason)}")
+    lines += ["", f"처리 과정 보기: {link}", "", "이 메일은 발신 전용입니다."]
+    subject = f"[동 관리카드] 제안하신 '{item.title}' 항목이 '{label}' 단계가 되었습니다"
+    for n, email in enumerate(recipients):
+        enqueue_email(
+            session,
+            to=email,
+            subject=subject,
+            body="\n".join(lines),
+            kind="card_author_notice",
+            dedupe_key=f"card-author:{item.id}:{item.status}:{item.version}:{n}",
+            now=now,
+            subject_ref=f"card:{item.id}",
+        )
+    return len(recipients)
+
+
+# --- photos and milestones (issue 15) ------------------------------------------------------
+
+PHOTO_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MILESTONE_ROLES = frozenset({DEPARTMENT, BUDGET_OFFICE, CIVIC_STAFF, ADMIN})
+
+
+def _check_photo(filename: str, data: bytes) -> tuple[str, str]:
+    ext = (filename.rsplit(".", 1)[-1] if "." in filename else "").lower()
+    if ext not in PHOTO_TYPES:
+        msg = _("사진은 PNG, JPG만 올릴 수 있습니다.")
+        raise ValidationFailed(msg, [("photo", msg)])
+    if len(data) > MAX_PHOTO_BYTES:
+        msg = _("사진은 5MB 이하여야 합니다.")
+        raise ValidationFailed(msg, [("photo", msg)])
+    content_type, magics = PHOTO_TYPES[ext]
+    if not any(data.startswith(m) for m in magics):
+        msg = _("파일 내용이 확장자와 맞지 않습니다.")
+        raise ValidationFailed(msg, [("photo", msg)])
+    return ("jpg" if ext == "jpeg" else ext), content_type
+
+
+def photo_folder(instance_path: str) -> str:
+    """Where card photos are kept (outside the static folder: served through the views)."""
+    from pathlib import Path
+
+    return str(Path(instance_path) / "card_photos")
+
+
+def check_photo(filename: str, data: bytes) -> tuple[str, str]:
+    """(extension, content type) of an acceptable photo, or ``ValidationFailed``."""
+    return _check_photo(filename, data)
+
+
+def store_photo(
+    session: Session,
+    item: CardItem,
+    *,
+    uploaded_by_id: int | None,
+    now: dt.datetime,
+    filename: str,
+    data: bytes,
+    upload_dir: str,
+    caption: str | None = None,
+    milestone: CardMilestone | None = None,
+) -> CardPhoto:
+    """Keep a checked photo (random file name in ``upload_dir``); callers check the actor."""
+    import secrets
+    from pathlib import Path
+
+    ext, content_type = _check_photo(filename, data)
+    stored = f"{secrets.token_hex(16)}.{ext}"
+    photo = CardPhoto(
+        item_id=item.id,
+        milestone_id=milestone.id if milestone is not None else None,
+        stored_name=stored,
+        content_type=content_type,
+        caption=(caption or "").strip()[:200] or None,
+        uploaded_by_id=uploaded_by_id,
+        created_at=now,
+    )
+    session.add(photo)
+    session.flush()
+    folder = Path(upload_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(data)
+    return photo
+
+
+def add_photo(
+    session: Session,
+    item: CardItem,
+    *,
+    actor,
+    now: dt.datetime,
+    filename: str,
+    data: bytes,
+    upload_dir: str,
+    caption: str | None = None,
+    milestone: CardMilestone | None = None,
+) -> CardPhoto:
+    """A staff member adds a photo of the item (the site as suggested, or a milestone's)."""
+    if not (_roles(actor) & CARD_ROLES):
+        raise NotAllowed(_("사진을 올릴 권한이 없습니다."))
+    return store_photo(
+        session,
+        item,
+        uploaded_by_id=getattr(actor, "id", None),
+        now=now,
+        filename=filename,
+        data=data,
+        upload_dir=upload_dir,
+        caption=caption,
+        milestone=milestone,
+    )
+
+
+def add_milestone(
+    session: Session,
+    item: CardItem,
+    *,
+    actor,
+    now: dt.datetime,
+    kind: str,
+    day: dt.date,
+    note: str | None = None,
+    photo: tuple[str, bytes] | None = None,
+    upload_dir: str | None = None,
+) -> CardMilestone:
+    """A dated execution step (설계, 착공, 준공 …) once the item is funded; public, in the
+    item's history and so on the dong's card."""
+    roles = _roles(actor)
+    if not (roles & MILESTONE_ROLES):
+        raise NotAllowed(_("집행 단계를 기록할 권한이 없습니다."))
+    if roles & MILESTONE_ROLES == {DEPARTMENT} and (
+        item.department_id is None or actor.department_id != item.department_id
+    ):
+        raise NotAllowed(_("담당 부서만 집행 단계를 기록할 수 있습니다."))
+    if item.status not in MILESTONE_STATUSES:
+        raise InvalidTransition(
+            _("예산반영 뒤에 집행 단계를 기록할 수 있습니다. 지금 상태: %(s)s", s=item.status_label)
+        )
+    errors = []
+    if kind not in MILESTONE_KINDS:
+        errors.append(("kind", _("단계를 골라 주세요.")))
+    if day is None or not (dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31)):
+        errors.append(("day", _("날짜는 2000년부터 2100년 사이여야 합니다.")))
+    note = (note or "").strip()
+    if len(note) > 500:
+        errors.append(("note", _("설명은 500자 이내로 입력해 주세요.")))
+    if photo is not None:
+        try:
+            _check_photo(*photo)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors[0][1], errors)
+    milestone = CardMilestone(
+        item_id=item.id, kind=kind, day=day, note=note or None, actor_id=actor.id, created_at=now
+    )
+    session.add(milestone)
+    session.flush()
+    if photo is not None and upload_dir:
+        add_photo(
+            session,
+            item,
+            actor=actor,
+            now=now,
+            filename=photo[0],
+            data=photo[1],
+            upload_dir=upload_dir,
+            milestone=milestone,
+        )
+    text = f"{MILESTONE_KO[kind]} ({day.year}년 {day.month}월 {day.day}일)" + (f": {note}" if note else "")
+    _event(session, item, kind="milestone", actor=actor, now=now, reason=text)
+    item.updated_at = now
+    _flush(session)
+    session.expire(item, ["milestones"])
+    return milestone
+
+
+def purge_contacts(session: Session, cutoff: dt.datetime, now: dt.datetime, dry_run: bool) -> int:
+    """Privacy retention: residents' addresses older than the retention period are destroyed."""
+    from sqlalchemy import delete
+
+    stale = select(CardContact.id).where(CardContact.created_at < cutoff)
+    count = session.scalar(select(func.count()).select_from(stale.subquery())) or 0
+    if count and not dry_run:
+        session.execute(delete(CardContact).where(CardContact.created_at < cutoff))
+        session.flush()
+    return count

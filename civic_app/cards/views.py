@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,13 +20,16 @@ from sqlalchemy import select
 from civic_app.cards import policy as card_policy
 from civic_app.cards import queries, services
 from civic_app.cards.forms import (
+    BulkReflectForm,
     CarryOverForm,
     CategoryForm,
     CommentForm,
     EnvelopeForm,
     ItemForm,
     MergeForm,
+    MilestoneForm,
     OverrideForm,
+    PhotoForm,
     ReviewForm,
     SettingsForm,
     SplitForm,
@@ -28,6 +41,10 @@ from civic_app.cards.models import (
     BUDGET_REFLECTED,
     CRITERIA,
     CRITERION_LABELS,
+    LONG_TERM,
+    MERGED,
+    MILESTONE_LABELS,
+    MILESTONE_STATUSES,
     OPEN_STATUSES,
     PARTIES,
     PARTY_DEPARTMENT,
@@ -39,12 +56,14 @@ from civic_app.cards.models import (
     TRANSITIONS,
     CardCategory,
     CardItem,
+    CardPhoto,
     CardReview,
 )
 from civic_app.dongs.models import Department, Dong
 from civic_app.errors import DomainError
 from civic_app.extensions import db
 from civic_app.timeutil import utcnow
+from civic_app.web.filters import format_won_short
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.htmx import is_htmx
 from civic_app.web.inputs import query_int
@@ -85,7 +104,20 @@ def _common() -> dict:
         "RECOMMENDATION_LABELS": RECOMMENDATION_LABELS,
         "BUDGET_KIND_LABELS": BUDGET_KIND_LABELS,
         "SOURCE_LABELS": SOURCE_LABELS,
+        "MILESTONE_LABELS": MILESTONE_LABELS,
     }
+
+
+def _upload_dir() -> str:
+    return services.photo_folder(current_app.instance_path)
+
+
+def _read_upload(field) -> tuple[str, bytes] | None:
+    """The uploaded file of ``field`` (at most one byte over the limit is read)."""
+    file = field.data
+    if file is None or not getattr(file, "filename", ""):
+        return None
+    return file.filename, file.read(services.MAX_PHOTO_BYTES + 1)
 
 
 # --- public ----------------------------------------------------------------------------
@@ -129,7 +161,43 @@ def public_item(dong_code: str, item_id: int):
     if item.merged_into_id:
         return redirect(url_for("cards.public_item", dong_code=dong_code, item_id=item.merged_into_id))
     history = queries.item_history(db.session, item, public_only=True)
-    return render_template("cards/public_item.html", dong=dong, item=item, history=history, **_common())
+    reviews = queries.item_reviews(db.session, item)
+    settings = services.get_settings(db.session)
+    return render_template(
+        "cards/public_item.html",
+        dong=dong,
+        item=item,
+        history=history,
+        settings=settings,
+        breakdown=services.score_breakdown(item, reviews, settings),
+        milestones=queries.item_milestones(db.session, item),
+        **_common(),
+    )
+
+
+@bp.route("/items/<int:item_id>")
+@public
+def item_link(item_id: int):
+    """A stable short link (e-mails, the 통통데이 request page) to an item's public page."""
+    item = db.get_or_404(CardItem, item_id)
+    return redirect(url_for("cards.public_item", dong_code=item.dong.code, item_id=item.id))
+
+
+def _send_photo(photo: CardPhoto):
+    response = send_from_directory(_upload_dir(), photo.stored_name, mimetype=photo.content_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/photos/<int:photo_id>")
+@public
+def photo(photo_id: int):
+    """Milestone photos are public; the photos of a suggestion stay with the staff."""
+    row = db.get_or_404(CardPhoto, photo_id)
+    item = db.session.get(CardItem, row.item_id)
+    if not row.public or item is None or item.status == MERGED:
+        abort(404)
+    return _send_photo(row)
 
 
 # --- staff: overview and queues --------------------------------------------------------
@@ -204,6 +272,21 @@ def _review_form(item: CardItem, party: str, review=None, formdata=None) -> Revi
     return form
 
 
+def _review_context(item: CardItem) -> dict:
+    """What a reviewer needs to decide: the suggestion's text, its photos and its history."""
+    return {
+        "photos": queries.item_photos(db.session, item, public_only=False),
+        "history": queries.item_history(db.session, item, public_only=False),
+        "show_context": True,
+    }
+
+
+def _next_item(item: CardItem, party: str) -> CardItem | None:
+    if party not in PARTIES:
+        return None
+    return queries.next_in_queue(db.session, party, department_id=_queue_department(party), after=item)
+
+
 @staff.route("/items/<int:item_id>/review", methods=["GET"])
 @roles_required(BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, ADMIN)
 def review_form(item_id: int):
@@ -221,6 +304,7 @@ def review_form(item_id: int):
     )
     form = _review_form(item, party, existing)
     context = {"item": item, "party": party, "done": False, "form": form, "message": None}
+    context.update(_review_context(item))
     if is_htmx():
         return render_template("cards/_queue_row.html", **context, **_common())
     return render_template("cards/review.html", **context, **_common())
@@ -253,11 +337,20 @@ def review(item_id: int):
             db.session.rollback()
             error = exc
         else:
+            following = _next_item(item, party)
             if is_htmx():
                 return render_template(
-                    "cards/_queue_row.html", row=None, item=item, party=party, done=True, **_common()
+                    "cards/_queue_row.html",
+                    row=None,
+                    item=item,
+                    party=party,
+                    done=True,
+                    next_item=following,
+                    **_common(),
                 )
             flash(_("%(p)s 검토를 기록했습니다.", p=str(PARTY_LABELS.get(party, ""))), "success")
+            if request.form.get("after") == "next" and following is not None:
+                return redirect(url_for("cards_staff.review_form", item_id=following.id, party=party))
             if back == "queue" and party in PARTIES:
                 return redirect(url_for(f"cards_staff.queue_{party}"))
             return redirect(url_for("cards_staff.item", item_id=item.id))
@@ -277,6 +370,7 @@ def review(item_id: int):
             done=False,
             form=form,
             message=message,
+            **_review_context(item),
             **_common(),
         )
     if error is not None:
@@ -338,6 +432,12 @@ def _item_page(item: CardItem, *, status: int = 200, **forms):
         settings=settings,
         history=queries.item_history(session, item, public_only=False),
         comments=queries.item_comments(session, item),
+        photos=queries.item_photos(session, item, public_only=False),
+        milestones=queries.item_milestones(session, item),
+        milestone_form=forms.get("milestone_form") or MilestoneForm(formdata=None),
+        photo_form=forms.get("photo_form") or PhotoForm(formdata=None),
+        can_milestone=item.status in MILESTONE_STATUSES
+        and bool(current_user.role_set & services.MILESTONE_ROLES),
         merged_into=session.get(CardItem, item.merged_into_id) if item.merged_into_id else None,
         review_forms=review_forms,
         transition_forms=transition_forms,
@@ -431,6 +531,67 @@ def override(item_id: int):
         return _after_error(item_id, form, exc, "override_form")
     flash(_("우선순위를 저장했습니다."), "success")
     return redirect(url_for("cards_staff.item", item_id=item_id))
+
+
+@staff.route("/items/<int:item_id>/milestones", methods=["POST"])
+@roles_required(DEPARTMENT, BUDGET_OFFICE, CIVIC_STAFF, ADMIN)
+def milestone(item_id: int):
+    item = db.get_or_404(CardItem, item_id)
+    form = MilestoneForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        return _item_page(item, status=400, milestone_form=form)
+    try:
+        services.add_milestone(
+            db.session,
+            item,
+            actor=current_user,
+            now=utcnow(),
+            kind=form.kind.data,
+            day=form.day.data,
+            note=form.note.data,
+            photo=_read_upload(form.photo),
+            upload_dir=_upload_dir(),
+        )
+        db.session.commit()
+    except DomainError as exc:
+        return _after_error(item_id, form, exc, "milestone_form")
+    flash(_("집행 단계를 기록했습니다."), "success")
+    return redirect(url_for("cards_staff.item", item_id=item_id) + "#milestones")
+
+
+@staff.route("/items/<int:item_id>/photos", methods=["POST"])
+@roles_required(*CARD_ROLES)
+def add_photo(item_id: int):
+    item = db.get_or_404(CardItem, item_id)
+    form = PhotoForm()
+    upload = _read_upload(form.photo) if form.validate_on_submit() else None
+    if upload is None:
+        db.session.rollback()
+        form.photo.errors = [*form.photo.errors, _("사진 파일을 골라 주세요.")]
+        return _item_page(item, status=400, photo_form=form)
+    try:
+        services.add_photo(
+            db.session,
+            item,
+            actor=current_user,
+            now=utcnow(),
+            filename=upload[0],
+            data=upload[1],
+            upload_dir=_upload_dir(),
+            caption=form.caption.data,
+        )
+        db.session.commit()
+    except DomainError as exc:
+        return _after_error(item_id, form, exc, "photo_form")
+    flash(_("사진을 올렸습니다."), "success")
+    return redirect(url_for("cards_staff.item", item_id=item_id) + "#photos")
+
+
+@staff.route("/photos/<int:photo_id>")
+@roles_required(*CARD_ROLES)
+def staff_photo(photo_id: int):
+    return _send_photo(db.get_or_404(CardPhoto, photo_id))
 
 
 @staff.route("/items/<int:item_id>/comment", methods=["POST"])
@@ -607,19 +768,14 @@ def budget():
     return _budget_page(_year_arg())
 
 
-def _budget_page(year: int, envelope_form=None, carry_form=None, status: int = 200):
+def _budget_page(year: int, envelope_form=None, carry_form=None, status: int = 200, bulk_form=None):
+    """One compact table: the selected items in rank order against the envelope, with a
+    checkbox and an amount per row, and one bulk form that reflects the checked rows."""
     view = queries.budget_view(db.session, year)
-    forms = {}
-    if current_user.role_set & {BUDGET_OFFICE, ADMIN}:
-        for it, cost, _fit in view.rows:
-            f = TransitionForm(prefix=f"b{it.id}", formdata=None)
-            f.target.data = BUDGET_REFLECTED
-            f.version.data = str(it.version)
-            f.fiscal_year.data = year
-            f.amount.data = cost
-            f.budget_kind.data = "main"
-            f.next.data = "budget"
-            forms[it.id] = f
+    if bulk_form is None:
+        bulk_form = BulkReflectForm(formdata=None)
+        bulk_form.fiscal_year.data = year
+        bulk_form.budget_kind.data = "main"
     if envelope_form is None:
         envelope_form = EnvelopeForm(formdata=None)
         envelope_form.amount.data = view.envelope.amount if view.envelope else None
@@ -628,12 +784,87 @@ def _budget_page(year: int, envelope_form=None, carry_form=None, status: int = 2
         "cards/budget.html",
         view=view,
         year=year,
-        forms=forms,
+        totals=queries.budget_totals(view),
+        bulk_form=bulk_form,
         envelope_form=envelope_form,
         carry_form=carry_form,
         can_confirm=bool(current_user.role_set & {BUDGET_OFFICE, ADMIN}),
         **_common(),
     ), status
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int((value or "").replace(",", "").strip())
+    except ValueError:
+        return None
+
+
+@staff.route("/budget/<int:year>/reflect", methods=["POST"])
+@roles_required(BUDGET_OFFICE, ADMIN)
+def reflect_bulk(year: int):
+    """Act on every checked row, all or nothing: reflect them in the budget (each with its
+    own amount) or move them to 장기검토 (one public reason). Each row goes through the same
+    transition as one by one, with the version the page showed."""
+    form = BulkReflectForm()
+    action = request.form.get("action", "reflect")
+    target = LONG_TERM if action == "long_term" else BUDGET_REFLECTED
+    ids = list(dict.fromkeys(i for i in (_int_or_none(v) for v in request.form.getlist("item_id")) if i))
+    if not form.validate_on_submit() or not ids:
+        db.session.rollback()
+        if not ids:
+            flash(_("처리할 항목을 골라 주세요."), "error")
+        return _budget_page(year, bulk_form=form, status=400)
+    now = utcnow()
+    total = 0
+    for item_id in ids:
+        item = db.session.get(CardItem, item_id)
+        if item is None:
+            db.session.rollback()
+            flash(_("그 번호의 항목이 없습니다.") + f" (#{item_id})", "error")
+            return _budget_page(year, bulk_form=form, status=400)
+        amount = _int_or_none(request.form.get(f"amount-{item_id}"))
+        version = _int_or_none(request.form.get(f"version-{item_id}"))
+        try:
+            if target == LONG_TERM:
+                services.transition(
+                    db.session,
+                    item,
+                    LONG_TERM,
+                    actor=current_user,
+                    now=now,
+                    reason=form.reason.data,
+                    expected_version=version,
+                )
+            else:
+                services.transition(
+                    db.session,
+                    item,
+                    BUDGET_REFLECTED,
+                    actor=current_user,
+                    now=now,
+                    expected_version=version,
+                    fiscal_year=form.fiscal_year.data,
+                    budget_kind=form.budget_kind.data,
+                    amount=amount,
+                    budget_line=form.budget_line.data,
+                )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(f"#{item_id} {item.title}: {exc.message}", "error")
+            return _budget_page(
+                year, bulk_form=form, status=exc.status_code if exc.status_code == 409 else 400
+            )
+        total += amount or 0
+    db.session.commit()
+    if target == LONG_TERM:
+        flash(_("%(n)d개 항목을 장기검토로 옮겼습니다.", n=len(ids)), "success")
+    else:
+        flash(
+            _("%(n)d개 항목을 예산에 반영했습니다 (합계 %(a)s).", n=len(ids), a=format_won_short(total)),
+            "success",
+        )
+    return redirect(url_for("cards_staff.budget", year=year))
 
 
 @staff.route("/budget/<int:year>/items/<int:item_id>/reflect", methods=["POST"])

@@ -24,6 +24,9 @@ def _date(_ctx, param, value: str) -> dt.date:
 @click.option("--end", required=True, callback=_date, help="종료일 YYYY-MM-DD")
 @click.option("--quotas", required=True, help="연도별 방문 수, 연도 순서대로 (예: 19,20)")
 @click.option("--max-per-week", default=3, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--max-per-day", default=1, show_default=True, type=click.IntRange(1, 20), help="하루 최대 방문 수"
+)
 @click.option("--name", default=None, help="주기 이름")
 @click.option(
     "--weights", default="3,2,2", show_default=True, help="우선순위 가중치: 쟁점민원,자연부락,외곽지역"
@@ -35,6 +38,7 @@ def plan_cycle_command(
     end: dt.date,
     quotas: str,
     max_per_week: int,
+    max_per_day: int,
     name: str | None,
     weights: str,
     publish: bool,
@@ -52,6 +56,7 @@ def plan_cycle_command(
             actor_id=None,
             now=utcnow(),
             max_per_week=max_per_week,
+            max_per_day=max_per_day,
             name=name,
             publish=publish,
             weights=services.parse_weights(weights),

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
+    EmailField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -39,6 +42,14 @@ class CycleForm(FlaskForm):
         default=3,
         validators=[
             DataRequired(_l("주간 최대 방문 수를 입력해 주세요.")),
+            NumberRange(1, 20, _l("1~20 사이로 입력해 주세요.")),
+        ],
+    )
+    max_per_day = BoundedIntegerField(
+        _l("하루 최대 방문 수"),
+        default=1,
+        validators=[
+            DataRequired(_l("하루 최대 방문 수를 입력해 주세요.")),
             NumberRange(1, 20, _l("1~20 사이로 입력해 주세요.")),
         ],
     )
@@ -100,6 +111,9 @@ class SuggestionForm(FlaskForm):
     location = StringField(_l("위치"), validators=[Optional(), Length(max=200)])
     department_id = SelectField(_l("담당 부서 (아는 경우)"), coerce=bounded_int, validators=[Optional()])
     dong_id = SelectField(_l("해당 동"), coerce=bounded_int, validators=[Optional()])
+    photo = FileField(_l("현장 사진 (PNG, JPG, 5MB 이하, 내부용)"))
+    contact_email = EmailField(_l("건의한 주민의 이메일"), validators=[Optional(), Length(max=254)])
+    contact_consent = BooleanField(_l("주민이 결과 안내를 위한 이메일 수집·이용에 동의했습니다."))
 
 
 class ResultForm(FlaskForm):

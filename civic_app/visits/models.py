@@ -70,6 +70,8 @@ class VisitCycle(db.Model):
     # [[year, quota], ...] in calendar-year order.
     quotas: Mapped[list] = mapped_column(JSON)
     max_per_week: Mapped[int] = mapped_column(default=3)
+    # Regular visits a day may hold (a large city on a 2-year cycle needs more than one).
+    max_per_day: Mapped[int] = mapped_column(default=1, server_default="1")
     # {"contested_area": 3, "natural_village": 2, "outlying_area": 2}; None: planner defaults.
     priority_weights: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

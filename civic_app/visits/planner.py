@@ -223,7 +223,7 @@ def _pick_days(
     def too_few(have: int) -> ValidationFailed:
         return ValidationFailed(
             _(
-                "%(year)d년 기간에 방문할 수 있는 근무일이 부족합니다 (필요 %(need)d건, 가능 %(have)d건). 기간이나 주간 최대 방문 수를 조정해 주세요.",
+                "%(year)d년 기간에 방문할 수 있는 근무일이 부족합니다 (필요 %(need)d건, 가능 %(have)d건). 기간이나 주간·하루 최대 방문 수를 조정해 주세요.",
                 year=year,
                 need=count,
                 have=have,

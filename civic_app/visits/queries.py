@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, noload, selectinload
 
 from civic_app.dongs.models import Dong
-from civic_app.timeutil import to_seoul
+from civic_app.timeutil import seoul_datetime, to_seoul
 from civic_app.visits.models import (
     CANCELLED,
     CONFIRMED,
@@ -150,3 +151,79 @@ def month_grid(visits: list[Visit]) -> list[dict]:
         if month == 13:
             year, month = year + 1, 1
     return months
+
+
+PUBLIC_LIST_STATUSES = (PLANNED, CONFIRMED, HELD, RESULTS_PUBLISHED, "postponed")
+LIST_PER_PAGE = 20
+
+
+@dataclass
+class VisitPage:
+    items: list[Visit]
+    total: int
+    page: int
+    per_page: int = LIST_PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def public_list(
+    session: Session,
+    *,
+    q: str | None = None,
+    year: int | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = LIST_PER_PAGE,
+) -> VisitPage:
+    """The public visit list, newest first: ``q`` matches a dong's name or 행정동코드 (also the
+    dongs and place names of a tour's sites), ``year`` the Seoul calendar year of the visit."""
+    query = _public().options(noload(Visit.departments))
+    if q:
+        pattern = _like(q)
+        dong_ids = select(Dong.id).where(or_(Dong.name.ilike(pattern, escape="\\"), Dong.code == q))
+        site_visits = select(TourSite.visit_id).where(
+            or_(TourSite.dong_id.in_(dong_ids), TourSite.name.ilike(pattern, escape="\\"))
+        )
+        query = query.where(or_(Visit.dong_id.in_(dong_ids), Visit.id.in_(site_visits)))
+    if year is not None:
+        query = query.where(
+            Visit.start_at >= seoul_datetime(dt.date(year, 1, 1), dt.time(0)),
+            Visit.start_at < seoul_datetime(dt.date(year + 1, 1, 1), dt.time(0)),
+        )
+    if status is not None:
+        query = query.where(Visit.status == status)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    last = max(1, -(-total // per_page))
+    page = min(max(1, page), last)
+    rows = session.scalars(
+        query.order_by(Visit.start_at.desc(), Visit.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return VisitPage(list(rows), total, page, per_page)
+
+
+def public_years(session: Session) -> list[int]:
+    """The years that hold a public visit (the year filter's choices)."""
+    first, last = session.execute(
+        select(func.min(Visit.start_at), func.max(Visit.start_at)).where(
+            Visit.published.is_(True), Visit.status != CANCELLED
+        )
+    ).one()
+    if first is None:
+        return []
+    return list(range(to_seoul(last).year, to_seoul(first).year - 1, -1))

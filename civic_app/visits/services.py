@@ -105,7 +105,25 @@ def check_range(day: dt.date, *, field: str = "day") -> None:
 
 
 def check_day(session: Session, day: dt.date, *, field: str = "day") -> None:
+    """A day with no visit yet (see ``check_visit_day``)."""
+    check_visit_day(session, None, day, field=field)
+
+
+def check_visit_day(session: Session, visit: Visit | None, day: dt.date, *, field: str = "day") -> None:
+    """The one check every change of a visit's date goes through (new tour, move, swap, moving
+    the visits a new blackout hits): the year range, the visit's cycle window, then holidays,
+    closed dates, election blackouts, 통통데이 and the mayor's unavailable days."""
     check_range(day, field=field)
+    cycle = visit.cycle if visit is not None else None
+    if cycle is not None and not (cycle.start_day <= day <= cycle.end_day):
+        raise ValidationFailed(
+            _(
+                "방문 주기 기간(%(s)s ~ %(e)s) 안의 날짜를 골라 주세요.",
+                s=cycle.start_day,
+                e=cycle.end_day,
+            ),
+            [(field, _("주기 기간 밖의 날짜입니다."))],
+        )
     problem = BlockedDays.load(session, day, day).problem(day)
     if problem:
         raise ValidationFailed(problem, [(field, problem)])
@@ -197,6 +215,7 @@ def create_cycle(
     name: str | None = None,
     publish: bool = False,
     weights: dict[str, int] | None = None,
+    max_per_day: int = 1,
 ) -> VisitCycle:
     """Create a cycle and its draft plan; nothing is written when the plan is impossible."""
     check_range(start, field="start")
@@ -235,6 +254,7 @@ def create_cycle(
         quotas=quota_map,
         is_blocked=blocked.is_blocked,
         max_per_week=max_per_week,
+        max_per_day=max_per_day,
         weights=weights,
     )
     cycle = VisitCycle(
@@ -244,6 +264,7 @@ def create_cycle(
         end_day=end,
         quotas=[[y, q] for y, q in quota_map.items()],
         max_per_week=max_per_week,
+        max_per_day=max_per_day,
         created_at=now,
         updated_at=now,
     )
@@ -313,6 +334,7 @@ def replan_cycle(session: Session, cycle: VisitCycle, *, actor_id: int | None, n
         is_blocked=blocked.is_blocked,
         fixed=fixed,
         max_per_week=cycle.max_per_week,
+        max_per_day=cycle.max_per_day or 1,
         weights=cycle.priority_weights,
     )
     if removable:
@@ -353,16 +375,7 @@ def move_visit(
 ) -> Visit:
     if visit.status not in MOVABLE:
         raise InvalidTransition(_("이미 진행했거나 취소한 방문은 옮길 수 없습니다."))
-    if visit.cycle is not None and not (visit.cycle.start_day <= day <= visit.cycle.end_day):
-        raise ValidationFailed(
-            _(
-                "방문 주기 기간(%(s)s ~ %(e)s) 안의 날짜를 골라 주세요.",
-                s=visit.cycle.start_day,
-                e=visit.cycle.end_day,
-            ),
-            [("day", _("주기 기간 밖의 날짜입니다."))],
-        )
-    check_day(session, day)
+    check_visit_day(session, visit, day)
     local = to_seoul(visit.start_at)
     duration = visit.end_at - visit.start_at
     start_t = start_time or local.time()
@@ -385,12 +398,98 @@ def swap_visits(session: Session, a: Visit, b: Visit, *, actor_id: int | None, n
     for v in (a, b):
         if v.status not in (PLANNED, CONFIRMED):
             raise InvalidTransition(_("예정·확정 상태의 방문만 맞바꿀 수 있습니다."))
+    # Each visit lands on the other's day: both new days pass the same check as a move.
+    check_visit_day(session, a, to_seoul(b.start_at).date(), field="other")
+    check_visit_day(session, b, to_seoul(a.start_at).date(), field="other")
     a.start_at, b.start_at = b.start_at, a.start_at
     a.end_at, b.end_at = b.end_at, a.end_at
     for v in (a, b):
         v.moved_manually = True
         _touch(v, now)
     session.flush()
+
+
+@dataclass
+class DayConflict:
+    """A published visit on a day that became closed to visits, and where it could go."""
+
+    visit: Visit
+    problem: str
+    suggestion: dt.date | None
+
+
+SEARCH_DAYS = 90  # how far after the closed day a free day is looked for
+
+
+def blocked_visits(session: Session, start: dt.date, end: dt.date) -> list[DayConflict]:
+    """Published, not yet held visits between ``start`` and ``end`` whose day is now closed
+    (a blackout, closed date or holiday added after publishing), with the next free day each
+    could move to (inside its cycle; not closed; below the cycle's visits-a-day limit)."""
+    check_range(start, field="start")
+    check_range(end, field="end")
+    visits = list(
+        session.scalars(
+            select(Visit)
+            .where(
+                Visit.published.is_(True),
+                Visit.status.in_((PLANNED, CONFIRMED)),
+                Visit.start_at >= seoul_datetime(start, dt.time(0)),
+                Visit.start_at < seoul_datetime(end + dt.timedelta(days=1), dt.time(0)),
+            )
+            .order_by(Visit.start_at, Visit.id)
+        )
+    )
+    if not visits:
+        return []
+    horizon = min(end + dt.timedelta(days=SEARCH_DAYS), LAST_DAY)
+    blocked = BlockedDays.load(session, start, horizon)
+    taken: dict[dt.date, int] = {}
+    for (start_at,) in session.execute(
+        select(Visit.start_at).where(
+            Visit.status.not_in(FREED),
+            Visit.start_at >= seoul_datetime(start, dt.time(0)),
+            Visit.start_at < seoul_datetime(horizon + dt.timedelta(days=1), dt.time(0)),
+        )
+    ):
+        day = to_seoul(start_at).date()
+        taken[day] = taken.get(day, 0) + 1
+    out = []
+    for visit in visits:
+        day = to_seoul(visit.start_at).date()
+        problem = blocked.problem(day)
+        if not problem:
+            continue
+        cycle = visit.cycle
+        limit = (cycle.max_per_day or 1) if cycle else 1
+        last = min(cycle.end_day, horizon) if cycle else horizon
+        suggestion = None
+        candidate = day + dt.timedelta(days=1)
+        while candidate <= last:
+            if not blocked.is_blocked(candidate) and taken.get(candidate, 0) < limit:
+                suggestion = candidate
+                taken[candidate] = taken.get(candidate, 0) + 1
+                break
+            candidate += dt.timedelta(days=1)
+        out.append(DayConflict(visit, problem, suggestion))
+    return out
+
+
+def move_blocked(
+    session: Session, start: dt.date, end: dt.date, visit_ids: list[int], *, actor_id: int | None, now
+) -> list[Visit]:
+    """Move the chosen conflicting visits to their suggested days (each through
+    ``move_visit``, so through the one date check). All or nothing."""
+    chosen = set(visit_ids)
+    moved = []
+    for conflict in blocked_visits(session, start, end):
+        if conflict.visit.id not in chosen:
+            continue
+        if conflict.suggestion is None:
+            raise ValidationFailed(
+                _("#%(id)d 방문을 옮길 빈 날짜가 주기 안에 없습니다. 직접 옮겨 주세요.", id=conflict.visit.id)
+            )
+        moved.append(move_visit(session, conflict.visit, day=conflict.suggestion, actor_id=actor_id, now=now))
+    return moved
 
 
 def set_locked(
@@ -495,9 +594,14 @@ def add_suggestion(
     location: str = "",
     department_id: int | None = None,
     dong_id: int | None = None,
+    contact_email: str | None = None,
+    contact_consent: bool = False,
+    photo: tuple[str, bytes] | None = None,
+    upload_dir: str | None = None,
 ):
-    """A suggestion heard on the spot goes straight into the dong's 동 관리카드."""
-    from civic_app.cards.services import create_item
+    """A suggestion heard on the spot goes straight into the dong's 동 관리카드; with the
+    resident's consent, their e-mail address is kept to tell them what becomes of it."""
+    from civic_app.cards.services import add_contact, check_photo, create_item, store_photo
 
     if visit.status not in (HELD, RESULTS_PUBLISHED):
         raise InvalidTransition(_("진행한 방문에만 건의사항을 기록할 수 있습니다."))
@@ -515,11 +619,19 @@ def add_suggestion(
             errors.append(("dong_id", _("건의사항이 속한 동을 골라 주세요.")))
     if department_id:
         _departments(session, [department_id])
+    contact_email = (contact_email or "").strip() or None
+    if contact_email and not contact_consent:
+        errors.append(("contact_consent", _("알림을 받으려면 개인정보 수집·이용에 동의해야 합니다.")))
+    if photo is not None:
+        try:
+            check_photo(*photo)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
     if errors:
         raise ValidationFailed(_("건의사항 입력 내용을 확인해 주세요."), errors)
     # the item goes on the dong's public card
     require_public_text(session, {"title": title, "description": description, "location": location})
-    return create_item(
+    item = create_item(
         session,
         dong_id=target_dong,
         title=title,
@@ -532,6 +644,19 @@ def add_suggestion(
         location=(location or "").strip() or None,
         department_id=department_id or None,
     )
+    if contact_email:
+        add_contact(session, item, email=contact_email, consent=contact_consent, now=now)
+    if photo is not None and upload_dir:
+        store_photo(
+            session,
+            item,
+            uploaded_by_id=actor_id,
+            now=now,
+            filename=photo[0],
+            data=photo[1],
+            upload_dir=upload_dir,
+        )
+    return item
 
 
 def suggestions_for(session: Session, visit_ids: list[int]):
@@ -654,7 +779,7 @@ def create_tour(
         raise ValidationFailed(_("탐방 주제를 입력해 주세요."), [("theme", _("주제를 입력해 주세요."))])
     require_public_text(session, {"theme": theme, "sites": sites_text})
     sites = parse_sites(session, sites_text)
-    check_day(session, day)
+    check_visit_day(session, None, day)
     start_at, end_at = _times(day, start_time, end_time)
     departments = _departments(session, department_ids or [])
     first_dong = next((d for _n, d in sites if d), None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -62,13 +64,42 @@ def _ctx(**extra) -> dict:
 # --- public -------------------------------------------------------------------------------
 
 
+def _int_arg(name: str, low: int, high: int) -> int | None:
+    try:
+        value = int(request.args.get(name) or "")
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
 @bp.route("")
 @public
 def schedule():
+    """Upcoming visits first, then every public visit, newest first: searched by dong (name or
+    행정동코드), filtered by year and status, 20 a page (a phone gets a short page)."""
     now = utcnow()
+    q = (request.args.get("q") or "").strip()[:40] or None
+    year = _int_arg("year", 2000, 2100)
+    status = request.args.get("status") or None
+    if status not in queries.PUBLIC_LIST_STATUSES:
+        status = None
+    page = queries.public_list(
+        db.session, q=q, year=year, status=status, page=_int_arg("page", 1, 100000) or 1
+    )
+    filtered = bool(q or year or status)
+    upcoming = [] if filtered or page.page > 1 else queries.upcoming_public(db.session, now, limit=5)
     return render_template(
         "visits/schedule.html",
-        **_ctx(upcoming=queries.upcoming_public(db.session, now), past=queries.past_public(db.session)),
+        **_ctx(
+            upcoming=upcoming,
+            page=page,
+            q=q or "",
+            year=year,
+            status=status,
+            filtered=filtered,
+            years=queries.public_years(db.session),
+            list_statuses=queries.PUBLIC_LIST_STATUSES,
+        ),
     )
 
 
@@ -159,6 +190,7 @@ def create_cycle():
             end=form.end.data,
             quotas=services.parse_quotas(form.quotas.data),
             max_per_week=form.max_per_week.data,
+            max_per_day=form.max_per_day.data,
             name=form.name.data or None,
             weights=services.parse_weights(form.weights.data),
             actor_id=current_user.id,
@@ -421,6 +453,22 @@ def held(visit_id: int):
     )
 
 
+def _photo_dir() -> str:
+    from civic_app.cards.services import photo_folder
+
+    return photo_folder(current_app.instance_path)
+
+
+def _read_photo(field) -> tuple[str, bytes] | None:
+    """The uploaded photo (at most one byte over the limit is read), or None."""
+    from civic_app.cards.services import MAX_PHOTO_BYTES
+
+    file = field.data
+    if file is None or not getattr(file, "filename", ""):
+        return None
+    return file.filename, file.read(MAX_PHOTO_BYTES + 1)
+
+
 @staff.route("/<int:visit_id>/suggestions", methods=["POST"])
 @roles_required(*STAFF_ROLES)
 def suggestion(visit_id: int):
@@ -438,6 +486,10 @@ def suggestion(visit_id: int):
             location=form.location.data or "",
             department_id=form.department_id.data or None,
             dong_id=form.dong_id.data or None,
+            contact_email=form.contact_email.data or None,
+            contact_consent=bool(form.contact_consent.data),
+            photo=_read_photo(form.photo),
+            upload_dir=_photo_dir(),
             actor_id=current_user.id,
             now=now,
         ),
@@ -507,6 +559,53 @@ def new_tour():
     return render_template("visits/staff_tour_form.html", **_ctx(form=form)), code
 
 
+def _day_arg(name: str, default: dt.date) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(request.values.get(name) or "")
+    except ValueError:
+        return default
+    return day if services.FIRST_DAY <= day <= services.LAST_DAY else default
+
+
+def _conflict_window() -> tuple[dt.date, dt.date]:
+    today = today_seoul(utcnow())
+    start = _day_arg("start", today)
+    end = _day_arg("end", start + dt.timedelta(days=730))
+    return (start, end) if end >= start else (start, start)
+
+
+@staff.route("/conflicts")
+@roles_required(*STAFF_ROLES)
+def conflicts():
+    """Published visits on days that became closed (a blackout, closed date or holiday added
+    after publishing), each with the free day it can move to."""
+    start, end = _conflict_window()
+    rows = services.blocked_visits(db.session, start, end)
+    return render_template("visits/staff_conflicts.html", **_ctx(rows=rows, start=start, end=end))
+
+
+@staff.route("/conflicts/move", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def move_conflicts():
+    start, end = _conflict_window()
+    ids = [int(v) for v in request.form.getlist("visit_id") if v.isdigit()]
+    if not ids:
+        flash(_("옮길 방문을 골라 주세요."), "error")
+        return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
+    now = utcnow()
+    try:
+        moved = services.move_blocked(db.session, start, end, ids, actor_id=current_user.id, now=now)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
+    for visit in moved:
+        _audit("visit.move", "visit", visit.id, now)
+    db.session.commit()
+    flash(_("방문 %(n)d건을 옮겼습니다.", n=len(moved)), "success")
+    return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
+
+
 @staff.route("/unavailable", methods=["POST"])
 @roles_required(*STAFF_ROLES)
 def add_unavailable():
@@ -525,6 +624,9 @@ def add_unavailable():
     _audit("visit.mayor_unavailable.create", "mayor_unavailable", row.day.isoformat(), now)
     db.session.commit()
     flash(_("시장 일정 불가일을 추가했습니다."), "success")
+    if services.blocked_visits(db.session, row.day, row.day):
+        day = row.day.isoformat()
+        return redirect(url_for("visits_staff.conflicts", start=day, end=day))
     return redirect(url_for("visits_staff.index"))
 
 

@@ -56,6 +56,31 @@ def format_won(value: int | None) -> str:
     return f"{value:,}원"
 
 
+def korean_won(value: int | None) -> str:
+    """1477333333 → "14억 7,733만 원": 조·억·만 units, the way budgets are read aloud. Below
+    만원 is dropped once the amount reaches 만원 (the exact figure goes in a tooltip)."""
+    if value is None:
+        return ""
+    sign = "-" if value < 0 else ""
+    amount = abs(int(value))
+    if amount < 10_000:
+        return f"{sign}{amount:,}원"
+    jo, rest = divmod(amount, 10**12)
+    eok, rest = divmod(rest, 10**8)
+    man = rest // 10**4
+    parts = [f"{n:,}{unit}" for n, unit in ((jo, "조"), (eok, "억"), (man, "만")) if n]
+    return sign + " ".join(parts) + " 원"
+
+
+def format_won_short(value: int | None) -> str:
+    """The compact amount for tables: Korean units, or KRW with thousands separators."""
+    if value is None:
+        return ""
+    if _is_english():
+        return f"KRW {value:,}"
+    return korean_won(value)
+
+
 def nl2br(value: str | None) -> Markup:
     from markupsafe import escape
 
@@ -72,4 +97,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "kdate")
     app.add_template_filter(format_datetime, "kdatetime")
     app.add_template_filter(format_won, "won")
+    app.add_template_filter(format_won_short, "won_kr")
     app.add_template_filter(nl2br)

@@ -118,6 +118,22 @@ def add_closed():
     flash(_("휴무일을 추가했습니다."), "success")
     if conflicts:
         flash(_("그날의 통통데이 회차를 처리하고 예약한 시민에게 알렸습니다."), "success")
+    return _after_closing(form.day.data, form.day.data)
+
+
+def _after_closing(start, end):
+    """A newly closed range may hit visits already published: list them with the offer to
+    move them (the visits feature's page), or stay here when none is hit."""
+    if "visits_staff.conflicts" in current_app.view_functions:
+        from civic_app.visits.services import blocked_visits
+
+        hits = blocked_visits(db.session, start, end)
+        if hits:
+            flash(
+                _("이 기간에 공개한 방문이 %(n)d건 있습니다. 옮길 날짜를 확인해 주세요.", n=len(hits)),
+                "error",
+            )
+            return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
     return redirect(url_for("workdays.index"))
 
 
@@ -148,7 +164,7 @@ def add_blackout():
     flash(_("행사 제한 기간을 추가했습니다."), "success")
     if conflicts:
         flash(_("그날의 통통데이 회차를 처리하고 예약한 시민에게 알렸습니다."), "success")
-    return redirect(url_for("workdays.index"))
+    return _after_closing(form.start_day.data, form.end_day.data)
 
 
 @bp.route("/<any(closed, blackouts):kind>/<int:item_id>/delete", methods=["POST"])

@@ -101,12 +101,17 @@ def test_joint_review_reflection_and_completion(page, live_server, session):
     page.wait_for_load_state()
     row = page.locator(f"#budget-item-{item_id}")
     assert "총액 안에 들어감" in row.inner_text()
+    assert "3,000만 원" in row.inner_text()
+    assert row.locator(f"#pick-{item_id}").is_checked()  # it fits: checked for the bulk reflect
+    # On a 390 px phone the table scrolls inside its wrapper; the page itself does not.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_accessible(page)
-    row.get_by_label("예산 구분").select_option("main")
-    row.get_by_label("예산과목").fill("안전관리 > 보안등 설치")
-    row.get_by_role("button", name="예산 반영 확정").click()
+    bulk = page.locator("#bulk-reflect")
+    bulk.get_by_label("예산 구분").select_option("main")
+    bulk.get_by_label("예산과목").fill("안전관리 > 보안등 설치")
+    bulk.get_by_role("button", name="고른 항목 예산 반영 확정").click()
     page.wait_for_load_state()
-    assert page.get_by_text(f"#{item_id} 항목을 예산에 반영했습니다.").is_visible()
+    assert page.get_by_text("1개 항목을 예산에 반영했습니다 (합계 3,000만 원).").is_visible()
     sign_out(page)
 
     page.goto(f"{base}/cards/{code}")
