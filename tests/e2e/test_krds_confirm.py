@@ -1,6 +1,6 @@
 """Destructive actions confirm first (macros/krds.html `confirm`): without JavaScript the button
 opens a confirmation panel in the page and only its own submit button deletes; with JavaScript
-the same panel is a modal dialog that takes the focus, closes with Esc or 취소, and deletes on
+the same panel is a modal dialog that takes the focus, closes with Esc or 닫기, and deletes on
 confirm. Both pass axe."""
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def test_delete_confirms_without_javascript(browser, live_server, session):
         ]
     )
     db.session.commit()
-    context = browser.new_context(locale="ko-KR", viewport={"width": 320, "height": 700}, java_script_enabled=False)
+    context = browser.new_context(
+        locale="ko-KR", viewport={"width": 320, "height": 700}, java_script_enabled=False
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
@@ -83,9 +85,9 @@ def test_delete_confirms_in_a_modal_with_javascript(page, live_server, session):
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
     assert _closed_days() == ["임시공휴일 셋"]
-    # 취소 closes it too; 삭제 in the dialog deletes.
+    # 닫기 closes it too; 삭제 in the dialog deletes.
     item.locator("summary", has_text="삭제").click()
-    dialog.get_by_role("button", name="취소").click()
+    dialog.get_by_role("button", name="닫기").click()
     dialog.wait_for(state="hidden")
     item.locator("summary", has_text="삭제").click()
     dialog.get_by_role("button", name="삭제").click()
