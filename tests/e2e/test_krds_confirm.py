@@ -60,7 +60,7 @@ def test_delete_confirms_without_javascript(browser, live_server, session):
         # (page.evaluate, and so axe, cannot run with JavaScript off; the JS test runs axe on the
         # same panel.)
         panel.get_by_role("button", name="삭제").click()
-        page.wait_for_load_state()
+        page.locator("li", has_text="임시공휴일 하나").wait_for(state="detached")
         assert _closed_days() == ["임시공휴일 둘"]
     finally:
         context.close()
