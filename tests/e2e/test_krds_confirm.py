@@ -61,6 +61,7 @@ def test_delete_confirms_without_javascript(browser, live_server, session):
         # same panel.)
         panel.get_by_role("button", name="삭제").click()
         page.locator("li", has_text="임시공휴일 하나").wait_for(state="detached")
+        page.wait_for_load_state("networkidle")
         assert _closed_days() == ["임시공휴일 둘"]
     finally:
         context.close()
@@ -92,4 +93,5 @@ def test_delete_confirms_in_a_modal_with_javascript(page, live_server, session):
     item.locator("summary", has_text="삭제").click()
     dialog.get_by_role("button", name="삭제").click()
     page.get_by_text("등록된 휴무일이 없습니다.").wait_for()
+    page.wait_for_load_state("networkidle")  # no request in flight when the tables are cleaned
     assert _closed_days() == []

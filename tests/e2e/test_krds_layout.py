@@ -212,6 +212,7 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
     ]
     _check_pages(page, live_server, staff_paths, problems)
 
+    page.wait_for_load_state("networkidle")  # no request in flight when the tables are cleaned
     csp = [c for c in console if "Content Security Policy" in c]
     assert not csp, csp
     assert not problems, "\n".join(problems)
