@@ -56,3 +56,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*
+
+# Screenshots of the main citizen pages at 390 and 1280 px into screenshots/ (not committed).
+.PHONY: screenshots
+screenshots: install
+	$(PY) tools/screenshots.py --out screenshots

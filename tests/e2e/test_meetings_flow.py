@@ -68,6 +68,7 @@ def test_request_to_outcome_with_deputy_fallback(page, live_server, session, app
 
     # 2. Staff review: fallback to the deputy mayor with a reason.
     _login(page, live_server, staff)
+    page.locator("summary", has_text="전체 메뉴").click()  # on a phone the menus are behind 전체 메뉴
     page.get_by_role("link", name="면담 신청 검토").click()
     assert page.get_by_text("홍*순").is_visible()
     assert_accessible(page)
