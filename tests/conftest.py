@@ -85,8 +85,7 @@ def app(database_url: str):
     yield application
     with application.app_context():
         db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+        db.engine.dispose()  # the database itself is temporary: a file in tmp, or dropped whole
 
 
 def _load_reference(application) -> None:
@@ -127,6 +126,97 @@ def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def session(app):
     return db.session
+
+
+# --- the demo city, seeded once per test process -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(app) -> dict[str, list[dict]]:
+    """Every row of the seeded demo city, read once per test process (xdist worker).
+
+    Seeding runs every feature's demo loader (tens of seconds); restoring these rows costs a
+    fraction of that, so each test that wants the demo city still gets a fresh copy of it.
+    """
+    from tests.factories_calendar import seed_demo
+
+    with app.app_context():
+        clean_database(app)
+        seed_demo(app)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            snapshot = {
+                table.name: [dict(row) for row in conn.execute(table.select()).mappings()]
+                for table in db.metadata.sorted_tables
+            }
+        clean_database(app)
+    return snapshot
+
+
+def restore_snapshot(snapshot: dict[str, list[dict]]) -> None:
+    """Replace the whole database with ``snapshot`` (rows by table name), sequences included."""
+    db.session.remove()
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            for table in reversed(tables):
+                conn.execute(table.delete())
+        for table in tables:
+            rows = snapshot.get(table.name)
+            if not rows:
+                continue
+            # A column pointing at its own table (a card split from another) is filled in a
+            # second pass, so the rows need no particular order.
+            own = [c.name for c in table.columns if any(fk.column.table is table for fk in c.foreign_keys)]
+            conn.execute(table.insert(), [{**r, **dict.fromkeys(own)} for r in rows] if own else rows)
+            if own:
+                pk = [c.name for c in table.primary_key.columns]
+                update = (
+                    table.update()
+                    .where(*(table.c[k] == sa.bindparam(f"pk_{k}") for k in pk))
+                    .values({k: sa.bindparam(f"v_{k}") for k in own})
+                )
+                linked = [r for r in rows if any(r[k] is not None for k in own)]
+                if linked:
+                    conn.execute(
+                        update,
+                        [{**{f"pk_{k}": r[k] for k in pk}, **{f"v_{k}": r[k] for k in own}} for r in linked],
+                    )
+        if postgres:
+            for table in tables:
+                ident = [
+                    c
+                    for c in table.primary_key.columns
+                    if c.autoincrement is True
+                    or (
+                        c.autoincrement == "auto"
+                        and isinstance(c.type, sa.Integer)
+                        and len(table.primary_key.columns) == 1
+                    )
+                ]
+                if len(ident) == 1 and snapshot.get(table.name):
+                    col = ident[0].name
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence(:t, :c), "
+                            f'(SELECT max("{col}") FROM "{table.name}"))'
+                        ),
+                        {"t": f'"{table.name}"', "c": col},
+                    )
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def demo_city(app, session, _demo_snapshot):
+    """The demo city 한빛시 as ``flask seed-demo`` loads it, fresh for this test."""
+    restore_snapshot(_demo_snapshot)
+    return app
 
 
 @pytest.fixture
