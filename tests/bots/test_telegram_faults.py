@@ -45,6 +45,14 @@ def _statuses(session) -> collections.Counter[str]:
     return collections.Counter(session.scalars(select(OutboxMessage.status)))
 
 
+def _age_claims(session, *, seconds: float) -> None:
+    """Move every claim back in time, as if ``seconds`` had passed since it was taken."""
+    session.expire_all()
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_at.is_not(None))):
+        row.claimed_at -= dt.timedelta(seconds=seconds)
+    session.commit()
+
+
 def _wait_until(predicate, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -197,7 +205,7 @@ def test_sigkill_mid_batch_then_reclaim_delivers_everything_once(
     assert statuses["sent"] >= 4
 
     fake_api.delay_all = 0.0
-    time.sleep(1.1)  # let the dead claim expire
+    _age_claims(session, seconds=2)  # the dead claim is now older than the 1 s claim timeout
     result = run_bot(TELEGRAM_CLAIM_TIMEOUT="1")
     assert result.returncode == 0, result.stderr
     counts = _post_counts(fake_api, titles)
@@ -257,9 +265,43 @@ def test_retry_after_may_be_int_or_timedelta(monkeypatch):
     assert retry_after_seconds(OldStyle()) == 5.0
 
 
-def test_bad_request_is_caught_before_its_parent_network_error():
+def test_a_bad_request_is_not_retried_as_a_network_error(app, session, database_url):
+    """``BadRequest`` subclasses ``NetworkError``: the runner must fail the row at once (and
+    show staff why), not back off and retry it as a network failure."""
+    import asyncio
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
     from telegram.error import BadRequest, NetworkError
 
+    from bots.telegram_bot.runner import Runner
+
     assert issubclass(BadRequest, NetworkError)
-    source = (ROOT / "bots" / "telegram_bot" / "runner.py").read_text()
-    assert source.index("except BadRequest") < source.index("except NetworkError")
+    row = queue("card_done")
+    session.commit()
+
+    class RefusingBot:
+        calls = 0
+
+        async def send_message(self, **kwargs):
+            RefusingBot.calls += 1
+            raise BadRequest("Chat not found")
+
+    slept: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    engine = create_engine(database_url)
+    settings = delivery.Settings.from_env({"TELEGRAM_CHANNEL_ID": CHANNEL, "TELEGRAM_CHANNEL_RATE": "0"})
+    runner = Runner(RefusingBot(), sessionmaker(engine), settings, worker="t", sleep=no_sleep)
+    try:
+        stats = asyncio.run(runner.deliver_pass())
+    finally:
+        engine.dispose()
+    assert RefusingBot.calls == 1
+    assert slept == []
+    assert (stats.failed, stats.retried, stats.unknown_outcome) == (1, 0, 0)
+    session.expire_all()
+    assert row.status == "failed"
+    assert "BadRequest" in row.last_error
