@@ -36,16 +36,21 @@ seed: db-upgrade
 run: seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set. With both,
+# the tests marked `once` (browsers, fuzzing, the OpenAPI contract: the HTTP surface, not the
+# database) run only on PostgreSQL, the production database.
+PYTEST := $(PY) -m pytest -n 2 --dist loadgroup
 test: install system-packages
-	TEST_DATABASE_URL= $(PY) -m pytest -n 2 --dist loadgroup tests
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-	  $(PY) -m pytest -n 2 --dist loadgroup tests; \
+	  TEST_DATABASE_URL= $(PYTEST) -m "not once" tests && \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL) ==" && \
+	  $(PYTEST) tests; \
+	else \
+	  $(PYTEST) tests; \
 	fi
 
 test-sqlite: install system-packages
-	TEST_DATABASE_URL= $(PY) -m pytest -n 2 --dist loadgroup tests
+	TEST_DATABASE_URL= $(PYTEST) tests
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -237,7 +237,34 @@ def csrf_app(app):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
+# Tests whose subject is the HTTP surface rather than the database (browsers, hostile input,
+# the OpenAPI contract) and that cost the most: `make test` runs them once, on PostgreSQL when it
+# runs both databases (the production one, and the stricter one for hostile input).
+ONCE_PATHS = ("e2e/", "web/test_fuzz_inputs.py", "web/test_openapi_schemathesis.py")
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+LONGEST = ("web/test_fuzz_inputs.py", "web/test_openapi_schemathesis.py", "web/test_multiprocess_pg.py")
+
+
+def _cost_rank(item: pytest.Item) -> int:
+    relative = os.path.relpath(str(item.path), TESTS_DIR).replace(os.sep, "/")
+    if relative.startswith(LONGEST):
+        return 0
+    if item.get_closest_marker("once") or item.get_closest_marker("slow"):
+        return 1
+    return 2
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = os.path.relpath(str(item.path), TESTS_DIR).replace(os.sep, "/")
+        if relative.startswith(ONCE_PATHS):
+            item.add_marker(pytest.mark.once)
+    # Longest first, so that two xdist workers finish together instead of one waiting on the
+    # other's last long test (the sort is stable: modules stay in one piece).
+    items.sort(key=_cost_rank)
     if TEST_DATABASE_URL:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL (.ci/run does)")
