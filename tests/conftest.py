@@ -101,14 +101,33 @@ def clean_database(application) -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _empty_postgres(conn, tables)
         else:
             conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
             for table in tables:
                 conn.execute(table.delete())
             conn.execute(sa.text("PRAGMA foreign_keys=ON"))
     _load_reference(application)
+
+
+def _empty_postgres(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """Empty every table (children first) and restart every sequence, as a fresh database.
+
+    Cheaper than ``TRUNCATE … RESTART IDENTITY`` (which replaces the files of every table, about
+    a second per test on a busy machine): one query finds the tables holding rows, one
+    statement deletes from them, one restarts the sequences.
+    """
+    probe = " UNION ALL ".join(
+        f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}' for i, t in enumerate(tables)
+    )
+    filled = {row[0] for row in conn.exec_driver_sql(probe)}
+    deletes = " ".join(f'DELETE FROM "{t.name}";' for i, t in enumerate(tables) if i in filled)
+    if deletes:
+        conn.exec_driver_sql(f"DO $$ BEGIN {deletes} END $$")
+    conn.exec_driver_sql(
+        "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+    )
 
 
 @pytest.fixture(autouse=True)
