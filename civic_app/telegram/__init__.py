@@ -5,8 +5,10 @@ The bot process itself is ``bots/telegram_bot`` (the only code importing ``teleg
 
 
 def init_app(app) -> None:
-    from civic_app.telegram import views
+    from civic_app.registry import get_registry
+    from civic_app.telegram import policy, views
     from civic_app.telegram.cli import telegram_cli
 
     views.init_app(app)
     app.cli.add_command(telegram_cli)
+    get_registry(app).set_telegram_approval_policy(policy.needs_approval)
