@@ -76,9 +76,20 @@ def test_config(database_url: str, **extra) -> dict:
     }
 
 
+def no_fsync(application) -> None:
+    """SQLite: commit without waiting for the disk (a test database need not survive a power
+    cut); the locking and isolation stay the same."""
+    with application.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(
+                db.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA synchronous=OFF")
+            )
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str):
     application = create_app(test_config(database_url))
+    no_fsync(application)
     with application.app_context():
         db.create_all()
         _load_reference(application)
