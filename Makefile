@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app civic_app
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench install translations db-upgrade seed clean
+.PHONY: run test test-sqlite test-postgres lint format bench install translations db-upgrade seed clean \
+	system-packages
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -18,6 +19,10 @@ $(STAMP): requirements.txt | $(VENV)/bin/python
 	touch $(STAMP)
 
 install: $(STAMP) translations
+
+# Debian packages the suite needs (chromium, fonts-noto-cjk, postgresql-client); a no-op when present.
+system-packages:
+	@bash tools/install_system_packages.sh test
 
 translations: $(STAMP)
 	$(PY) tools/i18n.py compile
@@ -31,16 +36,21 @@ seed: db-upgrade
 run: seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: install
-	TEST_DATABASE_URL= $(PY) -m pytest -n 2 --dist loadgroup tests
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set. With both,
+# the tests marked `once` (browsers, fuzzing, the OpenAPI contract: the HTTP surface, not the
+# database) run only on PostgreSQL, the production database.
+PYTEST := $(PY) -m pytest -n 2 --dist loadgroup
+test: install system-packages
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-	  $(PY) -m pytest -n 2 --dist loadgroup tests; \
+	  TEST_DATABASE_URL= $(PYTEST) -m "not once" tests && \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL) ==" && \
+	  $(PYTEST) tests; \
+	else \
+	  $(PYTEST) tests; \
 	fi
 
-test-sqlite: install
-	TEST_DATABASE_URL= $(PY) -m pytest -n 2 --dist loadgroup tests
+test-sqlite: install system-packages
+	TEST_DATABASE_URL= $(PYTEST) tests
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -52,6 +62,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
+	@bash tools/install_system_packages.sh bench
 	$(PY) -m bench.run
 
 clean:

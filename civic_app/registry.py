@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class Registry:
     openapi_schemas: dict = field(default_factory=dict)
     # (order, fn() -> dict(title, template, context)) blocks shown on the public home page.
     home_sections: list[tuple[int, Callable]] = field(default_factory=list)
+    # fn(session, kind) -> bool: whether a Telegram outbox message of ``kind`` waits for staff
+    # approval. The Telegram feature sets it; unset, every kind is published automatically.
+    telegram_approval_policy: Callable[[Any, str], bool] | None = None
 
     def add_nav(self, item: NavItem) -> None:
         if all(existing.endpoint != item.endpoint for existing in self.nav):
@@ -53,6 +57,9 @@ class Registry:
     def add_openapi(self, paths: dict, schemas: dict | None = None) -> None:
         self.openapi_paths.update(paths)
         self.openapi_schemas.update(schemas or {})
+
+    def set_telegram_approval_policy(self, fn: Callable[[Any, str], bool]) -> None:
+        self.telegram_approval_policy = fn
 
 
 def get_registry(app) -> Registry:

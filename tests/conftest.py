@@ -76,17 +76,27 @@ def test_config(database_url: str, **extra) -> dict:
     }
 
 
+def no_fsync(application) -> None:
+    """SQLite: commit without waiting for the disk (a test database need not survive a power
+    cut); the locking and isolation stay the same."""
+    with application.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(
+                db.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA synchronous=OFF")
+            )
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str):
     application = create_app(test_config(database_url))
+    no_fsync(application)
     with application.app_context():
         db.create_all()
         _load_reference(application)
     yield application
     with application.app_context():
         db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+        db.engine.dispose()  # the database itself is temporary: a file in tmp, or dropped whole
 
 
 def _load_reference(application) -> None:
@@ -102,14 +112,33 @@ def clean_database(application) -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _empty_postgres(conn, tables)
         else:
             conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
             for table in tables:
                 conn.execute(table.delete())
             conn.execute(sa.text("PRAGMA foreign_keys=ON"))
     _load_reference(application)
+
+
+def _empty_postgres(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """Empty every table (children first) and restart every sequence, as a fresh database.
+
+    Cheaper than ``TRUNCATE … RESTART IDENTITY`` (which replaces the files of every table, about
+    a second per test on a busy machine): one query finds the tables holding rows, one
+    statement deletes from them, one restarts the sequences.
+    """
+    probe = " UNION ALL ".join(
+        f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}' for i, t in enumerate(tables)
+    )
+    filled = {row[0] for row in conn.exec_driver_sql(probe)}
+    deletes = " ".join(f'DELETE FROM "{t.name}";' for i, t in enumerate(tables) if i in filled)
+    if deletes:
+        conn.exec_driver_sql(f"DO $$ BEGIN {deletes} END $$")
+    conn.exec_driver_sql(
+        "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -127,6 +156,97 @@ def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def session(app):
     return db.session
+
+
+# --- the demo city, seeded once per test process -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(app) -> dict[str, list[dict]]:
+    """Every row of the seeded demo city, read once per test process (xdist worker).
+
+    Seeding runs every feature's demo loader (tens of seconds); restoring these rows costs a
+    fraction of that, so each test that wants the demo city still gets a fresh copy of it.
+    """
+    from tests.factories_calendar import seed_demo
+
+    with app.app_context():
+        clean_database(app)
+        seed_demo(app)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            snapshot = {
+                table.name: [dict(row) for row in conn.execute(table.select()).mappings()]
+                for table in db.metadata.sorted_tables
+            }
+        clean_database(app)
+    return snapshot
+
+
+def restore_snapshot(snapshot: dict[str, list[dict]]) -> None:
+    """Replace the whole database with ``snapshot`` (rows by table name), sequences included."""
+    db.session.remove()
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            for table in reversed(tables):
+                conn.execute(table.delete())
+        for table in tables:
+            rows = snapshot.get(table.name)
+            if not rows:
+                continue
+            # A column pointing at its own table (a card split from another) is filled in a
+            # second pass, so the rows need no particular order.
+            own = [c.name for c in table.columns if any(fk.column.table is table for fk in c.foreign_keys)]
+            conn.execute(table.insert(), [{**r, **dict.fromkeys(own)} for r in rows] if own else rows)
+            if own:
+                pk = [c.name for c in table.primary_key.columns]
+                update = (
+                    table.update()
+                    .where(*(table.c[k] == sa.bindparam(f"pk_{k}") for k in pk))
+                    .values({k: sa.bindparam(f"v_{k}") for k in own})
+                )
+                linked = [r for r in rows if any(r[k] is not None for k in own)]
+                if linked:
+                    conn.execute(
+                        update,
+                        [{**{f"pk_{k}": r[k] for k in pk}, **{f"v_{k}": r[k] for k in own}} for r in linked],
+                    )
+        if postgres:
+            for table in tables:
+                ident = [
+                    c
+                    for c in table.primary_key.columns
+                    if c.autoincrement is True
+                    or (
+                        c.autoincrement == "auto"
+                        and isinstance(c.type, sa.Integer)
+                        and len(table.primary_key.columns) == 1
+                    )
+                ]
+                if len(ident) == 1 and snapshot.get(table.name):
+                    col = ident[0].name
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence(:t, :c), "
+                            f'(SELECT max("{col}") FROM "{table.name}"))'
+                        ),
+                        {"t": f'"{table.name}"', "c": col},
+                    )
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def demo_city(app, session, _demo_snapshot):
+    """The demo city 한빛시 as ``flask seed-demo`` loads it, fresh for this test."""
+    restore_snapshot(_demo_snapshot)
+    return app
 
 
 @pytest.fixture
@@ -147,7 +267,34 @@ def csrf_app(app):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
+# Tests whose subject is the HTTP surface rather than the database (browsers, hostile input,
+# the OpenAPI contract) and that cost the most: `make test` runs them once, on PostgreSQL when it
+# runs both databases (the production one, and the stricter one for hostile input).
+ONCE_PATHS = ("e2e/", "web/test_fuzz_inputs.py", "web/test_openapi_schemathesis.py")
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+LONGEST = ("web/test_fuzz_inputs.py", "web/test_openapi_schemathesis.py", "web/test_multiprocess_pg.py")
+
+
+def _cost_rank(item: pytest.Item) -> int:
+    relative = os.path.relpath(str(item.path), TESTS_DIR).replace(os.sep, "/")
+    if relative.startswith(LONGEST):
+        return 0
+    if item.get_closest_marker("once") or item.get_closest_marker("slow"):
+        return 1
+    return 2
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = os.path.relpath(str(item.path), TESTS_DIR).replace(os.sep, "/")
+        if relative.startswith(ONCE_PATHS):
+            item.add_marker(pytest.mark.once)
+    # Longest first, so that two xdist workers finish together instead of one waiting on the
+    # other's last long test (the sort is stable: modules stay in one piece).
+    items.sort(key=_cost_rank)
     if TEST_DATABASE_URL:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL (.ci/run does)")

@@ -2,9 +2,13 @@
 
     python tools/i18n.py extract FEATURE   # update civic_app/FEATURE/translations (or `core`)
     python tools/i18n.py compile           # .po → .mo for every catalog (make does this)
-    python tools/i18n.py check             # every extracted string has an English translation
+    python tools/i18n.py check             # every extracted string has an English translation,
+                                           # and no msgid has two different ones across catalogs
 
 Korean is the source language: msgids are Korean, the `en` catalog holds the English.
+At run time the catalogs are merged into one (the last one loaded wins), so a Korean string
+translated differently in two features would show one feature's English in the other: ``check``
+refuses that. A word that truly needs two translations gets a context (``pgettext``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ CORE_PACKAGES = (
     "integrity",
 )
 CORE_TEMPLATES = ("base.html", "macros", "accounts", "dongs", "public", "notify", "errors", "workdays")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "N_": None,
+}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "trimmed": "false"}
 
 
@@ -133,7 +145,33 @@ def missing(feature: str) -> list[str]:
             continue
         key = (msg.id if isinstance(msg.id, str) else msg.id[0], msg.context)
         if key not in translated:
-            out.append(key[0])
+            out.append(f"{key[0]!r}" + (f" (context {key[1]!r})" if key[1] else ""))
+    return out
+
+
+def conflicts() -> list[str]:
+    """Each (msgid, context) that two catalogs translate differently, with every translation."""
+    seen: dict[tuple[str, str | None], dict[object, list[str]]] = {}
+    for feature in ["core", *features()]:
+        path = po_path(feature)
+        if not path.exists():
+            continue
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale="en")
+        for msg in catalog:
+            if not msg.id or msg.fuzzy:
+                continue
+            string = tuple(msg.string) if isinstance(msg.string, tuple | list) else msg.string
+            if not (all(string) if isinstance(string, tuple) else string):
+                continue
+            msgid = msg.id if isinstance(msg.id, str) else msg.id[0]
+            seen.setdefault((msgid, msg.context), {}).setdefault(string, []).append(feature)
+    out = []
+    for (msgid, context), strings in seen.items():
+        if len(strings) > 1:
+            where = "; ".join(f"{'/'.join(fs)}: {s!r}" for s, fs in strings.items())
+            label = f"{msgid!r}" + (f" (context {context!r})" if context else "")
+            out.append(f"{label} is translated differently: {where}")
     return out
 
 
@@ -150,8 +188,11 @@ def main(argv: list[str]) -> int:
         bad = 0
         for feature in ["core", *features()]:
             for msgid in missing(feature):
-                print(f"{feature}: untranslated: {msgid!r}")
+                print(f"{feature}: untranslated: {msgid}")
                 bad += 1
+        for line in conflicts():
+            print(f"conflict: {line}")
+            bad += 1
         return 1 if bad else 0
     print(__doc__)
     return 2

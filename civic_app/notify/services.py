@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from civic_app.notify.models import (
     STATUS_QUEUED,
     OutboxMessage,
 )
+from civic_app.registry import get_registry
 
 
 def enqueue(
@@ -107,15 +109,10 @@ def enqueue_telegram(
     ``payload`` must hold only public data: ``title``, ``summary`` (plain text), ``url``
     (a path such as ``/visits/12``) and optional ``lines`` (list of plain strings), plus any
     kind-specific public fields. Whether the kind needs staff approval is decided by the
-    Telegram approval policy (``civic_app.telegram.policy.needs_approval``) when it exists.
+    approval policy the Telegram feature registers (``Registry.set_telegram_approval_policy``).
     """
-    needs_approval = False
-    try:
-        from civic_app.telegram import policy as telegram_policy  # the Telegram feature
-
-        needs_approval = telegram_policy.needs_approval(session, kind)
-    except ImportError:
-        pass
+    policy = get_registry(current_app).telegram_approval_policy
+    needs_approval = policy is not None and policy(session, kind)
     return enqueue(
         session,
         channel=CHANNEL_TELEGRAM,

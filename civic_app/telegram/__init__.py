@@ -5,7 +5,8 @@ The bot process itself is ``bots/telegram_bot`` (the only code importing ``teleg
 
 
 def init_app(app) -> None:
-    from civic_app.telegram import views
+    from civic_app.registry import get_registry
+    from civic_app.telegram import policy, views
     from civic_app.telegram.cli import telegram_cli
 
     views.init_app(app)
@@ -14,3 +15,4 @@ def init_app(app) -> None:
 
     register_rights_hooks("telegram", export=rights.export, erase=rights.erase)
     app.cli.add_command(telegram_cli)
+    get_registry(app).set_telegram_approval_policy(policy.needs_approval)

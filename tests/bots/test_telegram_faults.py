@@ -45,6 +45,56 @@ def _statuses(session) -> collections.Counter[str]:
     return collections.Counter(session.scalars(select(OutboxMessage.status)))
 
 
+class FakeClock:
+    """The runner's clock and sleep: sleeping moves the clock on at once and is recorded."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.at = start
+        self.slept: list[float] = []
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.at += dt.timedelta(seconds=seconds)
+
+
+def _deliver_in_process(database_url, api, clock: FakeClock, **extra: str):
+    """One delivery pass of the bot's runner against the fake API, on a controllable clock."""
+    import asyncio
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+    from telegram import Bot
+
+    from bots.telegram_bot.runner import Runner
+
+    env = bot_env(database_url, api, **extra)
+    settings = delivery.Settings.from_env(env)
+    engine = create_engine(database_url)
+
+    async def run():
+        async with Bot(env["TELEGRAM_BOT_TOKEN"], base_url=env["TELEGRAM_API_BASE_URL"]) as bot:
+            runner = Runner(
+                bot, sessionmaker(engine), settings, worker="t", now_fn=clock.now, sleep=clock.sleep
+            )
+            return await runner.deliver_pass()
+
+    try:
+        return asyncio.run(run())
+    finally:
+        engine.dispose()
+
+
+def _age_claims(session, *, seconds: float) -> None:
+    """Move every claim back in time, as if ``seconds`` had passed since it was taken."""
+    session.expire_all()
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_at.is_not(None))):
+        row.claimed_at -= dt.timedelta(seconds=seconds)
+    session.commit()
+
+
 def _wait_until(predicate, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -115,17 +165,18 @@ def test_network_failures_beyond_the_inline_retries_release_the_row(app, session
     assert len(fake_api.calls("sendMessage")) == 3
 
 
-def test_429_storm_waits_exactly_as_asked(app, session, fake_api, run_bot):
+def test_429_storm_waits_exactly_as_asked(app, session, fake_api, database_url, monkeypatch):
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as bots/telegram_bot sets it
     titles = _queue_many(3)
+    session.commit()
     fake_api.fail("sendMessage", 429, count=4, retry_after=1)
-    result = run_bot()
-    assert result.returncode == 0, result.stderr
+    clock = FakeClock(NOW)
+    stats = _deliver_in_process(database_url, fake_api, clock)
     assert _post_counts(fake_api, titles) == dict.fromkeys(titles, 1)
     calls = fake_api.calls("sendMessage")
     assert [c.status for c in calls[:5]] == [429, 429, 429, 429, 200]
-    for before, after in itertools.pairwise(calls[:5]):
-        waited = after.at - before.at
-        assert 0.95 <= waited < 2.5, waited  # as asked (1 s), not a growing backoff
+    assert clock.slept == [1.0, 1.0, 1.0, 1.0]  # as asked (1 s), not a growing backoff
+    assert (stats.sent, stats.retried, stats.failed) == (3, 0, 0)
     assert _statuses(session) == {"sent": 3}
 
 
@@ -197,7 +248,7 @@ def test_sigkill_mid_batch_then_reclaim_delivers_everything_once(
     assert statuses["sent"] >= 4
 
     fake_api.delay_all = 0.0
-    time.sleep(1.1)  # let the dead claim expire
+    _age_claims(session, seconds=2)  # the dead claim is now older than the 1 s claim timeout
     result = run_bot(TELEGRAM_CLAIM_TIMEOUT="1")
     assert result.returncode == 0, result.stderr
     counts = _post_counts(fake_api, titles)
@@ -207,13 +258,18 @@ def test_sigkill_mid_batch_then_reclaim_delivers_everything_once(
     assert _statuses(session) == {"sent": 25}
 
 
-def test_channel_rate_is_respected(app, session, fake_api, run_bot):
+def test_channel_rate_is_respected(app, session, fake_api, database_url, monkeypatch):
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as bots/telegram_bot sets it
     _queue_many(4)
-    result = run_bot(TELEGRAM_CHANNEL_RATE="120")  # one post per 0.5 s
-    assert result.returncode == 0, result.stderr
-    times = [c.at for c in fake_api.accepted("sendMessage")]
-    assert len(times) == 4
-    assert all(b - a >= 0.45 for a, b in itertools.pairwise(times))
+    session.commit()
+    clock = FakeClock(NOW)
+    stats = _deliver_in_process(database_url, fake_api, clock, TELEGRAM_CHANNEL_RATE="120")  # 1 per 0.5 s
+    assert stats.sent == 4
+    assert len(fake_api.accepted("sendMessage")) == 4
+    assert clock.slept == [0.5, 0.5, 0.5]  # nothing to wait for before the first post
+    session.expire_all()
+    sent = sorted(session.scalars(select(OutboxMessage.sent_at)))
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(sent)] == [0.5, 0.5, 0.5]
 
 
 def test_default_rate_is_20_per_minute():
@@ -257,9 +313,43 @@ def test_retry_after_may_be_int_or_timedelta(monkeypatch):
     assert retry_after_seconds(OldStyle()) == 5.0
 
 
-def test_bad_request_is_caught_before_its_parent_network_error():
+def test_a_bad_request_is_not_retried_as_a_network_error(app, session, database_url):
+    """``BadRequest`` subclasses ``NetworkError``: the runner must fail the row at once (and
+    show staff why), not back off and retry it as a network failure."""
+    import asyncio
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
     from telegram.error import BadRequest, NetworkError
 
+    from bots.telegram_bot.runner import Runner
+
     assert issubclass(BadRequest, NetworkError)
-    source = (ROOT / "bots" / "telegram_bot" / "runner.py").read_text()
-    assert source.index("except BadRequest") < source.index("except NetworkError")
+    row = queue("card_done")
+    session.commit()
+
+    class RefusingBot:
+        calls = 0
+
+        async def send_message(self, **kwargs):
+            RefusingBot.calls += 1
+            raise BadRequest("Chat not found")
+
+    slept: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    engine = create_engine(database_url)
+    settings = delivery.Settings.from_env({"TELEGRAM_CHANNEL_ID": CHANNEL, "TELEGRAM_CHANNEL_RATE": "0"})
+    runner = Runner(RefusingBot(), sessionmaker(engine), settings, worker="t", sleep=no_sleep)
+    try:
+        stats = asyncio.run(runner.deliver_pass())
+    finally:
+        engine.dispose()
+    assert RefusingBot.calls == 1
+    assert slept == []
+    assert (stats.failed, stats.retried, stats.unknown_outcome) == (1, 0, 0)
+    session.expire_all()
+    assert row.status == "failed"
+    assert "BadRequest" in row.last_error

@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from civic_app import create_app
-from tests.conftest import test_config
+from tests.conftest import no_fsync, test_config
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,7 +30,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def live_app(database_url: str, app):
     """A second app on the same database, with CSRF on as in production."""
-    return create_app(test_config(database_url, WTF_CSRF_ENABLED=True))
+    application = create_app(test_config(database_url, WTF_CSRF_ENABLED=True))
+    no_fsync(application)
+    return application
 
 
 @pytest.fixture(scope="session")

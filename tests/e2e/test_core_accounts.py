@@ -89,6 +89,7 @@ def test_register_verify_login_logout(page, live_server, session):
     page.get_by_label("이메일").fill(EMAIL)
     page.get_by_label("비밀번호", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="로그인").click()
+    page.get_by_text("로그인했습니다.").wait_for()
     assert page.get_by_text("로그인했습니다.").is_visible()
     page.get_by_role("link", name="내 계정").click()
     assert page.get_by_text("확인됨").is_visible()
@@ -106,11 +107,13 @@ def test_wrong_password_shows_a_korean_message(page, live_server, session):
     page.get_by_label("비밀번호", exact=True).fill("not-the-password")
     page.get_by_role("button", name="로그인").click()
     error = page.get_by_text("이메일 또는 비밀번호가 맞지 않습니다.")
+    error.wait_for()  # the click only starts the navigation: wait for the answer, then check
     assert error.is_visible()
     assert page.get_by_label("비밀번호", exact=True).get_attribute("aria-invalid") == "true"
     assert_accessible(page)
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
+    page.get_by_text("로그인했습니다.").wait_for()
     assert page.get_by_text("로그인했습니다.").is_visible()
 
 
@@ -144,6 +147,7 @@ def test_admin_pages_are_accessible(page, live_server, session):
     page.get_by_label("이메일").fill(admin.email)
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
+    page.get_by_text("로그인했습니다.").wait_for()
     assert page.get_by_text("로그인했습니다.").is_visible()
     for path in ("/admin/dongs", "/admin/dongs/new", "/admin/hosts", "/admin/users", "/admin/workdays"):
         page.goto(live_server + path)

@@ -6,13 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import assert_accessible
-from tests.factories_calendar import seed_demo
 
 pytestmark = pytest.mark.e2e
 
 
-def test_dashboard_is_accessible_on_a_phone(app, session, live_server, page):
-    seed_demo(app)
+def test_dashboard_is_accessible_on_a_phone(app, session, demo_city, live_server, page):
     console_errors: list[str] = []
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
     page.goto(f"{live_server}/dashboard")

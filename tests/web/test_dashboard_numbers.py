@@ -11,13 +11,12 @@ from sqlalchemy import event
 
 from civic_app.extensions import db
 from civic_app.timeutil import today_seoul, utcnow
-from tests.factories_calendar import TableParser, seed_demo
+from tests.factories_calendar import TableParser
 
 
 @pytest.fixture
-def demo(app, session):
-    seed_demo(app)
-    return app
+def demo(demo_city):
+    return demo_city
 
 
 def read_csv(response) -> list[list[str]]:

@@ -16,8 +16,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from tests.factories_calendar import seed_demo
-
 MAX_EXAMPLES = 25
 STRICT_PREFIXES = ("/api/v1/stats/", "/api/v1/dongs")
 
@@ -38,8 +36,8 @@ def run_operation(operation, excluded: list) -> None:
 
 
 @pytest.mark.slow
-def test_every_api_operation_answers_as_documented(app, session):
-    seed_demo(app)  # real content, so the responses have bodies worth validating
+def test_every_api_operation_answers_as_documented(app, session, demo_city):
+    # demo_city: real content, so the responses have bodies worth validating
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures: list[str] = []
     operations = []
