@@ -1,7 +1,7 @@
 """tongtong: pending session change requests and the citizen invitation's SEQUENCE
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-02 19:40:00
 
 """
@@ -13,7 +13,7 @@ import civic_app.db_types
 
 # revision identifiers, used by Alembic.
 revision = "0007"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

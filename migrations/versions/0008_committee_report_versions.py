@@ -1,7 +1,7 @@
 """committee report versions: published quarterly reports are frozen versions (정정 = a new one)
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-02 19:30:00
 
 Existing published quarters get their version 1 from their entries, as they were published.
@@ -15,7 +15,7 @@ import civic_app.db_types
 
 # revision identifiers, used by Alembic.
 revision = "0008"
-down_revision = "0003"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

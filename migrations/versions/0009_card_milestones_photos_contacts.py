@@ -1,7 +1,7 @@
 """card milestones, photos and author contacts; visit_cycles.max_per_day
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0008
 Create Date: 2026-12-02 19:30:00
 
 """
@@ -14,7 +14,7 @@ import civic_app.db_types
 
 # revision identifiers, used by Alembic.
 revision = "0009"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
