@@ -96,7 +96,9 @@ class DecisionForm(FlaskForm):
     # The fallback form opens a deputy's or director's slot inline when none fits.
     new_host_id = SelectField(_l("면담 주재자"), coerce=int, validators=[Optional()], validate_choice=False)
     new_start = DateTimeLocalField(_l("시작 시각"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    new_minutes = BoundedIntegerField(_l("길이 (분)"), default=30, validators=[Optional(), NumberRange(10, 240)])
+    new_minutes = BoundedIntegerField(
+        _l("길이 (분)"), default=30, validators=[Optional(), NumberRange(10, 240)]
+    )
 
 
 class AnswerForm(FlaskForm):
