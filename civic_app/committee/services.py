@@ -694,8 +694,7 @@ def publish_quarter(
     # One publisher per committee at a time; department reports wait (submit_entry) so a
     # version holds either the whole report or none of it.
     lock_row(session, record.committee)
-    lock_row(session, record)
-    session.refresh(record)
+    lock_row(session, record)  # reloads it: a publication that won the race is seen here
     amending = record.status == QUARTER_PUBLISHED
     last = record.versions[-1] if record.versions else None
     if amending and not note.strip():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from civic_app.committee import queries, services
-from civic_app.committee.models import ReportVersion
+from civic_app.committee.models import ReportingQuarter, ReportVersion
 from civic_app.errors import Conflict, InvalidTransition, ValidationFailed
 from civic_app.notify.models import OutboxMessage
 from tests.factories import NOW, make_department, make_user
@@ -137,11 +137,17 @@ def test_amending_without_changes_is_refused(session, setup):
     assert len(quarter.versions) == 1
 
 
-def test_two_people_publishing_at_once_get_a_conflict_not_a_crash(session, setup):
+def test_a_publisher_who_read_the_quarter_before_another_published_is_refused_not_crashed(session, setup):
+    """publish_quarter re-reads the quarter under its row lock: the second of two simultaneous
+    publishers sees the first one's version and is asked for a correction reason instead of
+    writing a second version 1 (the unique constraint stays the backstop)."""
     make_task("A-1", department=setup["road"])
     quarter = _open(session, setup)
     assert quarter.versions == []  # this request read the quarter before the other one published
     session.execute(insert(ReportVersion).values(quarter_id=quarter.id, number=1, published_at=NOW, rows=[]))
-    with pytest.raises(Conflict):
+    session.execute(
+        update(ReportingQuarter).where(ReportingQuarter.id == quarter.id).values(status="published")
+    )
+    with pytest.raises((ValidationFailed, Conflict)):
         services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
     session.rollback()
