@@ -75,6 +75,7 @@ def _public_paths(app) -> list[str]:
     values = {
         "cards.dong_card": {"dong_code": item.dong.code},
         "cards.public_item": {"dong_code": item.dong.code, "item_id": item.id},
+        "cards.item_link": {"item_id": item.id},
         "committee.meeting_detail": {"meeting_id": db.session.scalar(select(CommitteeMeeting.id))},
         "committee.report": {"quarter_id": quarter.id},
         "committee.task": {"code": db.session.scalar(select(CommitteeTask.code).order_by(CommitteeTask.id))},

@@ -94,8 +94,9 @@ def test_cancelled_session_carries_citizens_over_in_queue_order(page, live_serve
     _login(page, live_server, staff)
     page.goto(f"{live_server}/staff/tongtong/sessions")
     assert page.get_by_text("flask tongtong generate").count() == 0
+    page.locator(f'[data-confirm="cancel-session-{first.id}"] > summary').click()  # confirmation dialog
     page.locator(f"#reason-{first.id}").fill("시장 긴급 재난 현장 방문")
-    page.locator(f"#reason-{first.id}").locator("xpath=..").get_by_role("button", name="회차 취소").click()
+    page.locator(f"#cancel-session-{first.id} button[type=submit]").click()
     page.get_by_text("회차를 취소했습니다. 안내한 신청 2건").wait_for()
     assert_accessible(page)
     _logout(page)
@@ -160,6 +161,7 @@ def test_booked_citizen_change_waits_for_staff(page, live_server, session, app, 
 
     # Staff see the request flagged in the queue and accept it.
     _login(page, live_server, staff)
+    page.locator("summary", has_text="전체 메뉴").click()  # on a phone the menus are behind 전체 메뉴
     page.get_by_role("link", name="면담 신청 검토").click()
     row = page.locator(f"#req-{req.id}")
     assert "회차 변경 요청" in row.inner_text()
@@ -369,6 +371,7 @@ def test_department_answers_referred_requests_and_closes_followups(
     app.test_cli_runner().invoke(args=["tongtong", "remind"])  # the daily run
 
     _login(page, live_server, clerk)
+    page.locator("summary", has_text="전체 메뉴").click()  # on a phone the menus are behind 전체 메뉴
     page.get_by_role("link", name="통통데이 부서 업무").click()
     assert "기한 지남" in page.locator(f"#answer-{req.id}").inner_text()
     assert (
