@@ -26,7 +26,14 @@ WIDTHS = (320, 390, 1280)
 # markup, colours and hidden parts) as 320 px; it still gets every layout check.
 AXE_WIDTHS = (320, 1280)
 # Public GET routes that are not pages (feeds, API, tokens sent by mail, health check).
-NOT_PAGES = ("static", "public.healthz", "calendar.feed", "calendar.event_ics", "calendar.personal_feed")
+NOT_PAGES = (
+    "static",
+    "public.healthz",
+    "calendar.feed",
+    "calendar.event_ics",
+    "calendar.personal_feed",
+    "cards.photo",
+)
 TOKEN_PAGES = ("accounts.verify", "accounts.reset_password")
 
 PAGE_CHECKS = """() => {
