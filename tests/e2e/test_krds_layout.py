@@ -85,6 +85,7 @@ def _public_paths(app) -> list[str]:
         "cards.item_link": {"item_id": item.id},
         "committee.meeting_detail": {"meeting_id": db.session.scalar(select(CommitteeMeeting.id))},
         "committee.report": {"quarter_id": quarter.id},
+        "committee.report_version": {"quarter_id": quarter.id, "number": 1},
         "committee.task": {"code": db.session.scalar(select(CommitteeTask.code).order_by(CommitteeTask.id))},
         "meetings.summary": {"request_id": summary.id},
         "visits.detail": {"visit_id": visit.id},
