@@ -5,24 +5,25 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length, Optional
 
 from civic_app.satisfaction.models import MAX_COMMENT
 from civic_app.web.inputs import bounded_int
 
 SATISFACTION_CHOICES = [
-    (5, _l("5 · 매우 만족")),
-    (4, _l("4 · 만족")),
-    (3, _l("3 · 보통")),
-    (2, _l("2 · 불만족")),
-    (1, _l("1 · 매우 불만족")),
+    SelectChoice(5, _l("5 · 매우 만족")),
+    SelectChoice(4, _l("4 · 만족")),
+    SelectChoice(3, _l("3 · 보통")),
+    SelectChoice(2, _l("2 · 불만족")),
+    SelectChoice(1, _l("1 · 매우 불만족")),
 ]
 REASON_CHOICES = [
-    (5, _l("5 · 매우 분명했다")),
-    (4, _l("4 · 분명했다")),
-    (3, _l("3 · 보통이다")),
-    (2, _l("2 · 분명하지 않았다")),
-    (1, _l("1 · 전혀 분명하지 않았다")),
+    SelectChoice(5, _l("5 · 매우 분명했다")),
+    SelectChoice(4, _l("4 · 분명했다")),
+    SelectChoice(3, _l("3 · 보통이다")),
+    SelectChoice(2, _l("2 · 분명하지 않았다")),
+    SelectChoice(1, _l("1 · 전혀 분명하지 않았다")),
 ]
 
 
