@@ -237,3 +237,31 @@ def test_purge_keeps_the_scores_and_drops_the_address(session):
     session.refresh(invitation)
     assert (invitation.email, invitation.about) == (None, None)
     assert invitation.response.satisfaction == 5
+
+
+@pytest.mark.postgres
+def test_two_simultaneous_answers_store_one(app, session):
+    """Two submissions of the same link at the same moment (a double tap): one answer is
+    stored, the other is told the survey was answered."""
+    from tests.unit.test_integrity_concurrency import race
+
+    invitation = _offer(session)
+    token = services.make_token(invitation)
+    session.commit()
+
+    def submit(score: int):
+        def job(own, wait):
+            services.open_invitation(own, token, now=NOW)
+            wait()
+            return services.submit_answer(
+                own, token, satisfaction=score, reason_clear=score, comment=None, now=NOW
+            ).id
+
+        return job
+
+    results = race(app, [submit(5), submit(1)])
+    refused = [r for r in results if isinstance(r, services.SurveyClosed)]
+    assert len(refused) == 1
+    assert refused[0].reason == services.CLOSED_ANSWERED
+    session.expire_all()
+    assert len(session.scalars(select(SurveyResponse)).all()) == 1
