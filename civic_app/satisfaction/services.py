@@ -26,7 +26,6 @@ from civic_app.integrity.conflicts import is_unique_violation, savepoint
 from civic_app.notify.services import enqueue_email
 from civic_app.satisfaction.models import (
     MAX_COMMENT,
-    PROCESS_LABELS,
     PROCESSES,
     SCORES,
     SURVEY_DAYS,
@@ -324,10 +323,6 @@ def set_published(
     response.updated_at = now
     session.flush()
     return response
-
-
-def process_label(process: str) -> str:
-    return str(PROCESS_LABELS.get(process, process))
 
 
 # --- personal data -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from werkzeug.routing import BuildError
 
 from civic_app.extensions import db
 from civic_app.satisfaction import queries, services
-from civic_app.satisfaction.forms import SurveyForm
+from civic_app.satisfaction.forms import PublishForm, SurveyForm
 from civic_app.satisfaction.models import PROCESS_LABELS, PROCESSES, SurveyResponse
 from civic_app.timeutil import utcnow
 from civic_app.web.actions import run
@@ -121,8 +121,6 @@ def index():
 @staff.route("/responses/<int:response_id>/publish", methods=["POST"])
 @roles_required(*STAFF_ROLES)
 def publish(response_id: int):
-    from civic_app.satisfaction.forms import PublishForm
-
     response = db.get_or_404(SurveyResponse, response_id)
     form = PublishForm()
     if not form.validate_on_submit():
