@@ -20,6 +20,7 @@ FEATURES: tuple[str, ...] = (
     "telegram",
     "calendar",
     "dashboard",
+    "satisfaction",
     "privacy",
     "scale",
 )

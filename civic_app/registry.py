@@ -32,6 +32,8 @@ class Registry:
     openapi_schemas: dict = field(default_factory=dict)
     # (order, fn() -> dict(title, template, context)) blocks shown on the public home page.
     home_sections: list[tuple[int, Callable]] = field(default_factory=list)
+    # (order, fn() -> dict(template, ...)) blocks a feature adds to the public dashboard.
+    dashboard_sections: list[tuple[int, Callable]] = field(default_factory=list)
     # fn(session, kind) -> bool: whether a Telegram outbox message of ``kind`` waits for staff
     # approval. The Telegram feature sets it; unset, every kind is published automatically.
     telegram_approval_policy: Callable[[Any, str], bool] | None = None
@@ -53,6 +55,9 @@ class Registry:
 
     def add_home_section(self, order: int, fn: Callable) -> None:
         self.home_sections.append((order, fn))
+
+    def add_dashboard_section(self, order: int, fn: Callable) -> None:
+        self.dashboard_sections.append((order, fn))
 
     def add_openapi(self, paths: dict, schemas: dict | None = None) -> None:
         self.openapi_paths.update(paths)

@@ -69,6 +69,7 @@ from civic_app.cards.policy import (
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from civic_app.integrity import allocator
 from civic_app.integrity.locks import lock_row
+from civic_app.satisfaction import triggers as satisfaction_triggers
 from civic_app.timeutil import to_seoul
 
 PARTY_ROLE = {PARTY_BUDGET: BUDGET_OFFICE, PARTY_POLICY: POLICY_OFFICE, PARTY_DEPARTMENT: DEPARTMENT}
@@ -472,6 +473,7 @@ def transition(
     if target in (BUDGET_REFLECTED, DONE):
         _announce(session, item, now=now)
     notify_authors(session, item, now=now)
+    satisfaction_triggers.after_card_done(session, item, now=now)
     return item
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from civic_app.dashboard import stats
 from civic_app.dashboard.charts import Series, bar_chart, column_chart
 from civic_app.extensions import db
+from civic_app.registry import get_registry
 from civic_app.timeutil import today_seoul, utcnow
 from civic_app.web.policy import public
 
@@ -220,6 +221,10 @@ def index():
         outcome_labels=OUTCOME_LABELS,
         task_labels=TASK_LABELS,
         has_cards_csv="cards_api.items_csv" in current_app.view_functions,
+        # Blocks other features add (registry.add_dashboard_section), e.g. the satisfaction index.
+        sections=[
+            fn() for _o, fn in sorted(get_registry(current_app).dashboard_sections, key=lambda t: t[0])
+        ],
     )
 
 

@@ -51,6 +51,7 @@ from civic_app.meetings.models import (
     TongtongSession,
 )
 from civic_app.notify.services import enqueue_email, enqueue_telegram
+from civic_app.satisfaction import triggers as satisfaction_triggers
 from civic_app.timeutil import SEOUL, to_seoul, today_seoul
 from civic_app.web.filters import format_datetime
 
@@ -1081,6 +1082,7 @@ def record_answer(session: Session, req: MeetingRequest, *, text: str, actor, no
     req.answered_at = now
     add_event(session, req, "answered", _("답변: %(t)s", t=text.strip()), actor=actor, now=now)
     _notify(session, req, f"answered-{req.id}", _("[통통데이] 답변 안내 (%(code)s)", code=req.code), now=now)
+    satisfaction_triggers.after_written_answer(session, req, now=now)
     session.flush()
 
 
@@ -1155,6 +1157,7 @@ def record_outcome(
         now=now,
     )
     _notify(session, req, f"held-{req.id}", _("[통통데이] 면담 결과 안내 (%(code)s)", code=req.code), now=now)
+    satisfaction_triggers.after_meeting_held(session, req, now=now)
     if req.public_summary:
         publish_summary(session, req, now=now)
     session.flush()

@@ -16,6 +16,8 @@ from civic_app.demo.core import DEMO_PASSWORD
 from civic_app.dongs.models import Dong
 from civic_app.extensions import db
 from civic_app.meetings.models import MeetingRequest
+from civic_app.satisfaction import services as satisfaction
+from civic_app.timeutil import utcnow
 from civic_app.visits.models import Visit
 from tests.e2e.conftest import assert_accessible
 from tests.factories_calendar import seed_demo
@@ -89,6 +91,7 @@ def _public_paths(app) -> list[str]:
         "meetings.summary": {"request_id": summary.id},
         "visits.detail": {"visit_id": visit.id},
         "visits.dong_page": {"code": dong.code},
+        "satisfaction.survey": {"token": satisfaction.make_token(_open_survey())},
     }
     paths = []
     for rule in app.url_map.iter_rules():
@@ -105,6 +108,19 @@ def _public_paths(app) -> list[str]:
         else:
             paths.append(_build(app, rule.endpoint, {}))
     return sorted(set(paths))
+
+
+def _open_survey():
+    """A survey link as the e-mail carries it, still open (the demo's own links are older)."""
+    return satisfaction.offer_survey(
+        db.session,
+        process="tongtong",
+        subject_ref="krds-walk:1",
+        department_id=None,
+        email="walk@example.com",
+        now=utcnow(),
+        about="통학로 보도 설치",
+    )
 
 
 def _build(app, endpoint: str, values: dict) -> str:
@@ -212,6 +228,7 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
         "/staff/cards/",
         f"/staff/cards/items/{item_id}",
         "/staff/cards/budget",
+        "/staff/satisfaction/",
         "/staff/visits",
         "/committee/admin",
         "/staff/telegram",
