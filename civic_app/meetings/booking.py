@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civic_app.dongs.models import Host
-from civic_app.errors import InvalidTransition, ValidationFailed
-from civic_app.meetings.base import add_event, require_staff, transition
+from civic_app.errors import InvalidTransition
+from civic_app.meetings.base import add_event, field_error, require_staff, transition
 from civic_app.meetings.models import (
     ROUTE_MAYOR,
     SESSION_HELD,
@@ -79,13 +79,9 @@ def book_slot(
     """Book ``slot`` for ``req``. Returns the booking, or None when the slot is full (then the
     request waits on the list, keeping its queue place)."""
     if not slot.active or slot.start_at <= now:
-        raise ValidationFailed(
-            _("이 면담 시간은 예약할 수 없습니다."), [("slot_id", _("이 면담 시간은 예약할 수 없습니다."))]
-        )
+        raise field_error("slot_id", _("이 면담 시간은 예약할 수 없습니다."))
     if slot.session is not None and slot.session.status != SESSION_SCHEDULED:
-        raise ValidationFailed(
-            _("취소되었거나 끝난 회차입니다."), [("slot_id", _("취소되었거나 끝난 회차입니다."))]
-        )
+        raise field_error("slot_id", _("취소되었거나 끝난 회차입니다."))
     booking = insert_booking(session, req, slot, now=now)
     if booking is None:
         return None
