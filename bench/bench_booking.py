@@ -1,7 +1,7 @@
 """Time to book one 통통데이 slot when many staff book it at the same moment (PostgreSQL).
 
 ``K`` threads, each with its own connection, wait on a barrier and call
-``civic_app.meetings.services.book_slot`` for the same free future slot. The database's UNIQUE
+``civic_app.meetings.booking.book_slot`` for the same free future slot. The database's UNIQUE
 slot constraint decides: exactly one wins, the others get None (the request stays waitlisted).
 
     DATABASE_URL=postgresql://... .venv/bin/python -m bench.bench_booking
@@ -24,7 +24,7 @@ CONTENDERS = 16
 def run(contenders: int = CONTENDERS) -> dict:
     from civic_app import create_app
     from civic_app.extensions import db
-    from civic_app.meetings import services
+    from civic_app.meetings.booking import book_slot
     from civic_app.meetings.models import MeetingBooking, MeetingRequest, MeetingSlot
     from civic_app.timeutil import utcnow
 
@@ -84,7 +84,7 @@ def run(contenders: int = CONTENDERS) -> dict:
                     return
                 started = time.perf_counter()
                 try:
-                    booking = services.book_slot(session, req, slot, actor=None, now=utcnow())
+                    booking = book_slot(session, req, slot, actor=None, now=utcnow())
                     session.commit()
                 except Exception as error:  # noqa: BLE001 - report, do not hide
                     session.rollback()

@@ -81,8 +81,9 @@ def prepare(db_url: str, contenders: int, rounds: int) -> dict:
     from civic_app.accounts.services import hash_password
     from civic_app.dongs.models import Host
     from civic_app.extensions import db
-    from civic_app.meetings import schedule, services
+    from civic_app.meetings import schedule
     from civic_app.meetings.models import MeetingBooking, MeetingSlot, TongtongSession
+    from civic_app.meetings.submission import submit_request
     from civic_app.timeutil import utcnow
 
     app = create_app()
@@ -121,7 +122,7 @@ def prepare(db_url: str, contenders: int, rounds: int) -> dict:
         def requests_for_round() -> list[int]:
             ids = []
             for k in range(contenders):
-                req = services.submit_request(
+                req = submit_request(
                     session,
                     actor=citizens[k % CITIZENS],
                     now=now,

@@ -6,8 +6,9 @@ import datetime as dt
 
 from civic_app.dongs.models import Host
 from civic_app.extensions import db
-from civic_app.meetings import schedule, services
+from civic_app.meetings import schedule
 from civic_app.meetings.models import MeetingSlot, TongtongSession
+from civic_app.meetings.submission import submit_request
 from tests.factories import NOW, make_host, make_user
 
 
@@ -50,7 +51,7 @@ def make_request(citizen=None, *, now: dt.datetime = NOW, **kw):
         "publish_consent": True,
     }
     data.update(kw)
-    return services.submit_request(db.session, actor=citizen, now=now, **data)
+    return submit_request(db.session, actor=citizen, now=now, **data)
 
 
 def make_host_slot(host: Host, start_at: dt.datetime, minutes: int = 30) -> MeetingSlot:

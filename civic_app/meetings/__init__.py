@@ -7,8 +7,9 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app) -> None:
     from civic_app.meetings import api, cli, demo, schedule, views
+    from civic_app.meetings.base import OFFICE_ROLES
     from civic_app.registry import NavItem, get_registry
-    from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT, HOST
+    from civic_app.web.policy import DEPARTMENT, HOST
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
@@ -20,7 +21,7 @@ def init_app(app) -> None:
         NavItem(
             lambda: str(_l("면담 신청 검토")),
             "meetings.review_queue",
-            frozenset({CIVIC_STAFF, ADMIN}),
+            OFFICE_ROLES,
             30,
             "staff",
         )

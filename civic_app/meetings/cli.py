@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from civic_app.errors import DomainError
 from civic_app.extensions import db
-from civic_app.meetings import schedule, services
+from civic_app.meetings import notices, schedule
 from civic_app.timeutil import utcnow
 
 tongtong_cli = AppGroup("tongtong", help="통통데이 회차 (citizen–mayor meeting sessions).")
@@ -76,10 +76,10 @@ def remind() -> None:
     """Run daily: remind overdue follow-up actions, and e-mail citizens whose meeting is on the
     next working day."""
     now = utcnow()
-    items = services.remind_overdue(
+    items = notices.remind_overdue(
         db.session, now=now, staff_email=current_app.config.get("TONGTONG_STAFF_EMAIL")
     )
-    reminded = services.send_meeting_reminders(db.session, now=now)
+    reminded = notices.send_meeting_reminders(db.session, now=now)
     db.session.commit()
     click.echo(f"기한이 지난 후속 조치 {len(items)}건")
     click.echo(f"면담 알림 {len(reminded)}건")

@@ -9,9 +9,19 @@ from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
 from civic_app.dongs.models import Department, Dong, Host
-from civic_app.meetings import schedule, services
-from civic_app.meetings.models import MeetingRequest
-from civic_app.timeutil import today_seoul
+from civic_app.meetings import outcomes, review, schedule, submission
+from civic_app.meetings.base import add_event
+from civic_app.meetings.booking import mayor_host
+from civic_app.meetings.models import (
+    ROUTE_MAYOR,
+    SESSION_HELD,
+    SESSION_SCHEDULED,
+    ST_WAITLISTED,
+    MeetingRequest,
+    TongtongSession,
+)
+from civic_app.meetings.texts import ko
+from civic_app.timeutil import SEOUL, today_seoul
 
 TERM_START = dt.date(2026, 7, 1)
 TERM_END = dt.date(2030, 6, 30)
@@ -67,7 +77,7 @@ def load_demo(session: Session, ctx: dict) -> None:
     now: dt.datetime = ctx["now"]
     echo = ctx.get("echo", print)
     rule = schedule.ensure_default_rule(session)
-    mayor = schedule.mayor_host(session)
+    mayor = mayor_host(session)
     if rule.host_id is None and mayor is not None and mayor.rank == Host.RANK_MAYOR:
         rule.host_id = mayor.id
     lines = schedule.generate(session, rule, TERM_START, TERM_END, now=now)
@@ -87,7 +97,7 @@ def load_demo(session: Session, ctx: dict) -> None:
     for i, (ago, topic, category, dong_name, group, scenario) in enumerate(REQUESTS):
         t0 = now - dt.timedelta(days=ago)
         citizen = citizens[i % len(citizens)]
-        req = services.submit_request(
+        req = submission.submit_request(
             session,
             actor=citizen,
             now=t0,
@@ -106,7 +116,7 @@ def load_demo(session: Session, ctx: dict) -> None:
         if scenario in ("booked_mayor", "booked_deputy", "waitlisted"):
             t1 = now - dt.timedelta(hours=1)  # decided lately: the meeting is still ahead
         if scenario in ("held", "booked_mayor"):
-            services.decide_mayor(session, req, actor=staff, now=t1, note="시장이 직접 듣겠습니다.")
+            review.decide_mayor(session, req, actor=staff, now=t1, note="시장이 직접 듣겠습니다.")
         elif scenario == "waitlisted":
             _fill_and_waitlist(session, req, staff, t1)
         elif scenario in ("held_deputy", "booked_deputy") and deputy is not None:
@@ -118,7 +128,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                 location="부시장실",
                 now=t1,
             )
-            services.decide_fallback(
+            review.decide_fallback(
                 session,
                 req,
                 slot=slot,
@@ -128,7 +138,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                 now=t1,
             )
         elif scenario in ("answered", "referred"):
-            services.decide_written(
+            review.decide_written(
                 session,
                 req,
                 route="referral",
@@ -139,7 +149,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                 now=t1,
             )
             if scenario == "answered":
-                services.record_answer(
+                outcomes.record_answer(
                     session,
                     req,
                     text="현장 확인 결과 준설 공사를 12월에 시행합니다.",
@@ -147,7 +157,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                     now=t1 + dt.timedelta(days=10),
                 )
         elif scenario == "declined":
-            services.decline(
+            review.decline(
                 session,
                 req,
                 reason_code="out_of_scope",
@@ -158,7 +168,7 @@ def load_demo(session: Session, ctx: dict) -> None:
         if scenario in ("held", "held_deputy") and req.active_booking is not None:
             after = req.active_booking.end_at + dt.timedelta(hours=1)
             if after < now:
-                services.record_outcome(
+                outcomes.record_outcome(
                     session,
                     req,
                     attended=True,
@@ -167,7 +177,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                     actor=staff,
                     now=after,
                 )
-                services.add_followup(
+                outcomes.add_followup(
                     session,
                     req,
                     title=f"{topic} 현장 확인 및 계획 수립",
@@ -186,14 +196,12 @@ def _weekday_at(day: dt.datetime, hour: int) -> dt.datetime:
     date = today_seoul(day)
     while date.weekday() >= 5:
         date += dt.timedelta(days=1)
-    return services.seoul_slot_time(date, hour, 0)
+    return dt.datetime(date.year, date.month, date.day, hour, 0, tzinfo=SEOUL).astimezone(dt.UTC)
 
 
 def _mark_past_sessions_held(session: Session, now: dt.datetime) -> None:
     """Sessions of the demo term that took place carry a held record (the dashboard counts a
     session as held only then)."""
-    from civic_app.meetings.models import SESSION_HELD, SESSION_SCHEDULED, TongtongSession
-
     for row in session.scalars(
         select(TongtongSession).where(
             TongtongSession.status == SESSION_SCHEDULED, TongtongSession.end_at < now
@@ -209,20 +217,14 @@ def _fill_and_waitlist(session: Session, req: MeetingRequest, staff: User, now: 
     """A request approved for the mayor while every upcoming place was taken: it waits on the
     list (the demo does not fill a year of sessions to get there; the next freed place or newly
     generated session carries it over in queue order)."""
-    from civic_app.meetings.models import ROUTE_MAYOR, ST_WAITLISTED
-
-    services._decide(
+    review.record_decision(
         req, ROUTE_MAYOR, "mayor_priority", "희망 회차가 차 있어 대기합니다.", actor=staff, now=now
     )
-    services.add_event(session, req, "decided", services._decision_note(req), actor=staff, now=now)
+    add_event(session, req, "decided", review.decision_note(req), actor=staff, now=now)
     req.status = ST_WAITLISTED
     req.updated_at = now
-    services.add_event(
-        session,
-        req,
-        "full",
-        "선택한 면담 시간이 이미 찼습니다. 대기 명단에 올렸고, 자리가 나면 신청 순서대로 자동 배정합니다.",
-        actor=staff,
-        now=now,
+    full = ko(
+        "선택한 면담 시간이 이미 찼습니다. 대기 명단에 올렸고, 자리가 나면 신청 순서대로 자동 배정합니다."
     )
+    add_event(session, req, "full", full, actor=staff, now=now)
     session.flush()

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from civic_app.meetings.models import CATEGORIES
-from civic_app.meetings.services import REASON_CODES
+from civic_app.meetings.texts import REASON_NAMES, reason_label
 from civic_app.web.inputs import BoundedIntegerField, bounded_int
 
 
@@ -74,7 +74,7 @@ class WalkInForm(RequestForm):
 
 
 def reason_choices() -> list[SelectChoice]:
-    return [SelectChoice(k, str(v)) for k, v in REASON_CODES.items()]
+    return [SelectChoice(code, reason_label(code)) for code in REASON_NAMES]
 
 
 class DecisionForm(FlaskForm):

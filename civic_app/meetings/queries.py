@@ -10,10 +10,11 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from civic_app.meetings import schedule
+from civic_app.meetings.booking import candidate_sessions
 from civic_app.meetings.models import (
     OPEN_STATUSES,
     ROUTES,
@@ -114,8 +115,6 @@ def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> Queue
     estimate is the first of its own candidates with a place left."""
     from types import SimpleNamespace
 
-    from civic_app.meetings.services import candidate_sessions
-
     if req.status not in OPEN_STATUSES:
         booking = req.active_booking
         return QueueInfo(None, booking.start_at if booking else None)
@@ -156,28 +155,6 @@ class ReviewFilters:
 QUEUE_PER_PAGE = 50
 
 
-@dataclass
-class QueuePage:
-    """One page of the review queue; ``total`` counts the whole (filtered) queue."""
-
-    rows: list[MeetingRequest]
-    total: int
-    page: int
-    per_page: int = QUEUE_PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _overdue_clause(now: dt.datetime):
     """SQL form of :func:`is_overdue` (so the filter pages and counts the whole queue)."""
     return or_(
@@ -193,10 +170,9 @@ def _overdue_clause(now: dt.datetime):
     )
 
 
-def review_queue(session: Session, filters: ReviewFilters, now: dt.datetime, page: int = 1) -> QueuePage:
-    """Open and in-progress requests, the longest waiting first, one page at a time (two
-    statements: the count of the whole filtered queue and the page; the row shows no bookings,
-    events or follow-ups, so none are loaded)."""
+def review_query(filters: ReviewFilters, now: dt.datetime) -> Select:
+    """Open and in-progress requests, the longest waiting first, for ``db.paginate`` (the row
+    shows no bookings, events or follow-ups, so none are loaded)."""
     statuses = [filters.status] if filters.status else [*OPEN_STATUSES, ST_REFERRED, "booked"]
     query = select(MeetingRequest).where(MeetingRequest.status.in_(statuses))
     if filters.category:
@@ -209,21 +185,11 @@ def review_queue(session: Session, filters: ReviewFilters, now: dt.datetime, pag
         query = query.where(_overdue_clause(now))
     if filters.change:
         query = query.where(MeetingRequest.change_session_id.is_not(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // QUEUE_PER_PAGE))))
-    rows = list(
-        session.scalars(
-            query.options(
-                lazyload(MeetingRequest.bookings),
-                lazyload(MeetingRequest.events),
-                lazyload(MeetingRequest.followups),
-            )
-            .order_by(MeetingRequest.queue_since, MeetingRequest.id)
-            .limit(QUEUE_PER_PAGE)
-            .offset((page - 1) * QUEUE_PER_PAGE)
-        )
-    )
-    return QueuePage(rows, total, page, QUEUE_PER_PAGE)
+    return query.options(
+        lazyload(MeetingRequest.bookings),
+        lazyload(MeetingRequest.events),
+        lazyload(MeetingRequest.followups),
+    ).order_by(MeetingRequest.queue_since, MeetingRequest.id)
 
 
 REVIEW_DAYS = 7  # a request waiting longer than this for review is overdue

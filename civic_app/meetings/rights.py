@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civic_app.meetings.base import add_event, transition
+from civic_app.meetings.booking import give_back, release_active
 from civic_app.meetings.models import ACTIVE_STATUSES, ST_WITHDRAWN, MeetingRequest
-from civic_app.meetings.services import _release_active, _transition, add_event, promote_waitlist
+from civic_app.meetings.texts import ko
 from civic_app.notify.services import enqueue_email
 from civic_app.timeutil import iso_seoul
 
@@ -73,19 +74,13 @@ def erase(
     files: list[Path] = []
     for req in _requests(session, user):
         if req.status in ACTIVE_STATUSES:
-            freed = _release_active(session, req, now=now)
-            _transition(req, ST_WITHDRAWN, now)
+            freed = release_active(session, req, now=now)
+            transition(req, ST_WITHDRAWN, now)
             add_event(
-                session,
-                req,
-                "withdrawn",
-                "회원 탈퇴로 신청이 철회되었습니다.",  # stored Korean by rule (timeline data)
-                actor=user,
-                now=now,
+                session, req, "withdrawn", ko("회원 탈퇴로 신청이 철회되었습니다."), actor=user, now=now
             )
             withdrawn.append(req.code)
-            if freed is not None and freed.tongtong_session is not None:
-                promote_waitlist(session, freed.tongtong_session, actor=None, now=now)
+            give_back(session, freed, actor=None, now=now)
         if req.attachment_path and upload_dir:
             files.append(Path(upload_dir) / Path(req.attachment_path).name)
         _destroy_personal_fields(req, now=now)
@@ -94,8 +89,8 @@ def erase(
         enqueue_email(
             session,
             to=staff_email,
-            subject=_("[통통데이] 회원 탈퇴로 철회된 신청: %(n)d건", n=len(withdrawn)),
-            body=_(
+            subject=ko("[통통데이] 회원 탈퇴로 철회된 신청: %(n)d건", n=len(withdrawn)),
+            body=ko(
                 "신청인이 회원 탈퇴하여 다음 신청이 철회되었습니다. 예약된 자리는 대기자에게 "
                 "넘어갔습니다.\n\n%(codes)s",
                 codes="\n".join(withdrawn),

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from civic_app.dongs.models import Host
 from civic_app.errors import InvalidTransition, ValidationFailed
 from civic_app.integrity.locks import lock_row
+from civic_app.meetings.base import field_error
+from civic_app.meetings.booking import carry_over, release_session_bookings, session_moved
 from civic_app.meetings.models import (
     DEFAULT_RULE,
     POLICY_NEXT,
@@ -21,11 +23,13 @@ from civic_app.meetings.models import (
     SESSION_SCHEDULED,
     SLOT_HOST,
     SLOT_TONGTONG,
+    MeetingBooking,
     MeetingSlot,
     TongtongRule,
     TongtongSession,
 )
-from civic_app.timeutil import seoul_datetime
+from civic_app.privacy import guard
+from civic_app.timeutil import seoul_datetime, to_seoul
 from civic_app.workdays.services import WorkCalendar
 
 MAX_MOVE_DAYS = 14
@@ -75,9 +79,7 @@ def set_holiday_policy(session: Session, rule: TongtongRule, policy: str) -> Ton
     the next (or previous) working day. Sessions already generated stay as they are."""
     value = POLICY_NAMES.get(policy)
     if value is None:
-        raise ValidationFailed(
-            _("공휴일 처리 방식을 골라 주세요."), [("holiday_policy", _("공휴일 처리 방식을 골라 주세요."))]
-        )
+        raise field_error("holiday_policy", _("공휴일 처리 방식을 골라 주세요."))
     rule.holiday_policy = value
     session.flush()
     return rule
@@ -87,10 +89,6 @@ def current_rule(session: Session) -> TongtongRule | None:
     return session.scalar(
         select(TongtongRule).where(TongtongRule.active.is_(True)).order_by(TongtongRule.id).limit(1)
     )
-
-
-def mayor_host(session: Session) -> Host | None:
-    return session.scalar(select(Host).where(Host.active.is_(True)).order_by(Host.rank, Host.id).limit(1))
 
 
 @dataclass
@@ -167,9 +165,7 @@ def generate(
         lines.append(GenerateLine(action, item.rule_date, item.day, item.reason))
     session.flush()
     if any(x.action in ("created", "moved") for x in lines):
-        from civic_app.meetings import services
-
-        services.carry_over(session, actor=None, now=now)  # new places for the waiting list
+        carry_over(session, actor=None, now=now)  # new places for the waiting list
     return lines
 
 
@@ -223,8 +219,6 @@ def tongtong_days(session: Session, start: dt.date, end: dt.date) -> set[dt.date
     ).all()
     materialised = {r.rule_date for r in rows}
     days: set[dt.date] = set()
-    from civic_app.timeutil import to_seoul
-
     for r in rows:
         day = to_seoul(r.start_at).date()
         if r.status != SESSION_CANCELLED and start <= day <= end:
@@ -286,24 +280,18 @@ def cancel_session(
 ) -> list:
     """Cancel a session (e.g. the mayor is called away). Booked citizens keep their queue place
     and are moved to the waiting list for the next session (or a deputy, by staff decision)."""
-    from civic_app.meetings import services
-
     lock_row(session, tsession)  # one change at a time: each gets its own SEQUENCE
     if tsession.status != SESSION_SCHEDULED:
         raise InvalidTransition(_("예정된 회차만 취소할 수 있습니다."))
     if not reason.strip():
-        raise ValidationFailed(_("취소 사유를 입력해 주세요."), [("reason", _("취소 사유를 입력해 주세요."))])
-    from civic_app.privacy import guard
-
+        raise field_error("reason", _("취소 사유를 입력해 주세요."))
     # the reason is published in the public 통통데이 calendar feed
     guard.require_public({"reason": reason.strip()}, guard.known_names(session))
     tsession.status = SESSION_CANCELLED
     tsession.cancel_reason = reason.strip()
     tsession.sequence += 1
     tsession.updated_at = now
-    affected = services.release_session_bookings(
-        session, tsession, reason=reason.strip(), actor=actor, now=now
-    )
+    affected = release_session_bookings(session, tsession, reason=reason.strip(), actor=actor, now=now)
     session.flush()
     return affected
 
@@ -313,10 +301,6 @@ def move_session(
 ) -> None:
     """Move a session by hand to another working day (same time of day). Generation keeps it
     there; booked citizens get a new invitation (same UID, higher SEQUENCE)."""
-    from civic_app.meetings import services
-    from civic_app.meetings.models import MeetingBooking
-    from civic_app.timeutil import to_seoul
-
     lock_row(session, tsession)  # one change at a time: each gets its own SEQUENCE
     if tsession.status != SESSION_SCHEDULED:
         raise InvalidTransition(_("예정된 회차만 옮길 수 있습니다."))
@@ -351,7 +335,7 @@ def move_session(
         booking.end_at += delta
         booking.sequence += 1
         booking.updated_at = now
-        services.session_moved(session, booking, reason=reason.strip(), actor=actor, now=now)
+        session_moved(session, booking, reason=reason.strip(), actor=actor, now=now)
     session.flush()
 
 
@@ -385,8 +369,6 @@ def closure_conflicts(
 ) -> list[ClosureConflict]:
     """Scheduled sessions on days about to be closed, with their confirmed meetings and the
     working day they would shift to (``extra_closed``: the range being closed, not yet saved)."""
-    from civic_app.meetings.models import MeetingBooking
-
     rows = _scheduled_between(session, start, end)
     if not rows:
         return []
@@ -423,9 +405,7 @@ def resolve_closure(
     citizens carried over to the next sessions with free places) or shift each to the next
     working day (a new invitation, same UID). Booked citizens are e-mailed either way."""
     if action not in ("cancel", "shift"):
-        raise ValidationFailed(
-            _("회차를 취소할지 옮길지 골라 주세요."), [("action", _("회차를 취소할지 옮길지 골라 주세요."))]
-        )
+        raise field_error("action", _("회차를 취소할지 옮길지 골라 주세요."))
     done = 0
     for conflict in closure_conflicts(session, start, end):
         tsession = session.get(TongtongSession, conflict.session_id)

@@ -35,8 +35,9 @@ MAX_PAGES = 1500
 
 
 def clock(monkeypatch, module: str, at: dt.datetime) -> None:
-    """The views read the clock once per request: pin it for the trail's steps."""
-    monkeypatch.setattr(f"civic_app.{module}.views.utcnow", lambda: at)
+    """The views read the clock once per request: pin it for the trail's steps (``module``:
+    the views module that imports ``utcnow``)."""
+    monkeypatch.setattr(f"civic_app.{module}.utcnow", lambda: at)
 
 
 # The sign-up form shows "예: 010-1234-5678" as the format of a phone number: the issue's
@@ -136,7 +137,7 @@ def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
     session.commit()
 
     # --- the citizen asks, with personal data in every free-text field --------------------------
-    clock(monkeypatch, "meetings", NOW)
+    clock(monkeypatch, "meetings.views.common", NOW)
     login(client, citizen)
     response = client.post(
         "/tongtong/requests/new",
@@ -174,7 +175,7 @@ def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
     assert req.status == "booked"
 
     # --- after the meeting: outcome and summary; the name is refused, clean text published -------
-    clock(monkeypatch, "meetings", slot.end_at + dt.timedelta(hours=1))
+    clock(monkeypatch, "meetings.views.common", slot.end_at + dt.timedelta(hours=1))
     outcome = {"attended": "y", "outcome": f"{NAME} 님과 보도 설치를 논의했습니다."}
     for leaky in (
         f"{NAME} 님과 면담했습니다. 보도를 설치하기로 했습니다.",
@@ -211,7 +212,7 @@ def test_the_hong_gildong_trail_leaves_no_personal_data_on_any_public_surface(
     assert response.status_code == 302, response.text
 
     # a dong visit's public result: the same guard
-    clock(monkeypatch, "visits", NOW)
+    clock(monkeypatch, "visits.views", NOW)
     response = client.post(
         f"/staff/visits/{visit.id}/results", data={"r-summary": f"{NAME} 씨가 보도를 건의했습니다."}
     )

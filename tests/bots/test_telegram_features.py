@@ -80,7 +80,7 @@ def test_card_announcements(app, session, fake_api, run_bot):
 
 def test_tongtong_public_summary(app, session, fake_api, run_bot):
     meetings = pytest.importorskip("civic_app.meetings.models")
-    meeting_services = pytest.importorskip("civic_app.meetings.services")
+    meeting_outcomes = pytest.importorskip("civic_app.meetings.outcomes")
     dong = make_dong("누리동")
     req = meetings.MeetingRequest(
         code="TT-2026-0777",
@@ -100,7 +100,7 @@ def test_tongtong_public_summary(app, session, fake_api, run_bot):
     )
     session.add(req)
     session.flush()
-    meeting_services.publish_summary(session, req, now=NOW)
+    meeting_outcomes.publish_summary(session, req, now=NOW)
     result = run_bot()
     assert result.returncode == 0, result.stderr
     posts = fake_api.channel_posts(CHANNEL)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from civic_app.cards.models import CardItem
 from civic_app.extensions import db
-from civic_app.meetings import services as meeting_services
+from civic_app.meetings.outcomes import add_followup
 from civic_app.notify.models import OutboxMessage
 from tests.e2e.conftest import assert_accessible
 from tests.e2e.test_cards_flow import sign_in, sign_out, take_step
@@ -28,7 +28,7 @@ def test_citizen_hears_that_their_suggestion_was_selected(page, live_server, ses
     citizen = make_user("citizen", name="김민원", email="minwon@example.com")
     req = make_request(citizen, dong_id=cast.dong.id, topic="통학로 보도 설치")
     req.status = "answered"
-    follow = meeting_services.add_followup(
+    follow = add_followup(
         db.session,
         req,
         title="초등학교 앞 통학로 보도 설치",

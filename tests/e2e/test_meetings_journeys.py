@@ -17,7 +17,8 @@ import re
 import pytest
 
 from civic_app.extensions import db
-from civic_app.meetings import services
+from civic_app.meetings.outcomes import add_followup, record_answer
+from civic_app.meetings.review import decide_mayor, decide_written
 from civic_app.notify.mailer import deliver_once
 from civic_app.timeutil import SEOUL, utcnow
 from civic_app.workdays.services import WorkCalendar
@@ -81,10 +82,10 @@ def test_cancelled_session_carries_citizens_over_in_queue_order(page, live_serve
         make_request(newer, now=now - dt.timedelta(days=3), preferred_session_ids=[first.id]),
     ]
     for req in reqs:
-        services.decide_mayor(db.session, req, actor=staff, now=now)
+        decide_mayor(db.session, req, actor=staff, now=now)
     # The second session has one free place left.
     for _i in range(2):
-        services.decide_mayor(
+        decide_mayor(
             db.session, make_request(now=now, preferred_session_ids=[second.id]), actor=staff, now=now
         )
     db.session.commit()
@@ -141,7 +142,7 @@ def test_booked_citizen_change_waits_for_staff(page, live_server, session, app, 
     staff = make_staff(email="tt-j2-staff@example.com")
     citizen = make_user("citizen", name="최변경", email="tt-j2@example.com")
     req = make_request(citizen, now=now)
-    booking = services.decide_mayor(db.session, req, actor=staff, now=now)
+    booking = decide_mayor(db.session, req, actor=staff, now=now)
     assert booking.session_id == upcoming[0].id
     db.session.commit()
     target = upcoming[2]
@@ -278,7 +279,7 @@ def test_closing_a_session_day_warns_then_carries_citizens_over(page, live_serve
     admin = make_user("admin", name="관리자", email="tt-j7-admin@example.com")
     citizen = make_user("citizen", name="한휴일", email="tt-j7@example.com")
     req = make_request(citizen, now=now, preferred_session_ids=[upcoming[0].id])
-    services.decide_mayor(db.session, req, actor=staff, now=now)
+    decide_mayor(db.session, req, actor=staff, now=now)
     db.session.commit()
     day = upcoming[0].start_at.astimezone(SEOUL).date()
 
@@ -332,7 +333,7 @@ def test_department_answers_referred_requests_and_closes_followups(
     clerk = make_user("department", name="도로주무관", department=road, email="tt-j11-road@example.com")
     citizen = make_user("citizen", name="윤답변", email="tt-j11@example.com")
     req = make_request(citizen, now=now - dt.timedelta(days=20))
-    services.decide_written(
+    decide_written(
         db.session,
         req,
         route="referral",
@@ -344,7 +345,7 @@ def test_department_answers_referred_requests_and_closes_followups(
         due=(now - dt.timedelta(days=1)).date(),
     )
     held = make_request(citizen, now=now - dt.timedelta(days=40))
-    services.decide_written(
+    decide_written(
         db.session,
         held,
         route="written",
@@ -354,10 +355,8 @@ def test_department_answers_referred_requests_and_closes_followups(
         actor=staff,
         now=now - dt.timedelta(days=39),
     )
-    services.record_answer(
-        db.session, held, text="검토했습니다.", actor=staff, now=now - dt.timedelta(days=30)
-    )
-    services.add_followup(
+    record_answer(db.session, held, text="검토했습니다.", actor=staff, now=now - dt.timedelta(days=30))
+    add_followup(
         db.session,
         held,
         title="횡단보도 도색",

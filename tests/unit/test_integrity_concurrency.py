@@ -28,8 +28,9 @@ from civic_app.extensions import db
 from civic_app.integrity import allocator
 from civic_app.integrity.models import AllocationCounter
 from civic_app.meetings import schedule
-from civic_app.meetings import services as meetings
 from civic_app.meetings.models import MeetingRequest, TongtongSession
+from civic_app.meetings.review import decide_mayor
+from civic_app.meetings.submission import submit_request
 from civic_app.notify.models import OutboxMessage
 from civic_app.notify.services import enqueue_email
 from tests.factories import NOW, make_department, make_user
@@ -128,7 +129,7 @@ def test_concurrent_submissions_get_distinct_codes(app, session):
         def job(own: Session, wait) -> str:
             actor = own.get(User, citizens[k % len(citizens)])
             wait()
-            req = meetings.submit_request(
+            req = submit_request(
                 own,
                 actor=actor,
                 now=NOW,
@@ -306,7 +307,7 @@ def test_concurrent_moves_of_a_session_raise_its_sequence_once_each(app, session
         .order_by(TongtongSession.start_at)
     ).first()
     booked = make_request(make_user("citizen"))
-    meetings.decide_mayor(session, booked, actor=session.get(User, staff_id), now=NOW, slot=target.slots[0])
+    decide_mayor(session, booked, actor=session.get(User, staff_id), now=NOW, slot=target.slots[0])
     session.commit()
     sid, before = target.id, target.sequence
     booking_before = booked.active_booking.sequence

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civic_app.extensions import db
-from civic_app.meetings import services
 from civic_app.meetings.models import MeetingBooking, MeetingRequest, MeetingSlot
+from civic_app.meetings.review import decide_mayor
 from tests.factories import NOW, make_user
 from tests.factories_meetings import make_request, make_sessions, make_staff, next_session
 
@@ -36,7 +36,7 @@ def test_concurrent_bookings_of_one_slot(app, session):
                 slot = own.get(MeetingSlot, slot_id)
                 actor = own.get(type(staff), staff_id)
                 barrier.wait(timeout=30)
-                booking = services.decide_mayor(own, req, actor=actor, now=NOW, slot=slot)
+                booking = decide_mayor(own, req, actor=actor, now=NOW, slot=slot)
                 own.commit()
                 results[request_id] = booking.id if booking else req.events[-1].note
         except BaseException as exc:  # noqa: BLE001 - reported below

@@ -11,8 +11,20 @@ import pytest
 from sqlalchemy import select
 
 from civic_app.errors import Conflict, ValidationFailed
-from civic_app.meetings import schedule, services
+from civic_app.meetings import schedule
+from civic_app.meetings.booking import free_slots, mark_session_held
+from civic_app.meetings.notices import send_meeting_reminders
+from civic_app.meetings.outcomes import record_interim
 from civic_app.meetings.queries import queue_info
+from civic_app.meetings.review import (
+    accept_change,
+    decide_fallback,
+    decide_mayor,
+    decide_written,
+    decline,
+    reject_change,
+)
+from civic_app.meetings.submission import ask_other_session, withdraw
 from civic_app.notify.models import OutboxMessage
 from civic_app.timeutil import SEOUL
 from civic_app.workdays.models import ClosedDate
@@ -54,11 +66,11 @@ def test_cancelled_session_carries_requests_to_the_next_free_session_in_queue_or
         for i in range(3)
     ]
     for req in chosen:
-        services.decide_mayor(session, req, actor=staff, now=NOW)
+        decide_mayor(session, req, actor=staff, now=NOW)
     assert [r.active_booking.session_id for r in chosen] == [sessions[0].id] * 3
     # 12-10 has two free places only.
     newer = make_request(now=NOW - dt.timedelta(days=1), preferred_session_ids=[sessions[1].id])
-    services.decide_mayor(session, newer, actor=staff, now=NOW)
+    decide_mayor(session, newer, actor=staff, now=NOW)
     schedule.cancel_session(session, sessions[0], reason="시장 긴급 재난 현장 방문", actor=staff, now=NOW)
     # Queue order kept: the two oldest take 12-10, the third the next free session (12-24).
     assert [r.status for r in chosen] == ["booked"] * 3
@@ -87,9 +99,7 @@ def test_held_session_carries_its_waiting_requests(session):
     waiting = make_request(preferred_session_ids=[sessions[0].id])
     waiting.status, waiting.route = "waitlisted", "mayor"  # waiting for 11-26 (before the fix)
     session.flush()
-    services.mark_session_held(
-        session, sessions[0], actor=staff, now=sessions[0].end_at + dt.timedelta(hours=1)
-    )
+    mark_session_held(session, sessions[0], actor=staff, now=sessions[0].end_at + dt.timedelta(hours=1))
     assert waiting.status == "booked"
     assert waiting.active_booking.session_id == sessions[1].id
     assert any(m.dedupe_key.endswith(f"booked-{waiting.active_booking.id}") for m in _mails(session, waiting))
@@ -104,10 +114,10 @@ def test_full_chosen_session_moves_to_the_next_free_one_and_the_estimate_honours
     assert queue_info(session, req, NOW).estimated == later.start_at
     others = [make_request(preferred_session_ids=[later.id]) for _ in range(3)]
     for other in [req, *others[:2]]:
-        services.decide_mayor(session, other, actor=staff, now=NOW)
+        decide_mayor(session, other, actor=staff, now=NOW)
     assert req.active_booking.session_id == later.id
     # The chosen session is full: the fourth goes to the next session after it.
-    services.decide_mayor(session, others[2], actor=staff, now=NOW)
+    decide_mayor(session, others[2], actor=staff, now=NOW)
     assert others[2].active_booking.session_id == sessions[4].id
     # Waiting for review: the requests ahead that chose the same date fill it first.
     fresh = [make_request(preferred_session_ids=[sessions[2].id]) for _ in range(4)]
@@ -121,33 +131,28 @@ def test_change_request_after_booking_moves_only_when_staff_accept(session):
     staff = make_staff()
     citizen = make_user("citizen", email="tt-change@example.com")
     req = make_request(citizen)
-    first = services.decide_mayor(session, req, actor=staff, now=NOW)
-    assert (
-        services.ask_other_session(session, req, session_id=sessions[2].id, actor=citizen, now=NOW)
-        == "requested"
-    )
+    first = decide_mayor(session, req, actor=staff, now=NOW)
+    assert ask_other_session(session, req, session_id=sessions[2].id, actor=citizen, now=NOW) == "requested"
     assert req.active_booking is first
     assert req.change_session_id == sessions[2].id
     assert "지금 예약" in req.events[-1].note
     with pytest.raises(ValidationFailed):
-        services.reject_change(session, req, note=" ", actor=staff, now=NOW)
-    services.reject_change(session, req, note="그날은 시장 해외 출장", actor=staff, now=NOW)
+        reject_change(session, req, note=" ", actor=staff, now=NOW)
+    reject_change(session, req, note="그날은 시장 해외 출장", actor=staff, now=NOW)
     assert req.change_session_id is None
     assert req.active_booking is first
     rejected = _mails(session, req)[-1]
     assert "그날은 시장 해외 출장" in rejected.payload["body"]
     # Asked again; the target fills up before staff look: accepting says so, nothing moves.
-    services.ask_other_session(session, req, session_id=sessions[2].id, actor=citizen, now=NOW)
+    ask_other_session(session, req, session_id=sessions[2].id, actor=citizen, now=NOW)
     for other in [make_request() for _ in range(3)]:
-        services.decide_mayor(
-            session, other, actor=staff, now=NOW, slot=services.free_slots(session, sessions[2])[0]
-        )
+        decide_mayor(session, other, actor=staff, now=NOW, slot=free_slots(session, sessions[2])[0])
     with pytest.raises(Conflict):
-        services.accept_change(session, req, actor=staff, now=NOW)
+        accept_change(session, req, actor=staff, now=NOW)
     assert req.active_booking is first
     # Another session: accepted, the booking moves and the freed place goes to the waiting list.
-    services.ask_other_session(session, req, session_id=sessions[3].id, actor=citizen, now=NOW)
-    moved = services.accept_change(session, req, actor=staff, now=NOW)
+    ask_other_session(session, req, session_id=sessions[3].id, actor=citizen, now=NOW)
+    moved = accept_change(session, req, actor=staff, now=NOW)
     assert moved.session_id == sessions[3].id
     assert not first.active
     ics = _ics(_mails(session, req)[-1])
@@ -162,13 +167,13 @@ def test_one_uid_per_request_with_rising_sequence_and_cancel(session):
     staff = make_staff()
     citizen = make_user("citizen", email="tt-uid@example.com")
     req = make_request(citizen)
-    services.decide_mayor(session, req, actor=staff, now=NOW)
+    decide_mayor(session, req, actor=staff, now=NOW)
     schedule.move_session(
         session, sessions[0], day=dt.date(2026, 11, 27), reason="시장 출장", actor=staff, now=NOW
     )
-    services.ask_other_session(session, req, session_id=sessions[1].id, actor=citizen, now=NOW)
-    services.accept_change(session, req, actor=staff, now=NOW)
-    services.withdraw(session, req, actor=citizen, now=NOW)
+    ask_other_session(session, req, session_id=sessions[1].id, actor=citizen, now=NOW)
+    accept_change(session, req, actor=staff, now=NOW)
+    withdraw(session, req, actor=citizen, now=NOW)
     invitations = [_ics(m) for m in _mails(session, req) if m.payload["attachments"]]
     assert [_field(i, "UID") for i in invitations] == [f"meeting-request-{req.id}@civic_app"] * 4
     assert [_field(i, "SEQUENCE") for i in invitations] == ["0", "1", "2", "3"]
@@ -182,11 +187,9 @@ def test_decline_after_booking_and_cancelled_session_without_places_send_cancel(
     sessions = [s for s in make_sessions(dt.date(2026, 11, 1), dt.date(2026, 11, 30)) if s.start_at > NOW]
     staff = make_staff()
     declined, waiting = make_request(), make_request()
-    services.decide_mayor(session, declined, actor=staff, now=NOW)
-    services.decide_mayor(session, waiting, actor=staff, now=NOW)
-    services.decline(
-        session, declined, reason_code="out_of_scope", note="도 소관 사업입니다.", actor=staff, now=NOW
-    )
+    decide_mayor(session, declined, actor=staff, now=NOW)
+    decide_mayor(session, waiting, actor=staff, now=NOW)
+    decline(session, declined, reason_code="out_of_scope", note="도 소관 사업입니다.", actor=staff, now=NOW)
     assert "METHOD:CANCEL" in _ics(_mails(session, declined)[-1])
     schedule.cancel_session(session, sessions[0], reason="태풍", actor=staff, now=NOW)
     assert waiting.status == "waitlisted"  # no other session has a place
@@ -200,22 +203,22 @@ def test_reminder_goes_out_on_the_working_day_before(session, app):
     sessions = _upcoming(session)
     staff = make_staff()
     req = make_request()
-    services.decide_mayor(session, req, actor=staff, now=NOW, slot=sessions[1].slots[0])  # 12-10 (Thu)
+    decide_mayor(session, req, actor=staff, now=NOW, slot=sessions[1].slots[0])  # 12-10 (Thu)
     session.add(ClosedDate(day=dt.date(2026, 12, 9), reason="시 개청 기념일"))  # the Wednesday is closed
     session.flush()
 
     def at(day: dt.date) -> dt.datetime:
         return dt.datetime(day.year, day.month, day.day, 9, 0, tzinfo=SEOUL).astimezone(dt.UTC)
 
-    assert services.send_meeting_reminders(session, now=at(dt.date(2026, 12, 7))) == []
-    sent = services.send_meeting_reminders(session, now=at(dt.date(2026, 12, 8)))  # Tuesday
+    assert send_meeting_reminders(session, now=at(dt.date(2026, 12, 7))) == []
+    sent = send_meeting_reminders(session, now=at(dt.date(2026, 12, 8)))  # Tuesday
     assert [b.request_id for b in sent] == [req.id]
-    services.send_meeting_reminders(session, now=at(dt.date(2026, 12, 9)))
+    send_meeting_reminders(session, now=at(dt.date(2026, 12, 9)))
     reminders = [m for m in _mails(session, req) if "reminder" in m.dedupe_key]
     assert len(reminders) == 1
     assert "12월 10일" in reminders[0].payload["subject"]
     assert f"{BASE}/tongtong/requests/{req.code}" in reminders[0].payload["body"]
-    assert services.send_meeting_reminders(session, now=at(dt.date(2026, 12, 10))) == []
+    assert send_meeting_reminders(session, now=at(dt.date(2026, 12, 10))) == []
 
 
 def test_emails_state_what_why_next_and_link(session):
@@ -225,7 +228,7 @@ def test_emails_state_what_why_next_and_link(session):
     slot = make_host_slot(deputy, NOW + dt.timedelta(days=3))
     staff = make_staff()
     req = make_request()
-    services.decide_fallback(
+    decide_fallback(
         session,
         req,
         slot=slot,
@@ -241,7 +244,7 @@ def test_emails_state_what_why_next_and_link(session):
     assert f"{BASE}/tongtong/requests/{req.code}" in body
     # Interim answers are e-mailed too.
     written = make_request()
-    services.decide_written(
+    decide_written(
         session,
         written,
         route="written",
@@ -251,7 +254,7 @@ def test_emails_state_what_why_next_and_link(session):
         actor=staff,
         now=NOW,
     )
-    services.record_interim(
+    record_interim(
         session, written, text="현장 측량 중입니다.", new_due=dt.date(2026, 12, 31), actor=staff, now=NOW
     )
     interim = _mails(session, written)[-1]

@@ -9,9 +9,28 @@ from sqlalchemy import select
 
 from civic_app.cards.models import CardItem
 from civic_app.errors import InvalidTransition, NotAllowed, ValidationFailed
-from civic_app.meetings import schedule, services
+from civic_app.meetings import schedule
+from civic_app.meetings.booking import mark_session_held
 from civic_app.meetings.models import MeetingBooking
+from civic_app.meetings.notices import remind_overdue
+from civic_app.meetings.outcomes import (
+    add_followup,
+    answer_is_overdue,
+    complete_followup,
+    record_answer,
+    record_interim,
+    record_outcome,
+)
 from civic_app.meetings.queries import queue_info, statistics_for
+from civic_app.meetings.review import (
+    accept_change,
+    decide_fallback,
+    decide_mayor,
+    decide_written,
+    decline,
+    suggest_hosts,
+)
+from civic_app.meetings.submission import ask_other_session, log_walk_in, withdraw
 from civic_app.notify.models import OutboxMessage
 from tests.factories import NOW, make_department, make_dong, make_host, make_user
 from tests.factories_meetings import (
@@ -65,7 +84,7 @@ def test_mayor_decision_books_and_mails_an_ics(session):
     make_sessions()
     staff = make_staff()
     req = make_request()
-    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    booking = decide_mayor(session, req, actor=staff, now=NOW)
     assert booking is not None
     assert req.status == "booked"
     assert booking.host.title == "시장"
@@ -82,7 +101,7 @@ def test_citizen_cannot_decide(session):
     citizen = make_user("citizen")
     req = make_request(citizen)
     with pytest.raises(NotAllowed):
-        services.decide_mayor(session, req, actor=citizen, now=NOW)
+        decide_mayor(session, req, actor=citizen, now=NOW)
 
 
 def test_full_session_waitlists_and_promotes_on_withdrawal(session):
@@ -91,19 +110,19 @@ def test_full_session_waitlists_and_promotes_on_withdrawal(session):
     target = next_session()
     reqs = [make_request() for _ in range(4)]
     for req in reqs:
-        services.decide_mayor(session, req, actor=staff, now=NOW, slot=None)
+        decide_mayor(session, req, actor=staff, now=NOW, slot=None)
     # Three places; no later session has a free place, so the fourth waits.
     assert [r.active_booking.session_id for r in reqs[:3]] == [target.id] * 3
     assert reqs[3].status == "waitlisted"
     # Asking for a taken slot: a clear "full" answer, the request waits on the list.
     late = make_request()
-    booking = services.decide_mayor(session, late, actor=staff, now=NOW, slot=target.slots[0])
+    booking = decide_mayor(session, late, actor=staff, now=NOW, slot=target.slots[0])
     assert booking is None
     assert late.status == "waitlisted"
     assert "이미 찼습니다" in late.events[-1].note
     # A booked citizen withdraws: the oldest waiting request gets the place.
     owner = session.get(type(make_user()), reqs[1].requester_id)
-    services.withdraw(session, reqs[1], actor=owner, now=NOW)
+    withdraw(session, reqs[1], actor=owner, now=NOW)
     assert reqs[3].status == "booked"
     assert reqs[3].active_booking.session_id == target.id
     assert any(e.kind == "promoted" for e in reqs[3].events)
@@ -117,9 +136,9 @@ def test_cancelled_session_keeps_queue_places(session):
     first = sessions[0]
     reqs = [make_request(now=NOW - dt.timedelta(days=30 - i)) for i in range(9)]
     for req in reqs:
-        services.decide_mayor(session, req, actor=staff, now=NOW)
+        decide_mayor(session, req, actor=staff, now=NOW)
     newer = make_request(now=NOW - dt.timedelta(days=1))
-    services.decide_mayor(session, newer, actor=staff, now=NOW)
+    decide_mayor(session, newer, actor=staff, now=NOW)
     assert newer.status == "waitlisted"  # every place is taken
     waiting_before = newer.queue_since
     affected = schedule.cancel_session(
@@ -139,7 +158,7 @@ def test_cancelled_session_keeps_queue_places(session):
     # A place frees up: the oldest queue place wins, not the newer request that waited longer
     # on the list.
     owner = session.get(type(make_user()), reqs[4].requester_id)
-    services.withdraw(session, reqs[4], actor=owner, now=NOW)
+    withdraw(session, reqs[4], actor=owner, now=NOW)
     assert reqs[0].status == "booked"
     assert reqs[0].active_booking.session_id == sessions[1].id
     assert newer.status == "waitlisted"
@@ -151,13 +170,13 @@ def test_withdraw_only_until_the_day_before(session):
     staff = make_staff()
     citizen = make_user("citizen")
     req = make_request(citizen)
-    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    booking = decide_mayor(session, req, actor=staff, now=NOW)
     same_day = booking.start_at - dt.timedelta(hours=2)
     with pytest.raises(InvalidTransition, match="전날"):
-        services.withdraw(session, req, actor=citizen, now=same_day)
+        withdraw(session, req, actor=citizen, now=same_day)
     with pytest.raises(NotAllowed):
-        services.withdraw(session, req, actor=make_user("citizen"), now=NOW)
-    services.withdraw(session, req, actor=citizen, now=NOW)
+        withdraw(session, req, actor=make_user("citizen"), now=NOW)
+    withdraw(session, req, actor=citizen, now=NOW)
     assert req.status == "withdrawn"
 
 
@@ -170,10 +189,8 @@ def test_fallback_needs_a_reason_and_books_the_deputy(session):
         make_host_slot(deputy, NOW + dt.timedelta(days=3, minutes=10))  # overlaps
     req = make_request()
     with pytest.raises(ValidationFailed):
-        services.decide_fallback(
-            session, req, slot=slot, reason_code="mayor_full", note=" ", actor=staff, now=NOW
-        )
-    booking = services.decide_fallback(
+        decide_fallback(session, req, slot=slot, reason_code="mayor_full", note=" ", actor=staff, now=NOW)
+    booking = decide_fallback(
         session,
         req,
         slot=slot,
@@ -190,9 +207,7 @@ def test_fallback_needs_a_reason_and_books_the_deputy(session):
     from civic_app.errors import Conflict
 
     with pytest.raises(Conflict):
-        services.decide_fallback(
-            session, other, slot=slot, reason_code="mayor_full", note="x", actor=staff, now=NOW
-        )
+        decide_fallback(session, other, slot=slot, reason_code="mayor_full", note="x", actor=staff, now=NOW)
 
 
 def test_suggest_hosts_by_field(session):
@@ -200,14 +215,14 @@ def test_suggest_hosts_by_field(session):
     road = make_host("안전건설국장", rank=3, field="도로·교통")
     make_host("복지문화국장", rank=3, field="복지")
     req = make_request(category="도로·교통")
-    assert services.suggest_hosts(session, req)[0] == road
+    assert suggest_hosts(session, req)[0] == road
 
 
 def test_written_answer_default_deadline_and_interim(session):
     staff = make_staff()
     dept = make_department("도로과")
     req = make_request()
-    services.decide_written(
+    decide_written(
         session,
         req,
         route="referral",
@@ -220,12 +235,12 @@ def test_written_answer_default_deadline_and_interim(session):
     assert req.status == "referred"
     assert req.answer_due == dt.date(2026, 12, 4)  # 14 days after 2026-11-20
     later = NOW + dt.timedelta(days=20)
-    assert services.answer_is_overdue(req, later)
-    services.record_interim(
+    assert answer_is_overdue(req, later)
+    record_interim(
         session, req, text="현장 측량 중입니다.", new_due=dt.date(2026, 12, 31), actor=staff, now=later
     )
-    assert not services.answer_is_overdue(req, later)
-    services.record_answer(session, req, text="내년 예산에 반영합니다.", actor=staff, now=later)
+    assert not answer_is_overdue(req, later)
+    record_answer(session, req, text="내년 예산에 반영합니다.", actor=staff, now=later)
     assert req.status == "answered"
 
 
@@ -233,8 +248,8 @@ def test_decline_needs_a_reason(session):
     staff = make_staff()
     req = make_request()
     with pytest.raises(ValidationFailed):
-        services.decline(session, req, reason_code="out_of_scope", note="", actor=staff, now=NOW)
-    services.decline(session, req, reason_code="out_of_scope", note="도 소관입니다.", actor=staff, now=NOW)
+        decline(session, req, reason_code="out_of_scope", note="", actor=staff, now=NOW)
+    decline(session, req, reason_code="out_of_scope", note="도 소관입니다.", actor=staff, now=NOW)
     assert req.status == "declined"
     assert "도 소관입니다." in req.events[-1].note
 
@@ -246,7 +261,7 @@ def test_outcome_followups_card_and_public_summary(session):
     dept = make_department("도로과")
     citizen = make_user("citizen", name="홍길동", phone="010-9876-5432", email="hong@example.com")
     req = make_request(citizen, dong_id=dong.id)
-    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    booking = decide_mayor(session, req, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
     for leaky in (
         "보도를 설치하기로 했습니다. 문의 010-9876-5432",
@@ -254,7 +269,7 @@ def test_outcome_followups_card_and_public_summary(session):
         "hong [at] example.com",
     ):
         with pytest.raises(ValidationFailed) as refused:  # the privacy guard refuses public text
-            services.record_outcome(
+            record_outcome(
                 session,
                 req,
                 attended=True,
@@ -265,7 +280,7 @@ def test_outcome_followups_card_and_public_summary(session):
             )
         assert refused.value.errors[0][0] == "public_summary"
         assert req.status == "booked"
-    services.record_outcome(
+    record_outcome(
         session,
         req,
         attended=True,
@@ -282,7 +297,7 @@ def test_outcome_followups_card_and_public_summary(session):
     assert "홍길동" not in text
     assert "9876-5432" not in text.replace("****-5432", "")
     assert "hong@" not in text
-    item = services.add_followup(
+    item = add_followup(
         session,
         req,
         title="보도 설치 예산 검토",
@@ -297,14 +312,12 @@ def test_outcome_followups_card_and_public_summary(session):
     assert card.source_ref == req.id
     assert card.dong_id == dong.id
     assert item.is_overdue(dt.date(2026, 12, 2))
-    reminded = services.remind_overdue(
-        session, now=NOW + dt.timedelta(days=15), staff_email="office@example.kr"
-    )
+    reminded = remind_overdue(session, now=NOW + dt.timedelta(days=15), staff_email="office@example.kr")
     assert reminded == [item]
     stats = statistics_for(session, NOW + dt.timedelta(days=15))
     assert stats.overdue_followups == 1
     assert {r: n for r, n, _s in stats.by_route}["mayor"] == 1
-    services.complete_followup(session, item, note="", actor=staff, now=after)
+    complete_followup(session, item, note="", actor=staff, now=after)
     assert item.status == "done"
 
 
@@ -312,9 +325,9 @@ def test_no_public_summary_without_consent(session):
     make_sessions()
     staff = make_staff()
     req = make_request(publish_consent=False)
-    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    booking = decide_mayor(session, req, actor=staff, now=NOW)
     with pytest.raises(ValidationFailed):
-        services.record_outcome(
+        record_outcome(
             session,
             req,
             attended=True,
@@ -341,20 +354,18 @@ def test_walk_in_books_the_consultation_room(session):
         "publish_consent": False,
         "requester": {"name": "김대표", "phone": "010-1111-2222", "email": None},
     }
-    req = services.log_walk_in(session, actor=staff, now=NOW, room_start=start, **data)
+    req = log_walk_in(session, actor=staff, now=NOW, room_start=start, **data)
     assert req.walk_in
     assert req.active_booking.location == "직소민원 상담실"
     with pytest.raises(ValidationFailed, match="상담실"):
-        services.log_walk_in(
-            session, actor=staff, now=NOW, room_start=start + dt.timedelta(minutes=10), **data
-        )
+        log_walk_in(session, actor=staff, now=NOW, room_start=start + dt.timedelta(minutes=10), **data)
 
 
 def test_moving_a_session_by_hand_updates_bookings_and_survives_generation(session):
     make_sessions()
     staff = make_staff()
     req = make_request()
-    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    booking = decide_mayor(session, req, actor=staff, now=NOW)
     target = next_session()
     with pytest.raises(ValidationFailed):
         schedule.move_session(session, target, day=dt.date(2026, 11, 28), reason="주말", actor=staff, now=NOW)
@@ -383,17 +394,15 @@ def test_citizen_asks_for_another_session_keeping_the_queue_place(session):
     staff = make_staff()
     citizen = make_user("citizen")
     req = make_request(citizen)
-    first = services.decide_mayor(session, req, actor=staff, now=NOW)
+    first = decide_mayor(session, req, actor=staff, now=NOW)
     queued_at = req.queue_since
     later = [s for s in sessions if s.start_at > NOW][2]
     # After booking, the change is a request for staff: the booking stays.
-    assert (
-        services.ask_other_session(session, req, session_id=later.id, actor=citizen, now=NOW) == "requested"
-    )
+    assert ask_other_session(session, req, session_id=later.id, actor=citizen, now=NOW) == "requested"
     assert req.status == "booked"
     assert req.active_booking is first
     assert req.change_session_id == later.id
-    services.accept_change(session, req, actor=staff, now=NOW)
+    accept_change(session, req, actor=staff, now=NOW)
     assert req.active_booking.session_id == later.id
     assert req.change_session_id is None
     assert req.queue_since == queued_at
@@ -406,13 +415,13 @@ def test_unserved_requests_carry_over_to_the_next_session(session):
     target = sessions[0]
     booked = [make_request() for _ in range(3)]
     for req in booked:
-        services.decide_mayor(session, req, actor=staff, now=NOW, slot=None)
+        decide_mayor(session, req, actor=staff, now=NOW, slot=None)
     # A request that chose only this session and waits for it (data from before the fix).
     waiting = make_request(preferred_session_ids=[target.id])
     waiting.status, waiting.route = "waitlisted", "mayor"
     session.flush()
     after = target.end_at + dt.timedelta(hours=1)
-    services.mark_session_held(session, target, actor=staff, now=after)
+    mark_session_held(session, target, actor=staff, now=after)
     assert target.status == "held"
     assert waiting.status == "booked"
     assert waiting.active_booking.session_id == sessions[1].id

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from civic_app.cards import services as card_services
 from civic_app.errors import NotAllowed
-from civic_app.meetings import services as meeting_services
+from civic_app.meetings import outcomes as meeting_outcomes
+from civic_app.meetings import review as meeting_review
 from civic_app.notify.models import OutboxMessage
 from civic_app.satisfaction import services
 from civic_app.satisfaction.models import SurveyInvitation, SurveyResponse
@@ -134,9 +135,9 @@ def _held_meeting(session, *, attended: bool = True):
     staff = make_staff()
     citizen = make_user("citizen", name="홍길동", email="hong@example.com")
     req = make_request(citizen, dong_id=make_dong("중앙동").id)
-    booking = meeting_services.decide_mayor(session, req, actor=staff, now=NOW)
+    booking = meeting_review.decide_mayor(session, req, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
-    meeting_services.record_outcome(
+    meeting_outcomes.record_outcome(
         session,
         req,
         attended=attended,
@@ -172,7 +173,7 @@ def test_a_written_answer_invites_the_citizen_with_the_department(session):
     dept = make_department("환경정책과")
     citizen = make_user("citizen", email="kim@example.com")
     req = make_request(citizen)
-    meeting_services.decide_written(
+    meeting_review.decide_written(
         session,
         req,
         route="written",
@@ -183,7 +184,7 @@ def test_a_written_answer_invites_the_citizen_with_the_department(session):
         now=NOW,
     )
     assert session.scalars(select(SurveyInvitation)).all() == []  # not before the answer
-    meeting_services.record_answer(session, req, text="12월에 준설합니다.", actor=staff, now=NOW)
+    meeting_outcomes.record_answer(session, req, text="12월에 준설합니다.", actor=staff, now=NOW)
     (invitation,) = session.scalars(select(SurveyInvitation)).all()
     assert (invitation.process, invitation.department_id) == ("tongtong", dept.id)
     assert [m.recipient for m in _survey_mails(session)] == ["kim@example.com"]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from civic_app.accounts.models import User
 from civic_app.audit.models import AuditLog
 from civic_app.extensions import db
-from civic_app.meetings import services as meeting_services
 from civic_app.meetings.models import MeetingRequest, RequestEvent
+from civic_app.meetings.review import decide_mayor
 from civic_app.notify.models import OutboxMessage
 from civic_app.telegram.models import TelegramChat
 from tests.factories import NOW, PASSWORD, login, make_user
@@ -80,7 +80,7 @@ def test_deleting_the_account_destroys_personal_data_withdraws_requests_and_tell
     staff = make_staff()
     citizen = _citizen()
     booked = make_request(citizen, topic="통학로 보도 설치", accessibility="휠체어 사용")
-    meeting_services.decide_mayor(session, booked, actor=staff, now=NOW)
+    decide_mayor(session, booked, actor=staff, now=NOW)
     held = make_request(citizen, topic="공원 조명")
     held.status, held.public_summary = "held", "공원 조명을 늘리기로 했습니다."
     session.add(TelegramChat(chat_id="777", user_id=citizen.id, locale="ko", created_at=NOW, updated_at=NOW))

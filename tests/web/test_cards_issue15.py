@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from civic_app.cards import services
 from civic_app.cards.models import CardItem, CardMilestone, CardPhoto
 from civic_app.extensions import db
-from civic_app.meetings import services as meeting_services
+from civic_app.meetings.outcomes import add_followup
 from civic_app.notify.models import OutboxMessage
 from civic_app.visits.models import HELD, Visit
 from civic_app.web.filters import korean_won
@@ -41,7 +41,7 @@ def _meeting_item(cast: Cast, email: str = "citizen-a@example.com"):
     citizen = make_user("citizen", name="김민원", email=email)
     req = make_request(citizen, dong_id=cast.dong.id)
     req.status = "answered"
-    follow = meeting_services.add_followup(
+    follow = add_followup(
         db.session,
         req,
         title="통학로 보도 설치",

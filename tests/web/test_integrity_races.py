@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from civic_app.accounts.models import User
 from civic_app.extensions import db
 from civic_app.integrity.conflicts import conflict_for, is_unique_violation
-from civic_app.meetings import services
 from civic_app.meetings.models import MeetingRequest
+from civic_app.meetings.review import decide_fallback, decide_mayor
 from civic_app.timeutil import utcnow
 from tests.factories import NOW, login, make_host, make_user
 from tests.factories_meetings import make_host_slot, make_request, make_sessions, make_staff, next_session
@@ -173,9 +173,7 @@ def test_losing_a_deputy_slot_names_the_hosts_next_free_slot(client, session):
     taken = make_host_slot(deputy, start)
     make_host_slot(deputy, start + dt.timedelta(hours=2))
     winner, loser = make_request(make_user("citizen")), make_request(make_user("citizen"))
-    services.decide_fallback(
-        session, winner, slot=taken, reason_code="field_host", note="답변", actor=staff, now=NOW
-    )
+    decide_fallback(session, winner, slot=taken, reason_code="field_host", note="답변", actor=staff, now=NOW)
     login(client, staff)
     data = {"f-slot_id": str(taken.id), "f-reason_code": "field_host", "f-note": "부시장이 답합니다."}
     response = client.post(f"/staff/tongtong/requests/{loser.id}/decide/fallback", data=data)
@@ -191,7 +189,7 @@ def test_losing_a_mayor_slot_names_the_sessions_free_slots(client, session):
     tsession = next_session(utcnow() + dt.timedelta(days=2))
     taken = tsession.slots[0]
     winner, loser = make_request(make_user("citizen")), make_request(make_user("citizen"))
-    services.decide_mayor(session, winner, actor=staff, now=NOW, slot=taken)
+    decide_mayor(session, winner, actor=staff, now=NOW, slot=taken)
     login(client, staff)
     data = {"m-slot_id": str(taken.id), "m-reason_code": "mayor_priority"}
     response = client.post(f"/staff/tongtong/requests/{loser.id}/decide/mayor", data=data)

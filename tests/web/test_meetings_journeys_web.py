@@ -9,8 +9,9 @@ import re
 
 from sqlalchemy import func, select
 
-from civic_app.meetings import services
 from civic_app.meetings.models import MeetingRequest, MeetingSlot, TongtongRule, TongtongSession
+from civic_app.meetings.outcomes import add_followup
+from civic_app.meetings.review import decide_fallback, decide_mayor, decide_written
 from civic_app.timeutil import SEOUL, utcnow
 from civic_app.workdays.services import WorkCalendar
 from tests.factories import login, make_user
@@ -129,7 +130,7 @@ def test_change_request_is_flagged_for_staff_and_moves_on_acceptance(client, ses
     staff = make_staff()
     citizen = make_user("citizen")
     req = make_request(citizen, now=now, preferred_session_ids=[sessions[0].id, sessions[1].id])
-    booking = services.decide_mayor(session, req, actor=staff, now=now)
+    booking = decide_mayor(session, req, actor=staff, now=now)
     make_request(make_user("citizen"), now=now)  # another request in the queue, unflagged
     session.commit()
     login(client, citizen)
@@ -178,7 +179,7 @@ def test_closing_a_session_day_shows_the_conflict_then_shifts_or_cancels(client,
     staff = make_staff()
     citizen = make_user("citizen", email="tt-close@example.com")
     req = make_request(citizen, now=now, preferred_session_ids=[upcoming[0].id])
-    services.decide_mayor(session, req, actor=staff, now=now)
+    decide_mayor(session, req, actor=staff, now=now)
     session.commit()
     day = upcoming[0].start_at.astimezone(SEOUL).date()
     login(client, staff)
@@ -208,7 +209,7 @@ def test_closing_a_session_day_shows_the_conflict_then_shifts_or_cancels(client,
     # A blackout range over the next session: cancelled, the citizen carried over.
     second_day = upcoming[1].start_at.astimezone(SEOUL).date()
     req2 = make_request(citizen, now=now, preferred_session_ids=[upcoming[1].id])
-    services.decide_mayor(session, req2, actor=staff, now=now)
+    decide_mayor(session, req2, actor=staff, now=now)
     session.commit()
     data = {
         "b-start_day": second_day.isoformat(),
@@ -245,7 +246,7 @@ def test_department_work_queue_answers_followups_and_reminders(client, session, 
     other = make_user("department", department=parks, email="parks-clerk@example.com")
     citizen = make_user("citizen", email="tt-dept@example.com")
     late = make_request(citizen, now=now - dt.timedelta(days=30))
-    services.decide_written(
+    decide_written(
         session,
         late,
         route="referral",
@@ -257,7 +258,7 @@ def test_department_work_queue_answers_followups_and_reminders(client, session, 
         due=(now - dt.timedelta(days=2)).date(),
     )
     fresh = make_request(citizen, now=now)
-    services.decide_written(
+    decide_written(
         session,
         fresh,
         route="written",
@@ -299,7 +300,7 @@ def test_department_work_queue_answers_followups_and_reminders(client, session, 
     assert any("중간 답변" in s for s in subjects)
     assert any("답변 안내" in s for s in subjects)
     # A follow-up of the department, overdue: listed, reminded to the department's own account.
-    item = services.add_followup(
+    item = add_followup(
         session,
         answered,
         title="보도 설치 예산 편성",
@@ -446,9 +447,7 @@ def test_admin_links_a_host_to_an_account_and_the_host_gets_briefings(client, se
     from tests.factories_meetings import make_host_slot
 
     slot = make_host_slot(deputy, now + dt.timedelta(days=3))
-    services.decide_fallback(
-        session, req, slot=slot, reason_code="field_host", note="도로 분야", actor=staff, now=now
-    )
+    decide_fallback(session, req, slot=slot, reason_code="field_host", note="도로 분야", actor=staff, now=now)
     admin = make_user("admin")
     session.commit()
     login(client, admin)

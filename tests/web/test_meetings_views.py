@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from civic_app.audit.models import AuditLog
 from civic_app.audit.services import VIEW_PERSONAL_DATA
-from civic_app.meetings import services
 from civic_app.meetings.models import MeetingRequest
+from civic_app.meetings.outcomes import add_followup, record_outcome
 from civic_app.meetings.queries import open_host_slots
+from civic_app.meetings.review import decide_fallback, decide_mayor
 from civic_app.notify.models import OutboxMessage
 from civic_app.timeutil import utcnow
 from tests.factories import NOW, login, make_department, make_dong, make_host, make_user
@@ -134,9 +135,9 @@ def _full_story(session):
     citizen = make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
     topic_with_phone = f"{NAME} 가족의 보도 설치 요청 (연락 {PHONE})"
     held = make_request(citizen, dong_id=dong.id, topic=topic_with_phone)
-    booking = services.decide_mayor(session, held, actor=staff, now=NOW)
+    booking = decide_mayor(session, held, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
-    services.record_outcome(
+    record_outcome(
         session,
         held,
         attended=True,
@@ -145,7 +146,7 @@ def _full_story(session):
         actor=staff,
         now=after,
     )
-    services.add_followup(
+    add_followup(
         session,
         held,
         title="예산 검토",
@@ -156,7 +157,7 @@ def _full_story(session):
         now=after,
     )
     fallback = make_request(citizen)
-    services.decide_fallback(
+    decide_fallback(
         session,
         fallback,
         slot=make_host_slot(deputy, NOW + dt.timedelta(days=2)),
@@ -395,9 +396,9 @@ def test_review_queue_overdue_filter_in_sql_matches_is_overdue(session):
         make_request(now=NOW - dt.timedelta(days=3 * i))
     session.commit()
     now = NOW + dt.timedelta(days=1)
-    every = queries.review_queue(session, queries.ReviewFilters(), now)
-    late = queries.review_queue(session, queries.ReviewFilters(overdue=True), now)
-    expected = [r.id for r in every.rows if queries.is_overdue(r, now)]
+    every = session.scalars(queries.review_query(queries.ReviewFilters(), now)).all()
+    late = session.scalars(queries.review_query(queries.ReviewFilters(overdue=True), now)).all()
+    expected = [r.id for r in every if queries.is_overdue(r, now)]
     assert expected
-    assert [r.id for r in late.rows] == expected
-    assert late.total == len(expected) < every.total
+    assert [r.id for r in late] == expected
+    assert len(late) == len(expected) < len(every)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from civic_app.meetings import services
+from civic_app.meetings.outcomes import record_outcome
+from civic_app.meetings.review import decide_mayor
 from civic_app.visits.models import Visit
 from tests.factories import NOW, login, make_department, make_dong, make_user
 from tests.factories_meetings import make_request, make_sessions, make_staff
@@ -20,9 +21,9 @@ def booked(session, monkeypatch):
     staff = make_staff(phone=None)
     citizen = make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
     req = make_request(citizen, dong_id=make_dong("중앙동").id)
-    booking = services.decide_mayor(session, req, actor=staff, now=NOW)
+    booking = decide_mayor(session, req, actor=staff, now=NOW)
     after = booking.end_at + dt.timedelta(hours=1)
-    monkeypatch.setattr("civic_app.meetings.views.utcnow", lambda: after)
+    monkeypatch.setattr("civic_app.meetings.views.common.utcnow", lambda: after)
     session.commit()
     return staff, req, after
 
@@ -56,7 +57,7 @@ def test_staff_get_a_form_error_naming_the_citizens_name_in_a_public_summary(cli
 
 def test_public_follow_up_titles_are_judged_too(client, session, monkeypatch):
     staff, req, after = booked(session, monkeypatch)
-    services.record_outcome(
+    record_outcome(
         session,
         req,
         attended=True,
@@ -79,7 +80,7 @@ def test_public_follow_up_titles_are_judged_too(client, session, monkeypatch):
 def test_public_pages_mask_names_typed_before_the_guard(client, session, monkeypatch):
     """Rows saved before the guard (or by another path) are masked when rendered."""
     staff, req, after = booked(session, monkeypatch)
-    services.record_outcome(
+    record_outcome(
         session,
         req,
         attended=True,

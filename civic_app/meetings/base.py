@@ -1,0 +1,80 @@
+"""What every 통통데이 rule is built of: who may act, a status change, a timeline step.
+
+The bottom of the feature's services: ``notices``, ``booking``, ``submission``, ``review``,
+``outcomes``, ``schedule`` and ``rights`` import it; it imports none of them. Every function takes
+the session, the acting user and ``now``; it flushes at most, never commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.meetings.models import MeetingRequest, RequestEvent
+from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT
+
+# The 소통 office that runs 통통데이 (reviews requests, runs sessions); not every staff role.
+# The role constants live in web/policy.py until accounts owns them.
+OFFICE_ROLES: frozenset[str] = frozenset({CIVIC_STAFF, ADMIN})
+
+
+def is_staff(actor) -> bool:
+    """A member of the office (:data:`OFFICE_ROLES`)."""
+    return actor is not None and bool(actor.role_set & OFFICE_ROLES)
+
+
+def require_staff(actor) -> None:
+    if not is_staff(actor):
+        raise NotAllowed(_("면담 신청을 검토할 권한이 없습니다."))
+
+
+def is_department_of(actor, department_id: int | None) -> bool:
+    """A department account of ``department_id`` (the department a request or follow-up was
+    handed to)."""
+    return (
+        actor is not None
+        and department_id is not None
+        and DEPARTMENT in actor.role_set
+        and getattr(actor, "department_id", None) == department_id
+    )
+
+
+def require_staff_or_department(actor, department_id: int | None) -> None:
+    if not (is_staff(actor) or is_department_of(actor, department_id)):
+        raise NotAllowed(_("이 일을 처리할 권한이 없습니다."))
+
+
+def require_owner(req: MeetingRequest, actor) -> None:
+    if actor is None or req.requester_id != actor.id:
+        raise NotAllowed(_("본인의 신청만 바꿀 수 있습니다."))
+
+
+def field_error(field: str, message: str) -> ValidationFailed:
+    """An input error shown on one field of the form (and as the error's message)."""
+    return ValidationFailed(message, [(field, message)])
+
+
+def transition(req: MeetingRequest, status: str, now: dt.datetime) -> None:
+    if not req.can_transition_to(status):
+        raise InvalidTransition(_("지금 상태에서는 이 처리를 할 수 없습니다."))
+    req.status = status
+    req.updated_at = now
+
+
+def add_event(
+    session: Session, req: MeetingRequest, kind: str, note: str, *, actor, now: dt.datetime
+) -> None:
+    """One step of the request's timeline. ``note`` is stored text: Korean by rule (see
+    :mod:`civic_app.meetings.texts`), never in the acting user's language."""
+    events = req.events  # load the collection first: a load after the append would repeat it
+    events.append(RequestEvent(at=now, kind=kind, note=note, actor_id=getattr(actor, "id", None)))
+
+
+def get_request(session: Session, request_id: int) -> MeetingRequest:
+    req = session.get(MeetingRequest, request_id)
+    if req is None:
+        raise NotFound(_("신청을 찾을 수 없습니다."))
+    return req
