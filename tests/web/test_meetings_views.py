@@ -402,3 +402,29 @@ def test_review_queue_overdue_filter_in_sql_matches_is_overdue(session):
     assert expected
     assert [r.id for r in late] == expected
     assert len(late) == len(expected) < len(every)
+
+
+def test_request_form_offers_sessions_as_cards_with_place_and_seats(client, session):
+    import re
+
+    from civic_app.meetings.queries import upcoming_sessions
+    from civic_app.web.filters import format_datetime
+
+    make_sessions(dt.date(2026, 11, 1), dt.date(2027, 6, 30))
+    first = upcoming_sessions(session, utcnow(), limit=1)[0]
+    first.session.location = "시청 2층 회의실"
+    session.commit()
+    login(client, make_user("citizen", name=NAME, phone=PHONE, email=EMAIL))
+    page = client.get("/tongtong/requests/new").get_data(as_text=True)
+    cards = re.findall(r'<label class="session-card"[^>]*>(.*?)</label>', page, re.S)
+    assert len(cards) == len(upcoming_sessions(session, utcnow(), limit=8)) >= 2
+    card = cards[0]
+    assert f'value="{first.session.id}"' in card  # the checkbox inside the card
+    assert format_datetime(first.session.start_at) in card  # date and time
+    assert "시청 2층 회의실" in card  # place
+    assert f"남은 자리 {first.free} / {first.slots}" in card  # seats left
+    # Choosing a card books it as a preferred session.
+    ok = client.post("/tongtong/requests/new", data=_data(preferred_sessions=str(first.session.id)))
+    assert ok.status_code == 302
+    req = session.scalar(select(MeetingRequest))
+    assert first.session.id in req.preferred_session_ids

@@ -16,6 +16,7 @@ from civic_app.meetings.views.common import (
     clock,
     dong_choices,
     form_status,
+    offer_sessions,
     period,
     request_kwargs,
     session_choices,
@@ -67,7 +68,7 @@ def new_request():
     now = clock()
     form = RequestForm()
     form.dong_id.choices = dong_choices()
-    form.preferred_sessions.choices = session_choices(now)
+    session_rows = offer_sessions(form, now)
     if form.validate_on_submit():
         # the code is read before the commit expires the request (a reload costs 4 queries)
         outcome = run(
@@ -81,7 +82,9 @@ def new_request():
         if outcome.ok:
             flash(_("신청을 접수했습니다. 신청 번호는 %(code)s입니다.", code=outcome.value), "success")
             return redirect(url_for("meetings.request_status", code=outcome.value))
-    return render_template("meetings/request_form.html", form=form, walk_in=False), form_status()
+    return render_template(
+        "meetings/request_form.html", form=form, walk_in=False, session_rows=session_rows
+    ), form_status()
 
 
 def _other_session_form(now) -> OtherSessionForm:

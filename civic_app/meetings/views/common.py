@@ -57,11 +57,19 @@ def dept_choices(blank: bool = True) -> list[tuple[int, str]]:
 
 
 def session_choices(now: dt.datetime) -> list[tuple[int, str]]:
+    return [(r.session.id, session_label(r)) for r in queries.upcoming_sessions(db.session, now, limit=8)]
+
+
+def session_label(row: queries.SessionRow) -> str:
+    return f"{format_datetime(row.session.start_at)} · " + _("남은 자리 %(n)d", n=row.free)
+
+
+def offer_sessions(form, now: dt.datetime) -> dict[int, queries.SessionRow]:
+    """Fill the request form's session choices; the rows (date, place, seats) by session id
+    for the session cards the form shows."""
     rows = queries.upcoming_sessions(db.session, now, limit=8)
-    return [
-        (r.session.id, f"{format_datetime(r.session.start_at)} · " + _("남은 자리 %(n)d", n=r.free))
-        for r in rows
-    ]
+    form.preferred_sessions.choices = [(r.session.id, session_label(r)) for r in rows]
+    return {r.session.id: r for r in rows}
 
 
 def request_kwargs(form) -> dict:

@@ -37,10 +37,10 @@ from civic_app.meetings.views.common import (
     dong_choices,
     finish_followup,
     form_status,
+    offer_sessions,
     paginate,
     request_kwargs,
     save_answer,
-    session_choices,
     upload_dir,
 )
 from civic_app.timeutil import SEOUL
@@ -390,7 +390,7 @@ def walk_in():
     now = clock()
     form = WalkInForm()
     form.dong_id.choices = dong_choices()
-    form.preferred_sessions.choices = session_choices(now)
+    session_rows = offer_sessions(form, now)
 
     def call() -> tuple[int, str]:
         req = submission.log_walk_in(
@@ -412,4 +412,6 @@ def walk_in():
         request_id, code = outcome.value
         flash(_("방문 민원을 접수했습니다 (%(code)s).", code=code), "success")
         return _back_to_detail(request_id)
-    return render_template("meetings/request_form.html", form=form, walk_in=True), form_status()
+    return render_template(
+        "meetings/request_form.html", form=form, walk_in=True, session_rows=session_rows
+    ), form_status()
