@@ -43,6 +43,7 @@ KEYWORDS = {
     "lazy_gettext": None,
     "_l": None,
     "N_": None,
+    "ko": None,  # stored Korean text (meetings.texts.ko), shown in the reader's language
 }
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "trimmed": "false"}
 

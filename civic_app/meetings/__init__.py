@@ -6,12 +6,14 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
-    from civic_app.meetings import api, cli, demo, schedule, views
+    from civic_app.meetings import api, cli, demo, schedule, texts, views
     from civic_app.meetings.base import OFFICE_ROLES
     from civic_app.registry import NavItem, get_registry
     from civic_app.web.policy import DEPARTMENT, HOST
 
     app.register_blueprint(views.bp)
+    app.add_template_filter(texts.event_note, "event_note")
+    app.add_template_filter(texts.category_label, "tt_category")
     app.register_blueprint(api.bp)
     app.cli.add_command(cli.tongtong_cli)
     reg = get_registry(app)

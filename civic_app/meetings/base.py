@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from civic_app.meetings.models import MeetingRequest, RequestEvent
+from civic_app.meetings.texts import KoText
 from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT
 
 # The 소통 office that runs 통통데이 (reviews requests, runs sessions); not every staff role.
@@ -70,7 +71,10 @@ def add_event(
     """One step of the request's timeline. ``note`` is stored text: Korean by rule (see
     :mod:`civic_app.meetings.texts`), never in the acting user's language."""
     events = req.events  # load the collection first: a load after the append would repeat it
-    events.append(RequestEvent(at=now, kind=kind, note=note, actor_id=getattr(actor, "id", None)))
+    parts = note.parts if isinstance(note, KoText) else None
+    events.append(
+        RequestEvent(at=now, kind=kind, note=str(note), note_parts=parts, actor_id=getattr(actor, "id", None))
+    )
 
 
 def get_request(session: Session, request_id: int) -> MeetingRequest:

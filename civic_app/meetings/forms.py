@@ -31,7 +31,7 @@ class RequestForm(FlaskForm):
     topic = StringField(
         _l("면담 주제"), validators=[DataRequired(_l("면담 주제를 입력해 주세요.")), Length(max=200)]
     )
-    category = SelectField(_l("분야"), choices=[SelectChoice(c, c) for c in CATEGORIES])
+    category = SelectField(_l("분야"), choices=[SelectChoice(c, _l(c)) for c in CATEGORIES])
     desired_outcome = TextAreaField(
         _l("바라는 내용"), validators=[DataRequired(_l("바라는 내용을 입력해 주세요.")), Length(max=4000)]
     )

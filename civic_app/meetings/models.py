@@ -98,6 +98,7 @@ ROUTE_REFERRAL = "referral"
 ROUTE_DECLINED = "declined"
 ROUTES = (ROUTE_MAYOR, ROUTE_DEPUTY, ROUTE_DIRECTOR, ROUTE_WRITTEN, ROUTE_REFERRAL, ROUTE_DECLINED)
 
+# Stored in Korean; shown through gettext (``category_label``), so each is a catalog message.
 CATEGORIES = ("도로·교통", "복지", "환경", "도시계획", "안전", "지역경제", "문화·체육", "교육", "기타")
 ANSWER_DAYS_DEFAULT = 14
 
@@ -314,6 +315,9 @@ class RequestEvent(db.Model):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")
+    # How ``note`` (Korean, as stored) was made: rendered in the reader's language on pages
+    # (civic_app.meetings.texts.shown); None for notes typed by hand or stored before.
+    note_parts: Mapped[list | None] = mapped_column(JSON, nullable=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     request: Mapped[MeetingRequest] = relationship(back_populates="events")

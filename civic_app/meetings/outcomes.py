@@ -21,7 +21,7 @@ from civic_app.meetings.base import (
 )
 from civic_app.meetings.models import ST_ANSWERED, ST_BOOKED, ST_HELD, ST_REFERRED, FollowUp, MeetingRequest
 from civic_app.meetings.notices import notify
-from civic_app.meetings.texts import ko
+from civic_app.meetings.texts import ko, ko_date
 from civic_app.notify.services import enqueue_telegram
 from civic_app.privacy import guard
 from civic_app.satisfaction import triggers as satisfaction_triggers
@@ -48,7 +48,7 @@ def record_interim(
     req.interim_at = now
     req.answer_due = new_due
     req.updated_at = now
-    note = ko("중간 답변: %(t)s (새 기한 %(d)s)", t=text.strip(), d=new_due.isoformat())
+    note = ko("중간 답변: %(t)s (새 기한 %(d)s)", t=text.strip(), d=ko_date(new_due))
     add_event(session, req, "interim", note, actor=actor, now=now)
     notify(session, req, f"interim-{len(req.events)}", ko("중간 답변 안내"), now=now)
     session.flush()
@@ -201,7 +201,7 @@ def add_followup(
         item.card_item_id = card.id
     if item not in req.followups:
         req.followups.append(item)
-    note = ko("후속 조치: %(t)s (기한 %(d)s)", t=item.title, d=due_date.isoformat())
+    note = ko("후속 조치: %(t)s (기한 %(d)s)", t=item.title, d=ko_date(due_date))
     if local_budget:
         note += " " + ko("동 관리카드에 올렸습니다.")
     add_event(session, req, "followup", note, actor=actor, now=now)

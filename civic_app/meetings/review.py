@@ -44,7 +44,14 @@ from civic_app.meetings.models import (
     TongtongSession,
 )
 from civic_app.meetings.notices import notify
-from civic_app.meetings.texts import REASONS_BY_ACTION, action_of_route, decision_text, ko, ko_datetime
+from civic_app.meetings.texts import (
+    REASONS_BY_ACTION,
+    action_of_route,
+    decision_text,
+    ko,
+    ko_date,
+    ko_datetime,
+)
 from civic_app.timeutil import today_seoul
 from civic_app.web.filters import format_datetime
 
@@ -206,7 +213,7 @@ def decide_written(
         raise field_error("due", _("답변 기한은 오늘 이후여야 합니다."))
     req.department_id = department.id
     req.answer_due = due
-    where = ko("담당: %(dept)s, 답변 기한: %(due)s", dept=department.name, due=due.isoformat())
+    where = ko("담당: %(dept)s, 답변 기한: %(due)s", dept=department.name, due=ko_date(due))
     _close_with(
         session, req, ST_REFERRED, f"{decision_note(req)} {where}", f"referred-{req.id}", actor=actor, now=now
     )

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from civic_app.meetings import models as m
 from civic_app.meetings.models import MeetingRequest
-from civic_app.web.filters import format_datetime
+from civic_app.web.filters import format_date, format_datetime
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention, a keyword of tools/i18n.py)
@@ -63,6 +63,19 @@ STATUS_NAMES: dict[str, str] = {
     m.ST_WITHDRAWN: N_("신청 철회"),
 }
 
+# The categories (stored in Korean, see models.CATEGORIES) as catalog messages.
+CATEGORY_NAMES = (
+    N_("도로·교통"),
+    N_("복지"),
+    N_("환경"),
+    N_("도시계획"),
+    N_("안전"),
+    N_("지역경제"),
+    N_("문화·체육"),
+    N_("교육"),
+    N_("기타"),
+)
+
 MAYOR = "시장"  # the host of a 통통데이 meeting whose booking names no host row
 
 
@@ -94,14 +107,118 @@ def status_label(status: str) -> str:
 
 
 # --- stored: Korean by rule ----------------------------------------------------------------------
-def ko(message: str, **params: object) -> str:
+class KoText(str):
+    """Stored Korean text that remembers how it was made (``parts``), so that a reader who chose
+    another language sees it in theirs (:func:`shown`), while the stored text stays Korean.
+
+    A part is ``["m", message, params]`` (a catalog message and its parameters) or ``["t", text]``
+    (text as typed, e.g. a staff note). Parameters are JSON: ``{"s": text}`` (translated when it
+    is a catalog message, such as a reason name), ``{"dt": iso}`` (a date and time, formatted for
+    the reader) or ``{"k": parts}`` (nested stored text). ``+`` keeps the parts.
+    """
+
+    parts: list
+
+    def __new__(cls, text: str, parts: list) -> KoText:
+        obj = super().__new__(cls, text)
+        obj.parts = parts
+        return obj
+
+    def __add__(self, other: object) -> KoText:
+        return KoText(str(self) + str(other), self.parts + _parts_of(other))
+
+    def __radd__(self, other: object) -> KoText:
+        return KoText(str(other) + str(self), _parts_of(other) + self.parts)
+
+
+class _KoDateTime(str):
+    value: dt.datetime
+
+
+class _KoDate(str):
+    value: dt.date
+
+
+def _parts_of(value: object) -> list:
+    return value.parts if isinstance(value, KoText) else [["t", str(value)]]
+
+
+def _param(value: object) -> object:
+    if isinstance(value, KoText):
+        return {"k": value.parts}
+    if isinstance(value, _KoDateTime):
+        return {"dt": value.value.isoformat()}
+    if isinstance(value, _KoDate):
+        return {"d": value.value.isoformat()}
+    if isinstance(value, str):
+        return {"s": value}
+    return value  # numbers
+
+
+def ko(message: str, **params: object) -> KoText:
     """Stored text: the Korean ``message`` with its ``%(name)s`` parameters, never translated."""
-    return message % params if params else message
+    text = message % params if params else message
+    return KoText(text, [["m", message, {k: _param(v) for k, v in params.items()}]])
 
 
 def ko_datetime(value: dt.datetime) -> str:
     """A date and time inside stored text: Korean style, Asia/Seoul."""
-    return format_datetime(value, english=False)
+    text = _KoDateTime(format_datetime(value, english=False))
+    text.value = value
+    return text
+
+
+def ko_date(value: dt.date) -> str:
+    """A date inside stored text: Korean style (2026년 11월 28일 (토))."""
+    text = _KoDate(format_date(value, english=False))
+    text.value = value
+    return text
+
+
+def shown(note: str | None, parts: list | None) -> str:
+    """A stored note in the reader's language: Korean readers (and notes stored before parts
+    existed, or typed by hand) get the stored text itself."""
+    if not parts or str(get_locale() or "ko").startswith("ko"):
+        return note or ""
+    try:
+        return _render(parts)
+    except (KeyError, TypeError, ValueError):  # a message whose parameters changed since: the stored text
+        return note or ""
+
+
+def event_note(event: m.RequestEvent) -> str:
+    """Template filter: a timeline step's note in the reader's language."""
+    return shown(event.note, event.note_parts)
+
+
+def category_label(category: str | None) -> str:
+    """Template filter: a request's category (stored in Korean) in the reader's language."""
+    return gettext(category) if category in m.CATEGORIES else (category or "")
+
+
+def _render(parts: list) -> str:
+    out = []
+    for part in parts:
+        if part[0] == "m":
+            params = {k: _render_param(v) for k, v in (part[2] or {}).items()}
+            out.append(gettext(part[1]) % params if params else gettext(part[1]))
+        else:
+            out.append(part[1])
+    return "".join(out)
+
+
+def _render_param(value: object) -> object:
+    if isinstance(value, dict):
+        if "k" in value:
+            return _render(value["k"])
+        if "dt" in value:
+            return format_datetime(dt.datetime.fromisoformat(value["dt"]))
+        if "d" in value:
+            return format_date(dt.date.fromisoformat(value["d"]))
+        if "s" in value:
+            text = value["s"]
+            return gettext(text) if text else ""
+    return value
 
 
 def decision_text(route: str | None, reason_code: str | None, note: str | None) -> str:
@@ -111,7 +228,7 @@ def decision_text(route: str | None, reason_code: str | None, note: str | None) 
         route=ROUTE_NAMES.get(route or "", ""),
         reason=REASON_NAMES.get(reason_code or "", reason_code or ""),
     )
-    return f"{text} {note}" if note else text
+    return text + " " + note if note else text
 
 
 def why_text(req: MeetingRequest) -> str:
@@ -141,7 +258,7 @@ def next_step_text(req: MeetingRequest) -> str:
     if req.status == m.ST_BOOKED and req.change_session_id is not None:
         return ko("담당자가 회차 변경 요청을 확인하면 결과를 알려 드립니다.")
     if req.status == m.ST_REFERRED:
-        due = req.answer_due.isoformat() if req.answer_due else ""
+        due = ko_date(req.answer_due) if req.answer_due else ""
         dept = req.department.name if req.department else ""
         return ko("%(dept)s에서 %(due)s까지 답변합니다.", dept=dept, due=due)
     return NEXT_STEPS.get(req.status, "신청이 끝났습니다. 필요하면 언제든 새로 신청할 수 있습니다.")

@@ -260,5 +260,5 @@ def test_emails_state_what_why_next_and_link(session):
     interim = _mails(session, written)[-1]
     assert "중간 답변" in interim.payload["subject"]
     assert "현장 측량 중입니다." in interim.payload["body"]
-    assert "2026-12-31" in interim.payload["body"]
+    assert "2026년 12월 31일 (목)" in interim.payload["body"]  # the Korean date, not ISO
     assert f"{BASE}/tongtong/requests/{written.code}" in interim.payload["body"]

@@ -116,3 +116,35 @@ def test_a_department_answering_in_english_stores_korean(app, client, session, p
     assert mail, mails_of(session, req)
     assert "현재 상태: 답변 완료" in mail[0]["body"]
     assert not ENGLISH.search(mail[0]["subject"] + mail[0]["body"])
+
+
+def test_a_reader_who_chose_english_sees_the_stored_korean_timeline_in_english(app, client, session, pinned):
+    """Issue 16: stored notes shown in the viewer's language (and meeting categories)."""
+    make_mayor()
+    make_sessions()
+    citizen = make_user("citizen", email="citizen.park@example.com")
+    req = make_request(citizen, category="도로·교통")
+    staff = make_staff()
+    login(client, staff)
+    client.post(
+        f"/staff/tongtong/requests/{req.id}/decide/mayor",
+        data={"m-reason_code": "mayor_priority", "m-note": "시장이 직접 듣겠습니다."},
+    )
+    req = session.get(MeetingRequest, req.id)
+    booked = req.events[-1]
+    assert "면담이 확정되었습니다" in booked.note  # stored in Korean, whatever the reader
+
+    reader = app.test_client()
+    login(reader, citizen)
+    english(reader)
+    page = reader.get(f"/tongtong/requests/{req.code}").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert booked.note not in page  # not the Korean as stored ...
+    assert "Decision: Meeting with the mayor. Reason: " in page  # ... but the reader's language
+    assert "시장이 직접 듣겠습니다." in page  # what staff typed stays as typed
+    assert not re.search(
+        r"\d{4}년 \d{1,2}월", page.split("<ol", 1)[1].split("</ol>", 1)[0]
+    )  # dates in English
+    assert "Roads &amp; traffic" in page  # the category too
+    reader.post("/lang", data={"lang": "ko", "next": "/"})
+    assert booked.note in reader.get(f"/tongtong/requests/{req.code}").get_data(as_text=True)
