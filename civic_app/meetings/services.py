@@ -1239,7 +1239,7 @@ def add_followup(
     session.add(item)
     session.flush()
     if local_budget:
-        from civic_app.cards.services import create_item
+        from civic_app.cards.items import create_item
 
         card = create_item(
             session,
