@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from civic_app.cards import budget, items, transitions
+from civic_app.cards import budget, items, queries, transitions
 from civic_app.cards.models import CardCategory, CardItem, CardReview
 from civic_app.extensions import db
 from tests.factories import login
@@ -141,6 +141,23 @@ def test_review_answers_name_hx_request_in_vary(client, cast):
     saved = client.post(url, data=review_form(item, "budget"))
     assert saved.status_code == 302
     assert "HX-Request" in saved.vary
+
+
+def test_card_lists_are_paged_and_a_page_past_the_last_is_not_found(client, cast, monkeypatch):
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    titles = [f"페이지 제안 {n}" for n in range(3)]
+    for title in titles:
+        make_item(cast, title=title)
+    db.session.commit()
+    login(client, cast.budget)
+    for url in (f"/cards/{cast.dong.code}", "/staff/cards/", "/staff/cards/queue/budget"):
+        first = client.get(url).get_data(as_text=True)
+        second = client.get(f"{url}?page=2").get_data(as_text=True)
+        assert "1 / 2쪽" in first, url
+        assert "2 / 2쪽" in second, url
+        assert sum(t in first for t in titles) == 2, url
+        assert sum(t in second for t in titles) == 1, url
+        assert client.get(f"{url}?page=3").status_code == 404, url
 
 
 def test_stale_form_gets_the_conflict_message(client, cast):
