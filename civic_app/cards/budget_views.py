@@ -148,7 +148,7 @@ def reflect(year: int, item_id: int):
     submit(
         form,
         lambda: apply_transition(item, BUDGET_REFLECTED, form),
-        success=lambda _item: _("#%(i)d 항목을 예산에 반영했습니다.", i=item_id),
+        success=_("#%(i)d 항목을 예산에 반영했습니다.", i=item_id),
         to=lambda _item: _budget_url(year),
         show_form=False,
     )
@@ -164,7 +164,7 @@ def envelope(year: int):
         lambda: set_envelope(
             db.session, fiscal_year=year, amount=form.amount.data, actor=current_user, now=utcnow()
         ),
-        success=lambda _envelope: _("%(y)d년도 예산 총액을 저장했습니다.", y=year),
+        success=_("%(y)d년도 예산 총액을 저장했습니다.", y=year),
         to=lambda _envelope: _budget_url(year),
     )
     if isinstance(answer, Response):
@@ -202,7 +202,7 @@ def settings():
             dong_flag_bonus=float(form.dong_flag_bonus.data),
             review_deadline_days=form.review_deadline_days.data,
         ),
-        success=lambda _settings: _("우선순위 가중치를 저장했습니다. 점수를 다시 계산했습니다."),
+        success=_("우선순위 가중치를 저장했습니다. 점수를 다시 계산했습니다."),
         to=lambda _settings: url_for("cards_staff.settings"),
     )
     if isinstance(answer, Response):
@@ -231,7 +231,7 @@ def add_category():
     answer = submit(
         form,
         lambda: add_card_category(db.session, actor=current_user, name=form.name.data),
-        success=lambda _category: _("분류를 저장했습니다."),
+        success=_("분류를 저장했습니다."),
         to=lambda _category: url_for("cards_staff.categories"),
     )
     if isinstance(answer, Response):

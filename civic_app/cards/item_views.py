@@ -183,7 +183,7 @@ def _on_item_page(
     answer = submit(
         form,
         lambda: call(item, form),
-        success=success if callable(success) else lambda _result: success,
+        success=success,
         to=to or (lambda _result: item_url(item_id, anchor)),
     )
     if isinstance(answer, Response):
@@ -380,7 +380,7 @@ def new_item():
             department_id=form.department_id.data or None,
             estimated_cost=form.estimated_cost.data,
         ),
-        success=lambda _created: _("관리카드에 항목을 올렸습니다."),
+        success=_("관리카드에 항목을 올렸습니다."),
         to=lambda created: item_url(created.id),
     )
     if isinstance(answer, Response):
@@ -408,7 +408,7 @@ def edit_item(item_id: int):
             department_id=form.department_id.data or None,
             estimated_cost=form.estimated_cost.data,
         ),
-        success=lambda _item: _("저장했습니다."),
+        success=_("저장했습니다."),
         to=lambda _item: item_url(item_id),
     )
     if isinstance(answer, Response):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_from_directory
+from flask import Blueprint, abort, current_app, flash, redirect, send_from_directory
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -94,19 +94,21 @@ def submit(
     form: FlaskForm,
     call: Callable[[], T],
     *,
-    success: Callable[[T], str],
+    success: str | Callable[[T], str],
     to: Callable[[T], str],
     show_form: bool = True,
 ) -> Response | int:
     """Validate ``form``, then run ``call`` and commit (:func:`run`). On success flash
-    ``success(result)`` and return the redirect to ``to(result)``; otherwise the status to show
+    ``success`` (or ``success(result)``) and return the redirect to ``to(result)``; otherwise the status to show
     the form again with (200 for a GET, 400, or the domain error's 403/409).
 
     ``show_form`` False: the answer will not show the form (a row of a table posts it), so
     its errors become a flash message like the service's."""
     if show_form and not form.validate_on_submit():
+        if not form.is_submitted():
+            return 200  # a GET: the form, empty or filled from the record
         db.session.rollback()
-        return 400 if request.method == "POST" else 200
+        return 400
 
     def checked_call() -> T:
         if not show_form:
@@ -114,10 +116,9 @@ def submit(
         return call()
 
     outcome = run(checked_call, form=form if show_form else None)
-    if not outcome.ok:
-        assert outcome.error is not None
+    if outcome.error is not None:
         return error_status(outcome.error)
-    flash(success(outcome.value), "success")
+    flash(success(outcome.value) if callable(success) else success, "success")
     return redirect(to(outcome.value))
 
 
