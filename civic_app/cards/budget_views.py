@@ -106,8 +106,11 @@ def reflect_bulk(year: int):
         if not ids:
             raise DomainError(_("처리할 항목을 골라 주세요."))
         now, total = utcnow(), 0
-        funding = {"fiscal_year": form.fiscal_year.data, "budget_kind": form.budget_kind.data}
-        funding["budget_line"] = form.budget_line.data
+        funding = {
+            "fiscal_year": form.fiscal_year.data,
+            "budget_kind": form.budget_kind.data,
+            "budget_line": form.budget_line.data,
+        }
         for item_id in ids:
             item = db.session.get(CardItem, item_id)
             if item is None:

@@ -259,6 +259,16 @@ def test_decisions_need_their_reasons_and_fields(cast):
     assert selected.budget_amount is None
 
 
+def test_states_with_their_own_data_are_not_reached_through_move(cast):
+    item = item_in(cast, "under_review")
+    for target, function in (("selected", "select_item"), ("referred", "refer")):
+        with pytest.raises(TypeError, match=function):
+            transitions.move(db.session, item, target, actor=cast.policy, now=NOW, reason="x")
+    with pytest.raises(TypeError, match="reflect_in_budget"):
+        transitions.move(db.session, selected_item(cast), "budget_reflected", actor=cast.budget, now=NOW)
+    assert item.status == "under_review"
+
+
 def test_reflection_and_completion_write_public_outbox_messages(cast):
     item = reflected_item(cast)
     transitions.move(db.session, item, "in_progress", actor=cast.dept_user, now=NOW)
