@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civic_app.cards import services
+from civic_app.cards import items, reviews, transitions
 from civic_app.cards.models import CRITERIA, CardItem
 from civic_app.extensions import db
 from tests.factories import NOW, make_department, make_dong, make_user
@@ -32,7 +32,7 @@ class Cast:
 def make_item(
     cast: Cast, *, title: str = "골목길 보안등 설치", cost: int | None = 30_000_000, dept=True, **kw
 ) -> CardItem:
-    return services.create_item(
+    return items.create_item(
         db.session,
         dong_id=kw.pop("dong_id", cast.dong.id),
         title=title,
@@ -57,7 +57,7 @@ def review(
     cost=None,
     now=NOW,
 ):
-    return services.record_review(
+    return reviews.record_review(
         db.session,
         item,
         party=party,
@@ -78,16 +78,29 @@ def review_all(cast: Cast, item: CardItem, *, score: int = 4) -> None:
 def selected_item(cast: Cast, **kw) -> CardItem:
     item = make_item(cast, **kw)
     review_all(cast, item)
-    services.transition(db.session, item, "selected", actor=cast.policy, now=NOW)
+    transitions.select_item(db.session, item, actor=cast.policy, now=NOW)
     return item
+
+
+def move_to(item: CardItem, target: str, *, actor, now=NOW, reason: str | None = None, **data) -> CardItem:
+    """Any transition, through the function that takes ``target``; ``data`` are its own fields
+    (``rank``; ``referred_to``; ``fiscal_year``, ``budget_kind``, ``amount``, ``budget_line``)."""
+    common = {"actor": actor, "now": now, "reason": reason}
+    if target == "selected":
+        return transitions.select_item(db.session, item, rank=data.get("rank"), **common)
+    if target == "referred":
+        return transitions.refer(db.session, item, referred_to=data.get("referred_to"), **common)
+    if target == "budget_reflected":
+        fields = ("fiscal_year", "budget_kind", "amount", "budget_line")
+        return transitions.reflect_in_budget(db.session, item, **{f: data.get(f) for f in fields}, **common)
+    return transitions.move(db.session, item, target, **common)
 
 
 def reflected_item(cast: Cast, **kw) -> CardItem:
     item = selected_item(cast, **kw)
-    services.transition(
+    transitions.reflect_in_budget(
         db.session,
         item,
-        "budget_reflected",
         actor=cast.budget,
         now=NOW,
         fiscal_year=2027,
@@ -98,4 +111,4 @@ def reflected_item(cast: Cast, **kw) -> CardItem:
     return item
 
 
-__all__ = ["NOW", "Cast", "make_item", "reflected_item", "review", "review_all", "selected_item"]
+__all__ = ["NOW", "Cast", "make_item", "move_to", "reflected_item", "review", "review_all", "selected_item"]

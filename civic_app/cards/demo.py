@@ -11,8 +11,16 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civic_app.cards import services
-from civic_app.cards.models import CRITERIA, BudgetEnvelope, CardItem
+from civic_app.cards import budget, items, reviews, settings, transitions
+from civic_app.cards.models import (
+    CRITERIA,
+    DONE,
+    IN_PROGRESS,
+    LONG_TERM,
+    NOT_FEASIBLE,
+    BudgetEnvelope,
+    CardItem,
+)
 from civic_app.timeutil import to_seoul
 
 # (title pattern, category, department code, estimated cost in KRW)
@@ -93,7 +101,7 @@ def _users(session: Session, now: dt.datetime) -> dict[str, object]:
 
 def _review(session, item, party, actor, now, *, base: int, cost: int, rec: str = "select") -> None:
     scores = {c: max(1, min(5, base + (i + item.id) % 3 - 1)) for i, c in enumerate(CRITERIA)}
-    services.record_review(
+    reviews.record_review(
         session,
         item,
         party=party,
@@ -115,15 +123,15 @@ def load_demo(session: Session, ctx: dict) -> None:
     next_year = this_year + 1
     if session.scalar(select(BudgetEnvelope).where(BudgetEnvelope.fiscal_year == next_year)) is not None:
         return  # already loaded
-    services.ensure_reference(session)
+    settings.ensure_reference(session)
     users = _users(session, now)
-    budget, policy, staff = users["budget"], users["policy"], users["staff"]
-    if budget is None or policy is None or staff is None:
+    budget_office, policy, staff = users["budget"], users["policy"], users["staff"]
+    if budget_office is None or policy is None or staff is None:
         echo("    (관리카드 데모: 기본 계정이 없어 건너뜁니다)")
         return
     depts = users["depts"]
     dongs = list(session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.code)))
-    services.set_envelope(session, fiscal_year=this_year, amount=2_000_000_000, actor=budget, now=now)
+    budget.set_envelope(session, fiscal_year=this_year, amount=2_000_000_000, actor=budget_office, now=now)
     n = 0
     selected_for_next: list[CardItem] = []
     reflected_next = 0
@@ -137,7 +145,7 @@ def load_demo(session: Session, ctx: dict) -> None:
             created = now - dt.timedelta(days=20 + (n * 7) % 200, hours=n % 9)
             if plan == "received" and n % 3 == 0:
                 created = now - dt.timedelta(days=3)  # fresh, not yet overdue
-            item = services.create_item(
+            item = items.create_item(
                 session,
                 dong_id=dong.id,
                 title=title.format(d=dong.name),
@@ -158,20 +166,19 @@ def load_demo(session: Session, ctx: dict) -> None:
                 continue
             step = created + dt.timedelta(days=5)
             if plan == "not_feasible":
-                services.transition(
+                transitions.move(
                     session,
                     item,
-                    "not_feasible",
-                    actor=budget,
+                    NOT_FEASIBLE,
+                    actor=budget_office,
                     now=step,
                     reason="사유지(개인 소유 도로)라 시 예산을 들일 수 없습니다. 소유자 동의 시 재검토합니다.",
                 )
                 continue
             if plan == "referred":
-                services.transition(
+                transitions.refer(
                     session,
                     item,
-                    "referred",
                     actor=staff,
                     now=step,
                     reason="국도 구간이라 관리 기관으로 이송했습니다.",
@@ -179,7 +186,7 @@ def load_demo(session: Session, ctx: dict) -> None:
                 )
                 continue
             base = 3 + (n % 3)
-            _review(session, item, "budget", budget, step, base=base, cost=cost)
+            _review(session, item, "budget", budget_office, step, base=base, cost=cost)
             _review(session, item, "policy", policy, step + dt.timedelta(days=1), base=base - 1, cost=cost)
             if plan == "under_review_partial" or dept_user is None:
                 continue
@@ -199,19 +206,18 @@ def load_demo(session: Session, ctx: dict) -> None:
                 continue
             decided = step + dt.timedelta(days=10)
             if plan == "long_term":
-                services.transition(
+                transitions.move(
                     session,
                     item,
-                    "long_term",
+                    LONG_TERM,
                     actor=policy,
                     now=decided,
                     reason="도시계획 변경이 먼저 필요해 장기 과제로 검토합니다.",
                 )
                 continue
-            services.transition(
+            transitions.select_item(
                 session,
                 item,
-                "selected",
                 actor=policy,
                 now=decided,
                 reason="세 기관 검토 결과 시급성이 높습니다.",
@@ -220,11 +226,10 @@ def load_demo(session: Session, ctx: dict) -> None:
                 selected_for_next.append(item)
                 continue
             year = this_year if early else next_year
-            services.transition(
+            transitions.reflect_in_budget(
                 session,
                 item,
-                "budget_reflected",
-                actor=budget,
+                actor=budget_office,
                 now=decided + dt.timedelta(days=20),
                 fiscal_year=year,
                 budget_kind="main" if n % 5 else "supplementary",
@@ -236,14 +241,12 @@ def load_demo(session: Session, ctx: dict) -> None:
                 reflected_next += cost
             if plan == "budget_reflected":
                 continue
-            services.transition(
-                session, item, "in_progress", actor=dept_user, now=decided + dt.timedelta(days=40)
-            )
+            transitions.move(session, item, IN_PROGRESS, actor=dept_user, now=decided + dt.timedelta(days=40))
             if plan == "done":
-                services.transition(
+                transitions.move(
                     session,
                     item,
-                    "done",
+                    DONE,
                     actor=dept_user,
                     now=decided + dt.timedelta(days=70),
                     reason="공사를 마치고 주민 확인을 받았습니다.",
@@ -251,7 +254,7 @@ def load_demo(session: Session, ctx: dict) -> None:
     # A duplicate merged and a combined request split, so both appear in the histories.
     first = dongs[0] if dongs else None
     if first is not None:
-        target = services.create_item(
+        target = items.create_item(
             session,
             dong_id=first.id,
             title=f"{first.name} 시장 입구 불법주정차 단속",
@@ -263,7 +266,7 @@ def load_demo(session: Session, ctx: dict) -> None:
             department_id=depts["TRAFFIC"].id if "TRAFFIC" in depts else None,
             estimated_cost=8_000_000,
         )
-        duplicate = services.create_item(
+        duplicate = items.create_item(
             session,
             dong_id=first.id,
             title=f"{first.name} 전통시장 앞 주차 단속 요청",
@@ -273,10 +276,10 @@ def load_demo(session: Session, ctx: dict) -> None:
             actor_id=staff.id,
             now=now - dt.timedelta(days=10),
         )
-        services.merge(
+        items.merge(
             session, duplicate, target, actor=staff, now=now - dt.timedelta(days=9), reason="같은 장소"
         )
-        combined = services.create_item(
+        combined = items.create_item(
             session,
             dong_id=first.id,
             title=f"{first.name} 놀이터 바닥 교체와 화장실 리모델링",
@@ -287,7 +290,7 @@ def load_demo(session: Session, ctx: dict) -> None:
             now=now - dt.timedelta(days=8),
             estimated_cost=90_000_000,
         )
-        services.split(
+        items.split(
             session,
             combined,
             [
@@ -302,8 +305,8 @@ def load_demo(session: Session, ctx: dict) -> None:
     # items, so the budget view shows items that fit, that do not, and what the rest can take.
     selected_total = sum(i.estimated_cost or 0 for i in selected_for_next)
     envelope = reflected_next + (selected_total * 2) // 3
-    services.set_envelope(
-        session, fiscal_year=next_year, amount=max(envelope, 100_000_000), actor=budget, now=now
+    budget.set_envelope(
+        session, fiscal_year=next_year, amount=max(envelope, 100_000_000), actor=budget_office, now=now
     )
     session.flush()
     echo(f"    관리카드 항목 {n + 4}건, {next_year}년도 예산 총액 {envelope:,}원")

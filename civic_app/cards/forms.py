@@ -94,7 +94,6 @@ class TransitionForm(VersionedForm):
     )
     amount = BoundedIntegerField(_l("반영 금액 (원)"), validators=[Optional(), NumberRange(1, 10**13)])
     budget_line = StringField(_l("예산과목"), validators=[Optional(), Length(max=200)])
-    next = HiddenField()
 
 
 class OverrideForm(VersionedForm):

@@ -1,7 +1,7 @@
 """Card items, their history, the three-party reviews and the budget envelope.
 
 The contract columns of ``CardItem`` (written by the integrator) stay as they are: visits and
-통통데이 write items through ``civic_app.cards.services.create_item``.
+통통데이 write items through ``civic_app.cards.items.create_item``.
 """
 
 from __future__ import annotations

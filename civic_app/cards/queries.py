@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from civic_app.cards.budget import fit_envelope, planned_cost
 from civic_app.cards.models import (
     BUDGET_REFLECTED,
     CRITERIA,
@@ -31,8 +33,10 @@ from civic_app.cards.models import (
     CardPhoto,
     CardReview,
 )
-from civic_app.cards.services import fit_envelope, get_settings, planned_cost, priority_expr
+from civic_app.cards.priority import priority_expr, priority_of
+from civic_app.cards.settings import get_settings
 from civic_app.dongs.models import Dong
+from civic_app.extensions import db
 from civic_app.timeutil import as_utc, seoul_datetime, to_seoul, today_seoul
 from civic_app.workdays.services import WorkCalendar
 
@@ -40,31 +44,9 @@ PER_PAGE = 50
 SCOREBOARD_COLUMNS = (DONE, IN_PROGRESS, BUDGET_REFLECTED, LONG_TERM, NOT_FEASIBLE)
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def _page(session: Session, query, page: int, per_page: int = PER_PAGE) -> Page:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    return Page(items, total, page, per_page)
+def _page(query, page: int, *, count: bool = True) -> Pagination:
+    """One page of ``query`` (``PER_PAGE`` rows); a page past the last one is a 404."""
+    return db.paginate(query, page=page, per_page=PER_PAGE, count=count)
 
 
 # --- public ----------------------------------------------------------------------------
@@ -119,12 +101,12 @@ def public_events(session: Session, item_ids: list[int]) -> dict[int, list[CardE
     return by_item
 
 
-def dong_card(session: Session, dong: Dong, *, status: str | None, page: int) -> tuple[Page, dict]:
+def dong_card(session: Session, dong: Dong, *, status: str | None, page: int) -> tuple[Pagination, dict]:
     query = select(CardItem).where(CardItem.dong_id == dong.id, CardItem.status != MERGED)
     if status:
         query = query.where(CardItem.status == status)
     query = query.order_by(CardItem.updated_at.desc(), CardItem.id.desc())
-    result = _page(session, query, page)
+    result = _page(query, page)
     events = public_events(session, [i.id for i in result.items])
     return result, events
 
@@ -218,7 +200,7 @@ def review_clock(session: Session, *, now: dt.datetime, oldest: dt.datetime | No
 
 def party_queue(
     session: Session, party: str, *, department_id: int | None, now: dt.datetime, page: int
-) -> tuple[Page, dict[str, int], int]:
+) -> tuple[Pagination, dict[str, int], int]:
     """Items waiting for ``party``'s review, oldest first, with counts and overdue flags."""
     base = _queue_query(party, department_id)
     ordered = base.order_by(CardItem.created_at, CardItem.id)
@@ -231,11 +213,8 @@ def party_queue(
         select(func.count(), func.count().filter(sub.c.created_at < limit)).select_from(sub)
     ).one()
     counts = {"waiting": row[0], "overdue": row[1]}
-    # The waiting count is the page total: no second count.
-    total = counts["waiting"]
-    page = max(1, min(page, max(1, -(-total // PER_PAGE))))
-    items = list(session.scalars(ordered.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique())
-    result = Page(items, total, page)
+    result = _page(ordered, page, count=False)
+    result.total = counts["waiting"]  # the waiting count is the page total: no second count
     rows = []
     for item in result.items:
         due = clock.due(item.created_at)
@@ -257,28 +236,25 @@ def queue_counts(session: Session, *, department_id: int | None, now: dt.datetim
     return out
 
 
-def ranked(session: Session, *, dong: Dong | None, page: int) -> tuple[Page, dict[int, list[CardReview]]]:
-    """Open items by priority (highest first), city-wide or for one dong."""
+def ranked(
+    session: Session, *, dong: Dong | None, page: int
+) -> tuple[Pagination, dict[int, list[CardReview]]]:
+    """Open items by priority (highest first), city-wide or for one dong; the page's items
+    are (item, priority) pairs."""
     settings = get_settings(session)
-    priority = priority_expr(settings).label("priority")
     query = (
-        select(CardItem, priority)
+        select(CardItem)
         .join(Dong, Dong.id == CardItem.dong_id)
+        .options(contains_eager(CardItem.dong))
         .where(CardItem.status.in_(OPEN_STATUSES))
-        .order_by(priority.desc(), CardItem.created_at, CardItem.id)
+        .order_by(priority_expr(settings).desc(), CardItem.created_at, CardItem.id)
     )
     if dong is not None:
         query = query.where(CardItem.dong_id == dong.id)
-    total = session.scalar(
-        select(func.count())
-        .select_from(CardItem)
-        .where(CardItem.status.in_(OPEN_STATUSES), *([CardItem.dong_id == dong.id] if dong else []))
-    )
-    total = total or 0
-    page = max(1, min(page, max(1, -(-total // PER_PAGE))))
-    rows = session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
-    reviews = _reviews_for(session, [r[0].id for r in rows])
-    return Page([(r[0], round(r[1] or 0, 2)) for r in rows], total, page), reviews
+    result = _page(query, page)
+    reviews = _reviews_for(session, [item.id for item in result.items])
+    result.items = [(item, priority_of(item, settings)) for item in result.items]
+    return result, reviews
 
 
 def _reviews_for(session: Session, ids: list[int]) -> dict[int, list[CardReview]]:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
-from civic_app.cards.services import create_item
+from civic_app.cards.items import create_item
 from civic_app.dongs.models import Department
 from civic_app.errors import InvalidTransition, ValidationFailed
 from civic_app.meetings.base import (

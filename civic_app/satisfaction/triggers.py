@@ -61,7 +61,7 @@ def after_written_answer(session: Session, req: MeetingRequest, *, now: dt.datet
 def after_card_done(session: Session, item: CardItem, *, now: dt.datetime) -> None:
     """A 동 관리카드 item reached 완료: ask each person who raised it (and left an address)."""
     from civic_app.cards.models import DONE
-    from civic_app.cards.services import author_emails
+    from civic_app.cards.notices import author_emails
 
     if item.status != DONE:
         return

@@ -601,7 +601,9 @@ def add_suggestion(
 ):
     """A suggestion heard on the spot goes straight into the dong's 동 관리카드; with the
     resident's consent, their e-mail address is kept to tell them what becomes of it."""
-    from civic_app.cards.services import add_contact, check_photo, create_item, store_photo
+    from civic_app.cards.items import create_item
+    from civic_app.cards.notices import add_contact
+    from civic_app.cards.photos import check_photo, store_photo
 
     if visit.status not in (HELD, RESULTS_PUBLISHED):
         raise InvalidTransition(_("진행한 방문에만 건의사항을 기록할 수 있습니다."))

@@ -454,19 +454,16 @@ def held(visit_id: int):
 
 
 def _photo_dir() -> str:
-    from civic_app.cards.services import photo_folder
+    from civic_app.cards.photos import photo_folder
 
     return photo_folder(current_app.instance_path)
 
 
 def _read_photo(field) -> tuple[str, bytes] | None:
     """The uploaded photo (at most one byte over the limit is read), or None."""
-    from civic_app.cards.services import MAX_PHOTO_BYTES
+    from civic_app.cards.photos import read_upload
 
-    file = field.data
-    if file is None or not getattr(file, "filename", ""):
-        return None
-    return file.filename, file.read(MAX_PHOTO_BYTES + 1)
+    return read_upload(field)
 
 
 @staff.route("/<int:visit_id>/suggestions", methods=["POST"])

@@ -48,9 +48,10 @@ def test_visit_results_and_their_correction(app, session, fake_api, run_bot):
 
 
 def test_card_announcements(app, session, fake_api, run_bot):
-    cards = pytest.importorskip("civic_app.cards.services")
+    items = pytest.importorskip("civic_app.cards.items")
+    notices = pytest.importorskip("civic_app.cards.notices")
     dong = make_dong("가온동")
-    item = cards.create_item(
+    item = items.create_item(
         session,
         dong_id=dong.id,
         title="어린이보호구역 과속방지턱",
@@ -66,9 +67,9 @@ def test_card_announcements(app, session, fake_api, run_bot):
     item.budget_amount = 35_000_000
     item.budget_line = "도로유지관리"
     session.flush()
-    cards._announce(session, item, now=NOW)  # what the card transition calls
+    notices.announce(session, item, now=NOW)  # what the card transition calls
     item.status = "done"
-    cards._announce(session, item, now=NOW)
+    notices.announce(session, item, now=NOW)
     result = run_bot()
     assert "sent=2" in result.stdout, result.stderr
     texts = [p.text for p in fake_api.channel_posts(CHANNEL)]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from civic_app import create_app
-from civic_app.cards.services import create_item
+from civic_app.cards.items import create_item
 from civic_app.extensions import db
 from civic_app.notify.services import enqueue_email, enqueue_telegram
 from tests import conftest

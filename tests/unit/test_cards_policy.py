@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from civic_app.cards import policy, services
+from civic_app.cards import policy, transitions
 from civic_app.cards.models import MERGED, STATUSES, TRANSITIONS, CardItem
 from civic_app.errors import NotAllowed
 from civic_app.extensions import db
-from tests.factories_cards import NOW, Cast, make_item, review_all
+from tests.factories_cards import NOW, Cast, make_item, move_to, review_all
 
 EDGES = [(a, b) for a in STATUSES for b in STATUSES if b in TRANSITIONS[a] and b != MERGED]
 # Actor kinds: each card role, plus a department account of another department and a citizen.
@@ -90,12 +90,12 @@ def test_every_transition_by_every_role(cast, start, target, kind):
         "budget_line": "도로관리 > 보안등",
     }
     if allowed:
-        services.transition(db.session, item, target, actor=actor, now=NOW, **kwargs)
+        move_to(item, target, actor=actor, now=NOW, **kwargs)
         assert item.status == target
     else:
         rank = item.rank
         with pytest.raises(NotAllowed):
-            services.transition(db.session, item, target, actor=actor, now=NOW, **kwargs)
+            move_to(item, target, actor=actor, now=NOW, **kwargs)
         assert (item.status, item.rank) == (start, rank)
 
 
@@ -106,17 +106,17 @@ def test_a_department_cannot_undo_another_offices_decision(cast):
     long_term = _item_at(cast, "long_term")
     for actor in (cast.other_dept_user, cast.dept_user):
         with pytest.raises(NotAllowed):
-            services.transition(db.session, selected, "under_review", actor=actor, now=NOW, reason="x")
+            transitions.move(db.session, selected, "under_review", actor=actor, now=NOW, reason="x")
         with pytest.raises(NotAllowed):
-            services.transition(db.session, long_term, "under_review", actor=actor, now=NOW, reason="x")
+            transitions.move(db.session, long_term, "under_review", actor=actor, now=NOW, reason="x")
     assert (selected.status, selected.rank, long_term.status) == ("selected", 1, "long_term")
 
 
 def test_a_department_does_not_triage_another_departments_item(cast):
     item = make_item(cast)
     with pytest.raises(NotAllowed):
-        services.transition(db.session, item, "under_review", actor=cast.other_dept_user, now=NOW)
-    services.transition(db.session, item, "under_review", actor=cast.dept_user, now=NOW)
+        transitions.move(db.session, item, "under_review", actor=cast.other_dept_user, now=NOW)
+    transitions.move(db.session, item, "under_review", actor=cast.dept_user, now=NOW)
     assert item.status == "under_review"
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from civic_app.cards import queries, services
+from civic_app.cards import budget, items, priority, queries, reviews, settings, transitions
 from civic_app.cards.models import (
     CRITERIA,
     STATUSES,
@@ -20,7 +20,16 @@ from civic_app.errors import Conflict, InvalidTransition, NotAllowed, Validation
 from civic_app.extensions import db
 from civic_app.notify.models import OutboxMessage
 from tests.factories import make_dong
-from tests.factories_cards import NOW, Cast, make_item, reflected_item, review, review_all, selected_item
+from tests.factories_cards import (
+    NOW,
+    Cast,
+    make_item,
+    move_to,
+    reflected_item,
+    review,
+    review_all,
+    selected_item,
+)
 
 LATER = NOW + dt.timedelta(days=1)
 
@@ -43,31 +52,29 @@ def item_in(cast: Cast, status: str) -> CardItem:
         return selected_item(cast)
     if status == "long_term":
         item = item_in(cast, "under_review")
-        services.transition(s, item, "long_term", actor=cast.policy, now=NOW, reason="재원 마련 후 재검토")
+        transitions.move(s, item, "long_term", actor=cast.policy, now=NOW, reason="재원 마련 후 재검토")
         return item
     if status == "not_feasible":
         item = make_item(cast)
-        services.transition(s, item, "not_feasible", actor=cast.budget, now=NOW, reason="사유지라 불가")
+        transitions.move(s, item, "not_feasible", actor=cast.budget, now=NOW, reason="사유지라 불가")
         return item
     if status == "referred":
         item = make_item(cast)
-        services.transition(
-            s, item, "referred", actor=cast.staff, now=NOW, reason="도 사업", referred_to="경기도"
-        )
+        transitions.refer(s, item, actor=cast.staff, now=NOW, reason="도 사업", referred_to="경기도")
         return item
     item = reflected_item(cast)
     if status == "budget_reflected":
         return item
-    services.transition(s, item, "in_progress", actor=cast.dept_user, now=NOW)
+    transitions.move(s, item, "in_progress", actor=cast.dept_user, now=NOW)
     if status == "in_progress":
         return item
-    services.transition(s, item, "done", actor=cast.dept_user, now=NOW, reason="설치 완료")
+    transitions.move(s, item, "done", actor=cast.dept_user, now=NOW, reason="설치 완료")
     if status == "done":
         return item
     assert status == "merged"
     other = make_item(cast, title="같은 제안")
     source = make_item(cast, title="중복 제안")
-    services.merge(s, source, other, actor=cast.staff, now=NOW)
+    items.merge(s, source, other, actor=cast.staff, now=NOW)
     return source
 
 
@@ -86,8 +93,7 @@ def attempt(cast: Cast, item: CardItem, target: str) -> CardItem:
     actor = actors.get(target, cast.admin)
     if item.status in ("selected", "long_term") and target == "under_review":
         actor = cast.policy  # reversing a decision belongs to the deciding offices
-    return services.transition(
-        db.session,
+    return move_to(
         item,
         target,
         actor=actor,
@@ -135,7 +141,7 @@ def test_every_transition_is_allowed_or_refused_by_the_state_machine(cast, start
 def test_refusal_names_the_possible_next_steps(cast):
     item = make_item(cast)
     with pytest.raises(InvalidTransition) as err:
-        services.transition(db.session, item, "done", actor=cast.dept_user, now=NOW)
+        transitions.move(db.session, item, "done", actor=cast.dept_user, now=NOW)
     assert (
         err.value.message
         == "'접수' 상태에서 '완료'(으)로 바꿀 수 없습니다. 가능한 다음 단계: 검토중, 불가, 이송"
@@ -147,12 +153,12 @@ def test_selection_needs_all_three_reviews(cast):
     review(cast, item, "budget")
     review(cast, item, "policy")
     with pytest.raises(InvalidTransition) as err:
-        services.transition(db.session, item, "selected", actor=cast.policy, now=NOW)
+        transitions.select_item(db.session, item, actor=cast.policy, now=NOW)
     assert "세 기관의 검토가 모두 끝나야" in err.value.message
     assert "담당 부서" in err.value.message
     assert item.status == "under_review"
     review(cast, item, "department")
-    services.transition(db.session, item, "selected", actor=cast.policy, now=NOW)
+    transitions.select_item(db.session, item, actor=cast.policy, now=NOW)
     assert item.status == "selected"
     assert item.rank == 1
     second = selected_item(cast, title="두 번째")
@@ -164,13 +170,13 @@ def test_selection_needs_a_responsible_department(cast):
     review(cast, item, "budget")
     review(cast, item, "policy")
     with pytest.raises(InvalidTransition, match="담당 부서를 먼저 지정"):
-        services.transition(db.session, item, "selected", actor=cast.budget, now=NOW)
+        transitions.select_item(db.session, item, actor=cast.budget, now=NOW)
 
 
 def test_each_party_reviews_only_for_itself(cast):
     item = make_item(cast)
     with pytest.raises(NotAllowed):
-        services.record_review(
+        reviews.record_review(
             db.session,
             item,
             party="budget",
@@ -180,7 +186,7 @@ def test_each_party_reviews_only_for_itself(cast):
             recommendation="select",
         )
     with pytest.raises(NotAllowed):  # another department
-        services.record_review(
+        reviews.record_review(
             db.session,
             item,
             party="department",
@@ -190,7 +196,7 @@ def test_each_party_reviews_only_for_itself(cast):
             recommendation="select",
         )
     with pytest.raises(ValidationFailed) as err:
-        services.record_review(
+        reviews.record_review(
             db.session,
             item,
             party="budget",
@@ -212,10 +218,9 @@ def test_reviews_are_closed_once_selected(cast):
 def test_step_permissions(cast):
     item = selected_item(cast)
     with pytest.raises(NotAllowed):
-        services.transition(
+        transitions.reflect_in_budget(
             db.session,
             item,
-            "budget_reflected",
             actor=cast.policy,
             now=NOW,
             fiscal_year=2027,
@@ -225,30 +230,49 @@ def test_step_permissions(cast):
         )
     reflected = reflected_item(cast, title="반영")
     with pytest.raises(NotAllowed, match="담당 부서만"):
-        services.transition(db.session, reflected, "in_progress", actor=cast.other_dept_user, now=NOW)
+        transitions.move(db.session, reflected, "in_progress", actor=cast.other_dept_user, now=NOW)
     with pytest.raises(NotAllowed):
-        services.transition(db.session, make_item(cast), "under_review", actor=cast.citizen, now=NOW)
+        transitions.move(db.session, make_item(cast), "under_review", actor=cast.citizen, now=NOW)
 
 
 def test_decisions_need_their_reasons_and_fields(cast):
     item = make_item(cast)
     with pytest.raises(ValidationFailed, match="사유가 필요합니다"):
-        services.transition(db.session, item, "not_feasible", actor=cast.budget, now=NOW, reason=" ")
+        transitions.move(db.session, item, "not_feasible", actor=cast.budget, now=NOW, reason=" ")
     with pytest.raises(ValidationFailed, match="이송할 기관"):
-        services.transition(db.session, item, "referred", actor=cast.staff, now=NOW, reason="도 사업")
+        transitions.refer(db.session, item, actor=cast.staff, now=NOW, reason="도 사업", referred_to=None)
     selected = selected_item(cast, title="선정")
     with pytest.raises(ValidationFailed) as err:
-        services.transition(db.session, selected, "budget_reflected", actor=cast.budget, now=NOW, amount=0)
+        transitions.reflect_in_budget(
+            db.session,
+            selected,
+            actor=cast.budget,
+            now=NOW,
+            amount=0,
+            fiscal_year=None,
+            budget_kind=None,
+            budget_line=None,
+        )
     fields = {f for f, _m in err.value.errors}
     assert fields == {"fiscal_year", "budget_kind", "amount", "budget_line"}
     assert selected.status == "selected"
     assert selected.budget_amount is None
 
 
+def test_states_with_their_own_data_are_not_reached_through_move(cast):
+    item = item_in(cast, "under_review")
+    for target, function in (("selected", "select_item"), ("referred", "refer")):
+        with pytest.raises(TypeError, match=function):
+            transitions.move(db.session, item, target, actor=cast.policy, now=NOW, reason="x")
+    with pytest.raises(TypeError, match="reflect_in_budget"):
+        transitions.move(db.session, selected_item(cast), "budget_reflected", actor=cast.budget, now=NOW)
+    assert item.status == "under_review"
+
+
 def test_reflection_and_completion_write_public_outbox_messages(cast):
     item = reflected_item(cast)
-    services.transition(db.session, item, "in_progress", actor=cast.dept_user, now=NOW)
-    services.transition(db.session, item, "done", actor=cast.dept_user, now=LATER, reason="준공")
+    transitions.move(db.session, item, "in_progress", actor=cast.dept_user, now=NOW)
+    transitions.move(db.session, item, "done", actor=cast.dept_user, now=LATER, reason="준공")
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.kind for m in messages] == ["card_budget_reflected", "card_done"]
     reflected = messages[0].payload
@@ -282,25 +306,25 @@ def test_merge_keeps_both_histories(cast):
     target = make_item(cast, title="보안등 설치")
     source = make_item(cast, title="보안등 설치 요청 (중복)")
     review(cast, source, "budget")
-    services.merge(db.session, source, target, actor=cast.staff, now=LATER, reason="같은 골목")
+    items.merge(db.session, source, target, actor=cast.staff, now=LATER, reason="같은 골목")
     assert source.status == "merged"
     assert source.merged_into_id == target.id
     history = queries.item_history(db.session, target, public_only=False)
     assert {e.item_id for e in history} == {source.id, target.id}
     assert any(e.kind == "review" and e.item_id == source.id for e in history)
     with pytest.raises(InvalidTransition):
-        services.transition(db.session, source, "under_review", actor=cast.staff, now=LATER)
+        transitions.move(db.session, source, "under_review", actor=cast.staff, now=LATER)
     elsewhere = make_item(cast, dong_id=make_dong("신흥동").id)
     with pytest.raises(ValidationFailed, match="같은 동"):
-        services.merge(db.session, elsewhere, target, actor=cast.staff, now=LATER)
+        items.merge(db.session, elsewhere, target, actor=cast.staff, now=LATER)
     with pytest.raises(InvalidTransition):
-        services.merge(db.session, item_in(cast, "done"), target, actor=cast.staff, now=LATER)
+        items.merge(db.session, item_in(cast, "done"), target, actor=cast.staff, now=LATER)
 
 
 def test_split_keeps_the_history_on_every_part(cast):
     item = make_item(cast, title="보안등과 CCTV 설치")
     review(cast, item, "policy")
-    parts = services.split(
+    parts = items.split(
         db.session,
         item,
         [
@@ -326,7 +350,7 @@ def test_split_keeps_the_history_on_every_part(cast):
         for e in queries.item_history(db.session, item, public_only=False)
     )
     with pytest.raises(ValidationFailed, match="두 개 이상"):
-        services.split(db.session, child, [{"title": "하나"}], actor=cast.staff, now=LATER)
+        items.split(db.session, child, [{"title": "하나"}], actor=cast.staff, now=LATER)
 
 
 def test_carry_over_moves_open_items_to_the_next_year_with_history(cast):
@@ -334,7 +358,7 @@ def test_carry_over_moves_open_items_to_the_next_year_with_history(cast):
     funded = item_in(cast, "budget_reflected")
     refused = item_in(cast, "not_feasible")
     assert all(i.target_year == 2027 for i in [*open_items, funded, refused])
-    moved = services.carry_over(db.session, from_year=2027, actor=cast.budget, now=LATER)
+    moved = budget.carry_over(db.session, from_year=2027, actor=cast.budget, now=LATER)
     assert moved == 4
     assert [i.target_year for i in open_items] == [2028] * 4
     assert funded.target_year == 2027
@@ -346,11 +370,11 @@ def test_carry_over_moves_open_items_to_the_next_year_with_history(cast):
     assert events[-1].reason == "2027년도 예산에 반영되지 않아 2028년도로 이월했습니다."
     assert any(e.to_status == "selected" for e in events)  # the earlier history stays
     with pytest.raises(NotAllowed):
-        services.carry_over(db.session, from_year=2028, actor=cast.policy, now=LATER)
+        budget.carry_over(db.session, from_year=2028, actor=cast.policy, now=LATER)
 
 
 def test_envelope_fills_in_rank_order_and_finds_what_still_fits():
-    fit = services.fit_envelope(100, 0, [("a", 60), ("b", 50), ("c", 30), ("d", 20), ("e", None), ("f", 10)])
+    fit = budget.fit_envelope(100, 0, [("a", 60), ("b", 50), ("c", 30), ("d", 20), ("e", None), ("f", 10)])
     verdicts = {r.key: r.verdict for r in fit.rows}
     assert verdicts == {
         "a": "fits",
@@ -362,18 +386,18 @@ def test_envelope_fills_in_rank_order_and_finds_what_still_fits():
     }
     assert fit.remaining == 0
     assert [r.key for r in fit.next_fitting] == ["c", "f"]
-    committed = services.fit_envelope(100, 90, [("a", 20), ("b", 10)])
+    committed = budget.fit_envelope(100, 90, [("a", 20), ("b", 10)])
     assert [r.verdict for r in committed.rows] == ["does_not_fit", "fits_remainder"]
 
 
 def test_budget_view_uses_rank_and_budget_office_estimates(cast):
-    services.set_envelope(db.session, fiscal_year=2027, amount=100_000_000, actor=cast.budget, now=NOW)
+    budget.set_envelope(db.session, fiscal_year=2027, amount=100_000_000, actor=cast.budget, now=NOW)
     first = selected_item(cast, title="1순위", cost=60_000_000)
     second = selected_item(cast, title="2순위", cost=10_000_000)
     # The budget office's own estimate for the second item is higher: it no longer fits.
-    services.transition(db.session, second, "under_review", actor=cast.policy, now=NOW, reason="재검토")
+    transitions.move(db.session, second, "under_review", actor=cast.policy, now=NOW, reason="재검토")
     review(cast, second, "budget", cost=50_000_000)
-    services.transition(db.session, second, "selected", actor=cast.policy, now=NOW, rank=2)
+    transitions.select_item(db.session, second, actor=cast.policy, now=NOW, rank=2)
     third = selected_item(cast, title="3순위", cost=30_000_000)
     view = queries.budget_view(db.session, 2027)
     assert [(i.id, c, f.verdict) for i, c, f in view.rows] == [
@@ -383,7 +407,7 @@ def test_budget_view_uses_rank_and_budget_office_estimates(cast):
     ]
     assert view.remaining == 10_000_000
     with pytest.raises(NotAllowed):
-        services.set_envelope(db.session, fiscal_year=2027, amount=1, actor=cast.policy, now=NOW)
+        budget.set_envelope(db.session, fiscal_year=2027, amount=1, actor=cast.policy, now=NOW)
 
 
 def test_priority_is_transparent_and_weights_are_configurable(cast):
@@ -391,21 +415,21 @@ def test_priority_is_transparent_and_weights_are_configurable(cast):
     review(cast, item, "budget", score=5)
     review(cast, item, "policy", score=3)
     assert item.review_score == 75.0  # (100 + 50) / 2
-    settings = services.get_settings(db.session)
-    breakdown = services.score_breakdown(item, queries.item_reviews(db.session, item), settings)
+    current = settings.get_settings(db.session)
+    breakdown = priority.score_breakdown(item, queries.item_reviews(db.session, item), current)
     assert (breakdown.flag_count, breakdown.flag_bonus, breakdown.final) == (1, 5.0, 80.0)
     weights = dict.fromkeys(CRITERIA, 0.0) | {"safety": 1.0}
-    services.update_settings(
+    settings.update_settings(
         db.session, actor=cast.budget, now=NOW, weights=weights, dong_flag_bonus=10, review_deadline_days=7
     )
     assert item.review_score == 75.0
     with pytest.raises(NotAllowed):
-        services.update_settings(
+        settings.update_settings(
             db.session, actor=cast.policy, now=NOW, weights=weights, dong_flag_bonus=1, review_deadline_days=7
         )
     with pytest.raises(ValidationFailed, match="사유가 필요합니다"):
-        services.set_override(db.session, item, actor=cast.budget, now=NOW, score=99, reason="")
-    services.set_override(db.session, item, actor=cast.budget, now=NOW, score=99, reason="우기 전 긴급")
+        priority.set_override(db.session, item, actor=cast.budget, now=NOW, score=99, reason="")
+    priority.set_override(db.session, item, actor=cast.budget, now=NOW, score=99, reason="우기 전 긴급")
     page, _reviews = queries.ranked(db.session, dong=None, page=1)
     assert page.items[0] == (item, 99.0)
 
@@ -413,9 +437,9 @@ def test_priority_is_transparent_and_weights_are_configurable(cast):
 def test_stale_form_version_is_a_conflict(cast):
     item = make_item(cast)
     seen = item.version
-    services.transition(db.session, item, "under_review", actor=cast.staff, now=NOW, expected_version=seen)
+    transitions.move(db.session, item, "under_review", actor=cast.staff, now=NOW, expected_version=seen)
     with pytest.raises(Conflict) as err:
-        services.transition(
+        transitions.move(
             db.session, item, "not_feasible", actor=cast.budget, now=NOW, reason="x", expected_version=seen
         )
     assert err.value.message == "다른 사람이 먼저 수정했습니다. 새로 고친 뒤 다시 시도해 주세요."
@@ -428,12 +452,12 @@ def test_concurrent_update_is_a_conflict(cast):
     with db.engine.begin() as conn:
         conn.execute(update(CardItem).where(CardItem.id == item.id).values(version=CardItem.version + 1))
     with pytest.raises(Conflict, match="다른 사람이 먼저 수정했습니다"):
-        services.transition(db.session, item, "under_review", actor=cast.staff, now=NOW)
+        transitions.move(db.session, item, "under_review", actor=cast.staff, now=NOW)
     db.session.rollback()
 
 
 def test_create_item_contract_from_visits(cast):
-    item = services.create_item(
+    item = items.create_item(
         db.session,
         dong_id=cast.dong.id,
         title="  마을회관 경사로  ",
@@ -452,7 +476,7 @@ def test_create_item_contract_from_visits(cast):
         2027,
     )
     with pytest.raises(ValidationFailed):
-        services.create_item(
+        items.create_item(
             db.session,
             dong_id=cast.dong.id,
             title="x",
@@ -468,7 +492,7 @@ def test_review_deadline_counts_working_days(cast):
     from civic_app.workdays.models import ClosedDate
 
     # NOW is Friday 2026-11-20, 10:00 in Seoul. Two working days back is Wednesday the 18th.
-    services.update_settings(
+    settings.update_settings(
         db.session,
         actor=cast.budget,
         now=NOW,

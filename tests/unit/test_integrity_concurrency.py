@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
-from civic_app.cards import services as cards
+from civic_app.cards import priority, reviews, settings, transitions
 from civic_app.cards.models import CRITERIA, CardCategory, CardItem, CardReview, CardSettings
 from civic_app.committee import services as committee
 from civic_app.committee.models import CommitteeTask, QuarterlyEntry, ReportingQuarter
@@ -84,7 +84,9 @@ def stored_vs_computed_scores(session) -> list[tuple[int, float | None, float | 
     for item in session.scalars(select(CardItem).order_by(CardItem.id)):
         reviews = session.scalars(select(CardReview).where(CardReview.item_id == item.id)).all()
         computed = (
-            round(sum(cards.review_score(r, weights) for r in reviews) / len(reviews), 2) if reviews else None
+            round(sum(priority.review_score(r, weights) for r in reviews) / len(reviews), 2)
+            if reviews
+            else None
         )
         out.append((item.id, item.review_score, computed))
     return out
@@ -174,7 +176,7 @@ def test_three_offices_reviewing_one_item_leave_the_score_of_the_stored_reviews(
             item = own.get(CardItem, item_id)
             actor = own.get(User, parties[party])
             wait()
-            return cards.record_review(
+            return reviews.record_review(
                 own,
                 item,
                 party=party,
@@ -215,7 +217,7 @@ def test_weight_change_during_reviews_leaves_every_score_right(app, session):
         def job(own: Session, wait):
             actor = own.get(User, budget_id)
             wait()
-            return cards.update_settings(
+            return settings.update_settings(
                 own,
                 actor=actor,
                 now=NOW,
@@ -233,7 +235,7 @@ def test_weight_change_during_reviews_leaves_every_score_right(app, session):
             wait()
             scores = dict.fromkeys(CRITERIA, 3)
             scores["urgency"] = score
-            return cards.record_review(
+            return reviews.record_review(
                 own, item, party=party, actor=actor, now=NOW, scores=scores, recommendation="select"
             )
 
@@ -267,7 +269,7 @@ def test_concurrent_selections_get_distinct_ranks(app, session):
             item = own.get(CardItem, item_id)
             actor = own.get(User, budget_id)
             wait()
-            return cards.transition(own, item, "selected", actor=actor, now=NOW, reason="선정").rank
+            return transitions.select_item(own, item, actor=actor, now=NOW, reason="선정").rank
 
         return job
 
@@ -287,7 +289,7 @@ def test_concurrent_category_additions_get_distinct_positions(app, session):
         def job(own: Session, wait):
             actor = own.get(User, staff)
             wait()
-            return cards.add_category(own, actor=actor, name=name).position
+            return settings.add_category(own, actor=actor, name=name).position
 
         return job
 

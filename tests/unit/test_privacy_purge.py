@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from civic_app.accounts.models import User
 from civic_app.accounts.services import verify_password
 from civic_app.audit.models import AuditLog
-from civic_app.cards.services import create_item
+from civic_app.cards.items import create_item
 from civic_app.notify.models import OutboxMessage
 from civic_app.notify.services import enqueue_email, enqueue_telegram
 from civic_app.privacy import services

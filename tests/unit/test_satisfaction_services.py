@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from civic_app.cards import services as card_services
+from civic_app.cards import notices as card_notices
+from civic_app.cards import transitions as card_transitions
 from civic_app.errors import NotAllowed
 from civic_app.meetings import outcomes as meeting_outcomes
 from civic_app.meetings import review as meeting_review
@@ -193,11 +194,11 @@ def test_a_written_answer_invites_the_citizen_with_the_department(session):
 def test_a_completed_card_item_invites_each_author(session):
     cast = Cast()
     item = reflected_item(cast)
-    card_services.add_contact(session, item, email="a@example.com", consent=True, now=NOW)
-    card_services.add_contact(session, item, email="b@example.com", consent=True, now=NOW)
-    card_services.transition(session, item, "in_progress", actor=cast.dept_user, now=NOW)
+    card_notices.add_contact(session, item, email="a@example.com", consent=True, now=NOW)
+    card_notices.add_contact(session, item, email="b@example.com", consent=True, now=NOW)
+    card_transitions.move(session, item, "in_progress", actor=cast.dept_user, now=NOW)
     assert _survey_mails(session) == []
-    card_services.transition(session, item, "done", actor=cast.dept_user, now=NOW, reason="공사 완료")
+    card_transitions.move(session, item, "done", actor=cast.dept_user, now=NOW, reason="공사 완료")
     invitations = session.scalars(select(SurveyInvitation).order_by(SurveyInvitation.id)).all()
     assert [(i.process, i.subject_ref, i.department_id) for i in invitations] == [
         ("card", f"card:{item.id}", cast.dept.id)

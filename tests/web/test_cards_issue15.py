@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from civic_app.cards import services
+from civic_app.cards import budget, items, notices, priority, transitions
 from civic_app.cards.models import CardItem, CardMilestone, CardPhoto
 from civic_app.extensions import db
 from civic_app.meetings.outcomes import add_followup
@@ -64,11 +64,10 @@ def test_meeting_requester_is_told_at_each_decision_and_the_request_links_the_it
     citizen, req, item = _meeting_item(cast)
     review_all(cast, item)
     assert _author_mails() == []  # reviews alone tell nobody
-    services.transition(db.session, item, "selected", actor=cast.policy, now=NOW)
-    services.transition(
+    transitions.select_item(db.session, item, actor=cast.policy, now=NOW)
+    transitions.reflect_in_budget(
         db.session,
         item,
-        "budget_reflected",
         actor=cast.budget,
         now=NOW,
         fiscal_year=2027,
@@ -76,8 +75,8 @@ def test_meeting_requester_is_told_at_each_decision_and_the_request_links_the_it
         amount=1_477_333_333,
         budget_line="도로관리 > 보도 설치",
     )
-    services.transition(db.session, item, "in_progress", actor=cast.dept_user, now=NOW)
-    services.transition(db.session, item, "done", actor=cast.dept_user, now=NOW)
+    transitions.move(db.session, item, "in_progress", actor=cast.dept_user, now=NOW)
+    transitions.move(db.session, item, "done", actor=cast.dept_user, now=NOW)
     mails = _author_mails("citizen-a@example.com")
     assert len(mails) == 3  # 선정, 예산반영, 완료 (집행중 is not a decision)
     link = f"{BASE}/cards/{cast.dong.code}/items/{item.id}"
@@ -99,8 +98,8 @@ def test_meeting_requester_is_told_at_each_decision_and_the_request_links_the_it
 def test_refusal_reaches_the_author_of_a_merged_duplicate_too(cast):
     _c, _r, original = _meeting_item(cast, email="first@example.com")
     _c2, _r2, duplicate = _meeting_item(cast, email="second@example.com")
-    services.merge(db.session, duplicate, original, actor=cast.staff, now=NOW)
-    services.transition(
+    items.merge(db.session, duplicate, original, actor=cast.staff, now=NOW)
+    transitions.move(
         db.session, original, "not_feasible", actor=cast.budget, now=NOW, reason="사유지라 공사할 수 없습니다"
     )
     for email in ("first@example.com", "second@example.com"):
@@ -139,7 +138,7 @@ def test_visit_suggestion_keeps_a_consented_address_and_a_photo(client, session,
     )
     assert ok.status_code == 302
     item = session.scalar(select(CardItem))
-    assert services.author_emails(session, item) == ["resident@example.com"]
+    assert notices.author_emails(session, item) == ["resident@example.com"]
     photo = session.scalar(select(CardPhoto))
     assert photo.item_id == item.id
     assert photo.milestone_id is None
@@ -147,12 +146,12 @@ def test_visit_suggestion_keeps_a_consented_address_and_a_photo(client, session,
     login(client, cast.budget)
     form = client.get(f"/staff/cards/items/{item.id}/review?party=budget").get_data(as_text=True)
     assert f'src="/staff/cards/photos/{photo.id}"' in form
-    services.transition(session, item, "not_feasible", actor=cast.budget, now=NOW, reason="국유지")
+    transitions.move(session, item, "not_feasible", actor=cast.budget, now=NOW, reason="국유지")
     (mail,) = _author_mails("resident@example.com")
     assert f"{BASE}/cards/{item.dong.code}/items/{item.id}" in mail.payload["body"]
     # Retention: the address is destroyed with the other personal data.
-    assert services.purge_contacts(session, dt.datetime.now(dt.UTC) + dt.timedelta(days=1), NOW, False) == 1
-    assert services.author_emails(session, item) == []
+    assert notices.purge_contacts(session, dt.datetime.now(dt.UTC) + dt.timedelta(days=1), NOW, False) == 1
+    assert notices.author_emails(session, item) == []
 
 
 # --- 8. informed review and the next item -------------------------------------------------
@@ -163,7 +162,7 @@ def test_review_form_shows_text_photos_history_and_leads_to_the_next_item(client
     first = make_item(cast, title="첫째 보안등", description="골목 끝이 어둡습니다 ABC")
     second = make_item(cast, title="둘째 보안등", now=NOW + dt.timedelta(minutes=5))
     third = make_item(cast, title="셋째 보안등", now=NOW + dt.timedelta(minutes=9))
-    services.add_comment(db.session, first, actor=cast.staff, now=NOW, body="메모")
+    items.add_comment(db.session, first, actor=cast.staff, now=NOW, body="메모")
     db.session.commit()
     login(client, cast.budget)
     upload = client.post(
@@ -220,7 +219,7 @@ def test_budget_page_is_a_table_with_korean_amounts_totals_and_bulk_reflect(clie
     a = selected_item(cast, title="보안등 A", cost=1_477_333_333)
     b = selected_item(cast, title="보안등 B", cost=300_000_000)
     c = selected_item(cast, title="보안등 C", cost=900_000_000)
-    services.set_envelope(db.session, fiscal_year=2027, amount=2_000_000_000, actor=cast.budget, now=NOW)
+    budget.set_envelope(db.session, fiscal_year=2027, amount=2_000_000_000, actor=cast.budget, now=NOW)
     db.session.commit()
     login(client, cast.budget)
     page = client.get("/staff/cards/budget?year=2027").get_data(as_text=True)
@@ -360,7 +359,7 @@ def test_department_records_milestones_shown_on_public_page_api_and_dong_card(cl
 def test_public_item_page_explains_the_score_and_the_override(client, cast):
     item = make_item(cast)
     review_all(cast, item, score=4)
-    services.set_override(
+    priority.set_override(
         db.session, item, actor=cast.budget, now=NOW, score=99.5, reason="우기 전 긴급 정비 필요"
     )
     plain = make_item(cast, title="조정 없는 항목")

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import event, insert
 
-from civic_app.cards import services
+from civic_app.cards import budget
 from civic_app.cards.models import CRITERIA, CardEvent, CardItem, CardReview
 from civic_app.extensions import db
 from tests.factories import NOW, login
@@ -139,7 +139,7 @@ def measure(app, cast: Cast) -> dict[str, int]:
 @pytest.mark.slow
 def test_pages_cost_the_same_statements_with_10_and_10000_items(client, session):
     cast = Cast()
-    services.set_envelope(db.session, fiscal_year=2027, amount=50_000_000, actor=cast.budget, now=NOW)
+    budget.set_envelope(db.session, fiscal_year=2027, amount=50_000_000, actor=cast.budget, now=NOW)
     db.session.commit()
     add_items(cast, 0, 10)
     small = measure(client.application, cast)

@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from civic_app.cards import services
+from civic_app.cards import budget, items, queries, transitions
 from civic_app.cards.models import CardCategory, CardItem, CardReview
 from civic_app.extensions import db
 from tests.factories import login
@@ -40,11 +40,9 @@ def review_form(item: CardItem, party: str, version: int = 0, **extra) -> dict:
 
 def test_public_pages_show_decisions_but_never_internal_notes(client, cast):
     item = reflected_item(cast, description="연락처 010-9876-5432 로 회신 바람")
-    services.add_comment(db.session, item, actor=cast.budget, now=NOW, body="내부 의견 XYZ")
+    items.add_comment(db.session, item, actor=cast.budget, now=NOW, body="내부 의견 XYZ")
     refused = make_item(cast, title="사유지 도로 포장")
-    services.transition(
-        db.session, refused, "not_feasible", actor=cast.budget, now=NOW, reason="사유지입니다"
-    )
+    transitions.move(db.session, refused, "not_feasible", actor=cast.budget, now=NOW, reason="사유지입니다")
     db.session.commit()
     for url in (f"/cards/{cast.dong.code}", f"/cards/{cast.dong.code}/items/{item.id}"):
         body = client.get(url).get_data(as_text=True)
@@ -124,11 +122,49 @@ def test_bad_review_shows_korean_errors_and_writes_nothing(client, cast):
     assert response.status_code == 400
 
 
+def test_review_answers_name_hx_request_in_vary(client, cast):
+    """The review URLs answer htmx with a queue row and other requests with a page or a
+    redirect: every answer says it varies with HX-Request, so no cache serves one for the other."""
+    item = make_item(cast)
+    db.session.commit()
+    login(client, cast.budget)
+    url = f"/staff/cards/items/{item.id}/review"
+    for headers in ({}, {"HX-Request": "true"}):
+        shown = client.get(f"{url}?party=budget", headers=headers)
+        assert shown.status_code == 200
+        assert "HX-Request" in shown.vary
+        incomplete = review_form(item, "budget")
+        del incomplete[f"r{item.id}-safety"]
+        refused = client.post(url, data=incomplete, headers=headers)
+        assert refused.status_code == (200 if headers else 400)
+        assert "HX-Request" in refused.vary
+    saved = client.post(url, data=review_form(item, "budget"))
+    assert saved.status_code == 302
+    assert "HX-Request" in saved.vary
+
+
+def test_card_lists_are_paged_and_a_page_past_the_last_is_not_found(client, cast, monkeypatch):
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    titles = [f"페이지 제안 {n}" for n in range(3)]
+    for title in titles:
+        make_item(cast, title=title)
+    db.session.commit()
+    login(client, cast.budget)
+    for url in (f"/cards/{cast.dong.code}", "/staff/cards/", "/staff/cards/queue/budget"):
+        first = client.get(url).get_data(as_text=True)
+        second = client.get(f"{url}?page=2").get_data(as_text=True)
+        assert "1 / 2쪽" in first, url
+        assert "2 / 2쪽" in second, url
+        assert sum(t in first for t in titles) == 2, url
+        assert sum(t in second for t in titles) == 1, url
+        assert client.get(f"{url}?page=3").status_code == 404, url
+
+
 def test_stale_form_gets_the_conflict_message(client, cast):
     item = make_item(cast)
     db.session.commit()
     stale = item.version
-    services.transition(db.session, item, "under_review", actor=cast.staff, now=NOW)
+    transitions.move(db.session, item, "under_review", actor=cast.staff, now=NOW)
     db.session.commit()
     login(client, cast.budget)
     response = client.post(
@@ -181,7 +217,7 @@ def test_budget_office_reflects_from_the_budget_view(client, cast):
     first = selected_item(cast, cost=60_000_000)
     second = selected_item(cast, title="큰 사업", cost=50_000_000)
     third = selected_item(cast, title="작은 사업", cost=30_000_000)
-    services.set_envelope(db.session, fiscal_year=2027, amount=100_000_000, actor=cast.budget, now=NOW)
+    budget.set_envelope(db.session, fiscal_year=2027, amount=100_000_000, actor=cast.budget, now=NOW)
     db.session.commit()
     login(client, cast.budget)
     page = client.get("/staff/cards/budget?year=2027").get_data(as_text=True)
