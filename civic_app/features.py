@@ -22,4 +22,5 @@ FEATURES: tuple[str, ...] = (
     "dashboard",
     "privacy",
     "scale",
+    "follow",
 )

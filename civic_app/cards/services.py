@@ -67,6 +67,7 @@ from civic_app.cards.policy import (
     owns_department_of,
 )
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from civic_app.events import ChangeEvent, publish_change
 from civic_app.integrity import allocator
 from civic_app.integrity.locks import lock_row
 from civic_app.timeutil import to_seoul
@@ -469,6 +470,7 @@ def transition(
         to_status=target,
     )
     _flush(session)
+    publish_change(session, ChangeEvent("card_status", item.id, now, detail=previous))
     if target in (BUDGET_REFLECTED, DONE):
         _announce(session, item, now=now)
     notify_authors(session, item, now=now)
@@ -618,6 +620,7 @@ def record_review(
     except IntegrityError as exc:  # the unique (item, party) lost a race
         raise Conflict(conflict_message()) from exc
     refresh_score(session, item, settings, now=now)
+    publish_change(session, ChangeEvent("card_status", item.id, now, detail=previous))
     return review
 
 
@@ -1334,6 +1337,7 @@ def add_milestone(
     _event(session, item, kind="milestone", actor=actor, now=now, reason=text)
     item.updated_at = now
     _flush(session)
+    publish_change(session, ChangeEvent("card_milestone", milestone.id, now))
     session.expire(item, ["milestones"])
     return milestone
 

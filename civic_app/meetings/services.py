@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from civic_app.calendar.ical import CalEvent, build_calendar
 from civic_app.dongs.models import Department, Host
 from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.events import ChangeEvent, publish_change
 from civic_app.integrity import allocator
 from civic_app.meetings.models import (
     ACTIVE_STATUSES,
@@ -1484,6 +1485,7 @@ def _notify(
     happened, why, what happens next and the absolute link to the request's page. A booking
     attaches the invitation (REQUEST); ``cancel_booking`` attaches its cancellation when an
     invitation was sent before."""
+    publish_change(session, ChangeEvent("request_status", req.id, now, detail=key))
     if not req.requester_email:
         return
     what = what if what is not None else (req.events[-1].note if req.events else "")
