@@ -8,14 +8,19 @@ can be followed only from a chat linked to the account that made it.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from flask_babel import gettext as _
-from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from civic_app.errors import DomainError
 from civic_app.follow import services, targets
 from civic_app.follow.models import WEEKLY, telegram_address
+
+
+def escape(text: str) -> str:
+    """Telegram HTML needs only <, > and & escaped."""
+    return html.escape(str(text), quote=False)
 
 
 def _split(arg: str) -> tuple[str, str]:
@@ -42,13 +47,13 @@ def follow(session: Session, chat, arg: str, *, now: dt.datetime) -> str:
         )
     target = targets.find_by_handle(session, text)
     if target is None:
-        return str(escape(_("'%(t)s'을(를) 찾을 수 없습니다.", t=text[:40])))
+        return escape(_("'%(t)s'을(를) 찾을 수 없습니다.", t=text[:40]))
     try:
         follow_row, changed = services.follow_by_telegram(
             session, chat=chat, kind=target.kind, target_id=target.id, frequency=frequency, now=now
         )
     except DomainError as error:
-        return str(escape(error.message))
+        return escape(error.message)
     label = f"{targets.kind_label(target.kind)} '{target.label}'"
     if not changed:
         message = _("이미 %(t)s을(를) 구독하고 있습니다.", t=label)
@@ -59,13 +64,13 @@ def follow(session: Session, chat, arg: str, *, now: dt.datetime) -> str:
             f=_frequency_label(follow_row.frequency),
             h=target.handle,
         )
-    return str(escape(message))
+    return escape(message)
 
 
 def unfollow(session: Session, chat, arg: str, *, now: dt.datetime) -> str:
     text, _frequency = _split(arg)
     if not text:
-        return str(escape(_("해지할 대상을 함께 보내 주세요. 예: /unfollow 중앙동 · 구독 목록: /following")))
+        return escape(_("해지할 대상을 함께 보내 주세요. 예: /unfollow 중앙동 · 구독 목록: /following"))
     target = targets.find_by_handle(session, text)
     rows = [
         f
@@ -73,18 +78,19 @@ def unfollow(session: Session, chat, arg: str, *, now: dt.datetime) -> str:
         if target is not None and (f.target_kind, f.target_id) == (target.kind, target.id)
     ]
     if not rows:
-        return str(escape(_("'%(t)s'을(를) 구독하고 있지 않습니다. 구독 목록: /following", t=text[:40])))
+        return escape(_("'%(t)s'을(를) 구독하고 있지 않습니다. 구독 목록: /following", t=text[:40]))
     services.unsubscribe(session, rows, now=now)
     label = f"{targets.kind_label(target.kind)} '{target.label}'"
-    return str(escape(_("%(t)s 구독을 해지했습니다.", t=label)))
+    return escape(_("%(t)s 구독을 해지했습니다.", t=label))
 
 
 def following(session: Session, chat, arg: str, *, now: dt.datetime) -> str:
     rows = services.chat_follows(session, chat)
     if not rows:
-        return str(escape(_("구독하고 있는 것이 없습니다. 예: /follow 중앙동")))
+        return escape(_("구독하고 있는 것이 없습니다. 예: /follow 중앙동"))
     found = targets.describe_many(session, [(f.target_kind, f.target_id) for f in rows])
-    lines = [f"<b>{escape(_('구독 목록'))}</b>"]
+    heading = escape(_("구독 목록"))
+    lines = [f"<b>{heading}</b>"]
     for row in rows:
         target = found.get((row.target_kind, row.target_id))
         if target is None or row.address != telegram_address(chat.id):

@@ -319,7 +319,6 @@ def unsubscribe(session: Session, follows: list[Follow], *, now: dt.datetime) ->
             OutboxMessage.status.in_((STATUS_QUEUED, STATUS_PENDING_APPROVAL)),
         )
         .values(status=STATUS_WITHDRAWN, last_error="구독 해지", updated_at=now)
-        .execution_options(synchronize_session=False)
     )
     session.execute(delete(FollowDigestEntry).where(FollowDigestEntry.follow_id.in_(ids)))
     for follow in follows:

@@ -34,7 +34,7 @@ def kind_label(kind: str) -> str:
         DONG: _("동"),
         CARD_ITEM: _("동 관리카드 항목"),
         REQUEST: _("통통데이 신청"),
-        COMMITTEE_TASK: _("위원회 과제"),
+        COMMITTEE_TASK: _("위원회 정책과제"),
     }.get(kind, kind)
 
 
