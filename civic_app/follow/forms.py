@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectChoice, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from civic_app.follow.models import CHANNELS, FREQUENCIES, TARGET_KINDS
@@ -20,18 +20,20 @@ class FollowForm(FlaskForm):
     email = StringField(_l("이메일"), validators=[Optional(), Length(max=254)])
     channel = RadioField(
         _l("받을 곳"),
-        choices=[(c, c) for c in CHANNELS],
+        choices=[SelectChoice(c, c) for c in CHANNELS],
         default="email",
         validators=[Optional()],
         validate_choice=False,
     )
-    frequency = RadioField(_l("받는 방법"), choices=[(f, f) for f in FREQUENCIES], default="immediate")
+    frequency = RadioField(
+        _l("받는 방법"), choices=[SelectChoice(f, f) for f in FREQUENCIES], default="immediate"
+    )
     consent = BooleanField(_l("개인정보 수집·이용에 동의합니다"))
     next = HiddenField(validators=[Optional(), Length(max=500)])
 
 
 class FrequencyForm(FlaskForm):
-    frequency = RadioField(_l("받는 방법"), choices=[(f, f) for f in FREQUENCIES])
+    frequency = RadioField(_l("받는 방법"), choices=[SelectChoice(f, f) for f in FREQUENCIES])
 
 
 class ActionForm(FlaskForm):
