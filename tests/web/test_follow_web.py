@@ -211,3 +211,18 @@ def test_the_follow_box_is_on_the_item_and_task_pages(app, client, session):
     assert f"/follow {item.id}" in item_page
     task_page = client.get("/committee/tasks/A-1").get_data(as_text=True)
     assert f'name="target_id" value="{task.id}"' in task_page
+
+
+def test_the_demo_city_has_followers(demo_city, client, session):
+    from civic_app.accounts.models import User
+    from civic_app.demo.core import DEMO_PASSWORD
+    from civic_app.follow.models import FollowDigestEntry
+
+    citizen = session.scalar(select(User).where(User.email == "citizen@demo.civic.kr"))
+    assert len(services.user_follows(session, citizen)) >= 3
+    assert {f.status for f in _follows(session)} == {ACTIVE, PENDING}  # one visitor has not confirmed
+    assert session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "follow_notice").limit(1))
+    assert session.scalar(select(FollowDigestEntry.id).limit(1))
+    login(client, citizen, DEMO_PASSWORD)
+    page = client.get("/account/follows").get_data(as_text=True)
+    assert len(re.findall(r"/account/follows/\d+/unfollow", page)) >= 3
