@@ -294,3 +294,15 @@ def test_the_digest_command_runs(app, session, cast):
     assert "주간 요약 1건" in result.output
     session.expire_all()
     assert len(_rows(session, "follow_digest")) == 1
+
+
+def test_a_follower_reads_in_the_language_they_followed_in(session, cast):
+    item = make_item(cast)
+    follow = _follow(session, None, "card_item", item.id, email="reader@example.com", locale="en")
+    [confirmation] = _rows(session, "follow_confirm")
+    assert confirmation.payload["subject"] == "[Citizen Communication Office] Confirm following"
+    services.confirm(session, follow, now=NOW)
+    cards.transition(session, item, "under_review", actor=cast.staff, now=NOW)
+    [notice] = _rows(session, "follow_notice")
+    assert notice.payload["subject"].startswith("[Following] 중앙동 · 골목길 보안등 설치: now ")
+    assert "Unfollow: http://civic.test/follow/unsubscribe/" in notice.payload["body"]
