@@ -23,4 +23,5 @@ FEATURES: tuple[str, ...] = (
     "satisfaction",
     "privacy",
     "scale",
+    "follow",
 )

@@ -12,6 +12,7 @@ from civic_app.cards.models import MILESTONE_KINDS, MILESTONE_KO, MILESTONE_STAT
 from civic_app.cards.photos import add_photo, check_photo
 from civic_app.cards.policy import ADMIN, BUDGET_OFFICE, CIVIC_STAFF, DEPARTMENT
 from civic_app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from civic_app.events import ChangeEvent, publish_change
 
 MILESTONE_ROLES = frozenset({DEPARTMENT, BUDGET_OFFICE, CIVIC_STAFF, ADMIN})
 
@@ -76,5 +77,6 @@ def add_milestone(
     record_event(session, item, kind="milestone", actor=actor, now=now, reason=text)
     item.updated_at = now
     flush(session)
+    publish_change(session, ChangeEvent("card_milestone", milestone.id, now))
     session.expire(item, ["milestones"])
     return milestone

@@ -37,6 +37,7 @@ from civic_app.cards.policy import BUDGET_OFFICE, DEPARTMENT, POLICY_OFFICE
 from civic_app.cards.priority import review_score
 from civic_app.cards.settings import get_settings
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from civic_app.events import ChangeEvent, publish_change
 from civic_app.integrity.locks import lock_row
 
 
@@ -151,6 +152,7 @@ def record_review(
     except IntegrityError as exc:  # the unique (item, party) lost a race
         raise Conflict(conflict_message()) from exc
     refresh_score(session, item, settings, now=now)
+    publish_change(session, ChangeEvent("card_status", item.id, now, detail=previous))
     return review
 
 

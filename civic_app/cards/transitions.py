@@ -40,6 +40,7 @@ from civic_app.cards.notices import announce, notify_authors
 from civic_app.cards.policy import DEPARTMENT, may_transition, owns_department_of
 from civic_app.cards.reviews import missing_parties
 from civic_app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from civic_app.events import ChangeEvent, publish_change
 from civic_app.integrity import allocator
 from civic_app.satisfaction import triggers as satisfaction_triggers
 
@@ -250,6 +251,7 @@ def _change(
         to_status=target,
     )
     flush(session)
+    publish_change(session, ChangeEvent("card_status", item.id, now, detail=previous))
     if target in (BUDGET_REFLECTED, DONE):
         announce(session, item, now=now)
     notify_authors(session, item, now=now)

@@ -51,6 +51,7 @@ from civic_app.committee.models import (
 from civic_app.csvutil import read_csv
 from civic_app.dongs.models import Department
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.events import ChangeEvent, publish_change
 from civic_app.integrity.locks import lock_row
 from civic_app.notify.services import enqueue_email, enqueue_telegram
 from civic_app.timeutil import to_seoul, today_seoul
@@ -774,6 +775,7 @@ def publish_quarter(
         subject_ref=f"committee_report:{record.id}",
         now=now,
     )
+    publish_change(session, ChangeEvent("committee_report", version.id, now))
     return version
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from civic_app.accounts.models import User, UserRole
 from civic_app.calendar.ical import CalEvent, build_calendar
 from civic_app.dongs.models import Host
+from civic_app.events import ChangeEvent, publish_change
 from civic_app.meetings.models import ST_BOOKED, ST_REFERRED, FollowUp, MeetingBooking, MeetingRequest
 from civic_app.meetings.texts import MAYOR, STATUS_NAMES, ko, ko_datetime, next_step_text, why_text
 from civic_app.notify.services import enqueue_email
@@ -103,6 +104,7 @@ def notify(
     note), why, what happens next and the absolute link to the request's page. A booking attaches
     the invitation (REQUEST); ``cancel_booking`` attaches its cancellation when an invitation was
     sent before. ``key`` makes the message unique (the outbox drops a repeat)."""
+    publish_change(session, ChangeEvent("request_status", req.id, now, detail=key))
     if not req.requester_email:
         return
     what = what if what is not None else (req.events[-1].note if req.events else "")

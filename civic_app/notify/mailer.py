@@ -42,6 +42,8 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     msg["To"] = row.recipient
     msg["Subject"] = payload.get("subject", "")
     msg["Message-ID"] = make_msgid(idstring=f"outbox{row.id}")
+    for name, value in (payload.get("headers") or {}).items():  # e.g. List-Unsubscribe
+        msg[name] = value
     msg.set_content(payload.get("body", ""))
     for att in payload.get("attachments", []):
         maintype, _, subtype = att.get("content_type", "application/octet-stream").partition("/")

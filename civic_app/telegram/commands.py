@@ -21,6 +21,13 @@ from civic_app.telegram.models import TelegramChat
 from civic_app.telegram.render import MAX_LENGTH, _tidy
 
 COMMANDS = ("start", "help", "link", "next", "visits", "dong", "subscribe", "unsubscribe", "status", "lang")
+EXTRA_KEY = "civic_telegram_commands"
+
+
+def register_command(app, name: str, handler, help_line=None) -> None:
+    """Let a feature add a command: ``handler(session, chat, arg, now=...)`` returns the reply
+    (Telegram HTML) and ``help_line()`` its line in /help, both in the chat's language."""
+    app.extensions.setdefault(EXTRA_KEY, {})[name] = (handler, help_line)
 
 
 def status_label(status: str) -> str:
@@ -93,8 +100,12 @@ def _dispatch(
         except DomainError as error:
             return _page("message", text=error.message)
         return _page("linked")
+    extra = current_app.extensions.get(EXTRA_KEY, {})
+    if command in extra:
+        return extra[command][0](session, chat, arg, now=now)
     if command in ("start", "help", ""):
-        return _page("help", linked=chat.user_id is not None)
+        helps = [h() for _handler, h in extra.values() if h is not None]
+        return _page("help", linked=chat.user_id is not None, extra_help=helps)
     if command == "lang":
         return _page(
             "message",

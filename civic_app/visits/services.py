@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from civic_app.dongs.models import Department, Dong
 from civic_app.errors import InvalidTransition, NotFound, ValidationFailed
+from civic_app.events import ChangeEvent, publish_change
 from civic_app.timeutil import seoul_datetime, to_seoul
 from civic_app.visits import planner
 from civic_app.visits.models import (
@@ -723,6 +724,7 @@ def publish_results(
         subject_ref=f"visit:{visit.id}",
         now=now,
     )
+    publish_change(session, ChangeEvent("visit_result", visit.id, now))
     return visit
 
 

@@ -15,6 +15,8 @@ from civic_app.committee.models import CommitteeMeeting, CommitteeTask, Reportin
 from civic_app.demo.core import DEMO_PASSWORD
 from civic_app.dongs.models import Dong
 from civic_app.extensions import db
+from civic_app.follow import services as follow
+from civic_app.follow.models import Follow
 from civic_app.meetings.models import MeetingRequest
 from civic_app.satisfaction import services as satisfaction
 from civic_app.timeutil import utcnow
@@ -80,6 +82,8 @@ def _public_paths(app) -> list[str]:
     )
     visit = db.session.scalar(select(Visit).where(Visit.published.is_(True)).order_by(Visit.id))
     dong = db.session.scalar(select(Dong).where(Dong.active.is_(True)).order_by(Dong.id))
+    pending = db.session.scalar(select(Follow).where(Follow.status == "pending").order_by(Follow.id))
+    active = db.session.scalar(select(Follow).where(Follow.status == "active").order_by(Follow.id))
     values = {
         "cards.dong_card": {"dong_code": item.dong.code},
         "cards.public_item": {"dong_code": item.dong.code, "item_id": item.id},
@@ -92,6 +96,9 @@ def _public_paths(app) -> list[str]:
         "visits.detail": {"visit_id": visit.id},
         "visits.dong_page": {"code": dong.code},
         "satisfaction.survey": {"token": satisfaction.make_token(_open_survey())},
+        "follow.confirm": {"token": follow.confirm_token(pending)},
+        "follow.unsubscribe": {"token": follow.unsubscribe_token([active])},
+        "follow.one_click": {"token": follow.unsubscribe_token([active])},  # a GET shows the page
     }
     paths = []
     for rule in app.url_map.iter_rules():
@@ -214,7 +221,13 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
 
     # A citizen: every citizen page.
     _login(page, live_server, "citizen@demo.civic.kr")
-    citizen_paths = ["/account", "/account/telegram", "/tongtong/requests", "/tongtong/requests/new"]
+    citizen_paths = [
+        "/account",
+        "/account/telegram",
+        "/account/follows",
+        "/tongtong/requests",
+        "/tongtong/requests/new",
+    ]
     citizen_paths.append(f"/tongtong/requests/{own.code}")
     _check_pages(page, live_server, citizen_paths, problems)
     _logout(page)
