@@ -849,6 +849,9 @@ def merge(
         target.estimated_cost = source.estimated_cost
     target.updated_at = now
     _flush(session)
+    from civic_app.cards.suggestions import carry_supports  # issue 17: 공감 follow the merge
+
+    carry_supports(session, source, target, now=now)
     return target
 
 
