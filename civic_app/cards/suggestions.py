@@ -543,32 +543,3 @@ def _offer_survey(session: Session, item: CardItem, row: CardAnswer, author, *, 
                      recipient=author, department_id=row.department_id, now=now)
 
     ``author`` is None when the item has no online author (or the account was anonymised)."""
-
-
-# --- reading --------------------------------------------------------------------------------------
-
-
-def overdue_duties(session: Session, today: dt.date, *, limit: int | None = None) -> list[CardAnswerDuty]:
-    """Open answer deadlines already past, oldest deadline first (merged items drop out)."""
-    query = (
-        select(CardAnswerDuty)
-        .join(CardItem, CardItem.id == CardAnswerDuty.item_id)
-        .where(CardAnswerDuty.answered_at.is_(None), CardAnswerDuty.due_on < today, CardItem.status != MERGED)
-        .order_by(CardAnswerDuty.due_on, CardAnswerDuty.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
-
-
-def overdue_count(session: Session, today: dt.date) -> int:
-    return (
-        session.scalar(
-            select(func.count(CardAnswerDuty.id))
-            .join(CardItem, CardItem.id == CardAnswerDuty.item_id)
-            .where(
-                CardAnswerDuty.answered_at.is_(None), CardAnswerDuty.due_on < today, CardItem.status != MERGED
-            )
-        )
-        or 0
-    )
