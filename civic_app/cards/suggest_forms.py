@@ -8,6 +8,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from civic_app.cards.forms import choices
 from civic_app.cards.models import ANSWER_FINAL, ANSWER_INTERIM, ANSWER_LABELS
 from civic_app.web.inputs import bounded_int
 
@@ -31,10 +32,7 @@ class SupportForm(FlaskForm):
 class AnswerForm(FlaskForm):
     kind = RadioField(
         _l("답변 종류"),
-        choices=[
-            (ANSWER_INTERIM, ANSWER_LABELS[ANSWER_INTERIM]),
-            (ANSWER_FINAL, ANSWER_LABELS[ANSWER_FINAL]),
-        ],
+        choices=choices([(k, ANSWER_LABELS[k]) for k in (ANSWER_INTERIM, ANSWER_FINAL)]),
         default=ANSWER_FINAL,
         validators=[DataRequired(_l("답변 종류를 골라 주세요."))],
     )

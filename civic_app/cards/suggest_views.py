@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from civic_app.cards import services, suggest_queries, suggestions
-from civic_app.cards.forms import MergeForm
+from civic_app.cards.forms import MergeForm, choices
 from civic_app.cards.models import ANSWER_LABELS, MERGED, SOURCE_LABELS, STATUS_LABELS, CardItem
 from civic_app.cards.suggest_forms import AnswerForm, SuggestionForm, SupportForm
 from civic_app.dongs.models import Dong
@@ -121,8 +121,8 @@ def _read_photos(form: SuggestionForm) -> list[tuple[str, bytes]]:
 def new():
     form = SuggestionForm()
     dongs = _dongs()
-    form.dong_id.choices = [(0, _("동을 고르세요"))] + [(d.id, d.name) for d in dongs]
-    form.category.choices = [(c, c) for c in services.category_names(db.session)]
+    form.dong_id.choices = choices([(0, _("동을 고르세요")), *((d.id, d.name) for d in dongs)])
+    form.category.choices = choices((c, c) for c in services.category_names(db.session))
     if request.method == "GET":
         chosen = next((d for d in dongs if d.code == request.args.get("dong")), None)
         if chosen is not None:
