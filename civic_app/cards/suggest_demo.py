@@ -175,6 +175,7 @@ def load_demo(session: Session, ctx: dict) -> None:
         )
         if dept_code and dept_code in depts:
             item.department_id = depts[dept_code].id
+            session.flush()  # before the 공감 lock the row (a lock reloads it)
         made += 1
         people = [u for u in crowd if u.id != author.id][:count]
         if key == "agenda" and demo_citizen is not None and demo_citizen.id != author.id:

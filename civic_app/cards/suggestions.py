@@ -259,6 +259,7 @@ def support(
     """Give ``actor``'s 공감 to ``item`` (idempotent); cross the thresholds when it is the one."""
     if CITIZEN not in _roles(actor):
         raise NotAllowed(_("시민 계정으로 로그인해야 공감할 수 있습니다."))
+    session.flush()  # the lock reloads the row: nothing pending on it may be lost
     lock_row(session, item)  # one 공감 at a time per item: each threshold is crossed once
     if item.status == MERGED:
         raise InvalidTransition(
