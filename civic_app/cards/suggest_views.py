@@ -317,3 +317,8 @@ def init_app(app) -> None:
         )
     )
     reg.add_demo_loader(55, "card_suggestions", suggest_demo.load_demo)
+    from civic_app.accounts.rights import register_rights_hooks
+
+    register_rights_hooks(
+        "card_suggestions", export=suggestions.export_personal, erase=suggestions.erase_personal
+    )

@@ -544,3 +544,79 @@ def _offer_survey(session: Session, item: CardItem, row: CardAnswer, author, *, 
                      recipient=author, department_id=row.department_id, now=now)
 
     ``author`` is None when the item has no online author (or the account was anonymised)."""
+
+
+# --- the author's rights (열람·전송, 회원 탈퇴) -------------------------------------------------------
+
+
+def export_personal(session: Session, user) -> dict:
+    """The citizen's own suggestions and 공감, unmasked (it is their data)."""
+    from civic_app.timeutil import iso_seoul
+
+    rows = session.execute(
+        select(CardSuggestion, CardItem)
+        .join(CardItem, CardItem.id == CardSuggestion.item_id)
+        .where(CardSuggestion.author_id == user.id)
+        .order_by(CardSuggestion.id)
+    ).all()
+    supported = session.execute(
+        select(CardSupport.item_id, CardSupport.created_at)
+        .where(CardSupport.user_id == user.id)
+        .order_by(CardSupport.created_at)
+    ).all()
+    return {
+        "suggestions": [
+            {
+                "item_id": item.id,
+                "dong": item.dong.name,
+                "title": item.title,
+                "description": item.description,
+                "category": item.category,
+                "location": item.location,
+                "status": item.status,
+                "created_at": iso_seoul(row.created_at),
+                "consent_at": iso_seoul(row.consent_at),
+                "consent_version": row.consent_version,
+            }
+            for row, item in rows
+        ],
+        "supports": [{"item_id": item_id, "at": iso_seoul(at)} for item_id, at in supported],
+    }
+
+
+def erase_personal(session: Session, user, *, now: dt.datetime, **_context) -> list:
+    """Account deletion: the suggestions stay on the cards (they never named their author) but
+    the author's address for notices and their photos go; their 공감 stay as anonymous counts.
+    Returns the photo files to delete once the transaction has committed."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from civic_app.cards.models import CardContact, CardPhoto
+
+    item_ids = list(
+        session.scalars(select(CardSuggestion.item_id).where(CardSuggestion.author_id == user.id))
+    )
+    if not item_ids:
+        return []
+    if user.email:
+        session.execute(
+            delete(CardContact).where(
+                CardContact.item_id.in_(item_ids), func.lower(CardContact.contact_email) == user.email.lower()
+            )
+        )
+    photos = list(
+        session.scalars(
+            select(CardPhoto).where(
+                CardPhoto.item_id.in_(item_ids),
+                CardPhoto.uploaded_by_id == user.id,
+                CardPhoto.milestone_id.is_(None),
+            )
+        )
+    )
+    folder = Path(services.photo_folder(current_app.instance_path))
+    files = [folder / photo.stored_name for photo in photos]
+    for photo in photos:
+        session.delete(photo)
+    session.flush()
+    return files

@@ -336,3 +336,21 @@ def test_at_the_deadline_an_interim_answer_is_due_and_the_final_answer_closes_th
             next_due_on=today_seoul(later) + dt.timedelta(days=3),
             rules=RULES,
         )
+
+
+# --- the author's rights ---------------------------------------------------------------------------
+
+
+def test_the_author_receives_their_suggestions_and_deletion_removes_address_and_photos(cast, tmp_path):
+    item = suggest(cast, photos=[("site.png", PNG)], upload_dir=str(tmp_path))
+    other = suggest(cast, author=citizens(1)[0], title="공원 벤치 교체")
+    suggestions.support(db.session, other, actor=cast.citizen, now=NOW, rules=RULES)
+    data = suggestions.export_personal(db.session, cast.citizen)
+    assert [s["item_id"] for s in data["suggestions"]] == [item.id]
+    assert data["suggestions"][0]["consent_version"] == suggestions.CONSENT_VERSION
+    assert [s["item_id"] for s in data["supports"]] == [other.id]
+    files = suggestions.erase_personal(db.session, cast.citizen, now=NOW)
+    assert len(files) == 1
+    assert db.session.scalar(select(func.count(CardPhoto.id)).where(CardPhoto.item_id == item.id)) == 0
+    assert services.author_emails(db.session, item) == []
+    assert db.session.get(CardItem, item.id).title == "학교 앞 횡단보도 신호등 설치"  # the card keeps it
