@@ -172,7 +172,7 @@ def _after_support(item_id: int):
     if is_htmx():
         messages = get_flashed_messages(with_categories=True)  # shown in the panel, not later
         response = make_response(
-            render_template("cards/suggest_panel.html", sp=panel_for(item), messages=messages)
+            render_template("cards/suggest_panel.html", sp=panel_for(item), messages=messages, force=True)
         )
         response.vary.add("HX-Request")
         return response
@@ -274,7 +274,9 @@ def answer(item_id: int):
 def merge(item_id: int):
     item = _item_or_404(item_id)
     form = MergeForm()
-    target = db.session.get(CardItem, form.target_id.data) if form.validate_on_submit() else None
+    if not form.validate_on_submit():
+        abort(400)
+    target = db.session.get(CardItem, form.target_id.data)
     if target is None:
         flash(_("그 번호의 항목이 없습니다."), "error")
         return redirect(url_for("cards_suggest_staff.overview"))

@@ -331,6 +331,8 @@ def check_thresholds(
             now=now,
             reason=f"{rules.window_days}일 동안 공감 {recent}건: 담당 부서가 {ko_date(due)}까지 공개 답변합니다.",
         )
+        session.flush()
+        _tell_department(session, item, new_duty, now=now)
     if recent >= rules.agenda_threshold and agenda_of(session, item) is None:
         new_agenda = CardAgendaEntry(
             item_id=item.id,
@@ -490,6 +492,51 @@ def answer(
     if kind == ANSWER_FINAL:
         _offer_survey(session, item, row, author, now=now)
     return row
+
+
+def _tell_department(session: Session, item: CardItem, duty: CardAnswerDuty, *, now: dt.datetime) -> None:
+    """E-mail the responsible department's accounts (through the outbox) that they owe a public
+    answer by the deadline. Korean by rule; no department yet: the staff overview lists it."""
+    from flask import current_app
+
+    from civic_app.accounts.models import User, UserRole
+    from civic_app.notify.services import enqueue_email
+
+    if item.department_id is None:
+        return
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    accounts = session.execute(
+        select(User.id, User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.department_id == item.department_id,
+            UserRole.role == "department",
+            User.active.is_(True),
+            User.anonymized_at.is_(None),
+        )
+        .order_by(User.id)
+    ).all()
+    body = "\n".join(
+        [
+            f"{item.dong.name} 동 관리카드의 시민 제안에 공감이 {duty.supports_at_trigger}건 모였습니다.",
+            f"담당 부서는 {ko_date(duty.due_on)}까지 공개 답변해야 합니다.",
+            "기한까지 결론을 내지 못하면 중간 답변과 다음 답변 날짜를 올려 주세요.",
+            "",
+            f"제안: #{item.id} {item.title}",
+            f"답변하기: {base}/staff/cards/suggestions/{item.id}/answer",
+        ]
+    )
+    for user_id, email in accounts:
+        enqueue_email(
+            session,
+            to=email,
+            subject=f"[동 관리카드] 공감 {duty.supports_at_trigger}건: '{item.title}' 답변 기한 {ko_date(duty.due_on)}",
+            body=body,
+            kind="card_answer_due",
+            dedupe_key=f"card-answer-due:{duty.id}:{user_id}",
+            now=now,
+            subject_ref=f"card:{item.id}",
+        )
 
 
 def suggestion_author(session: Session, suggestion: CardSuggestion | None):

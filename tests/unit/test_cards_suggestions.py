@@ -165,6 +165,9 @@ def test_the_thirtieth_support_within_30_days_creates_the_departments_answer_dea
     assert line.public
     assert "공감 30건" in line.reason
     assert "2026년 12월 20일" in line.reason
+    (notice,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "card_answer_due"))
+    assert notice.recipient == cast.dept_user.email  # the responsible department is told
+    assert "2026년 12월 20일" in notice.payload["body"]
     # the 31st neither moves the deadline nor makes a second one
     suggestions.support(db.session, item, actor=citizens(1, start=99)[0], now=NOW, rules=RULES)
     assert db.session.scalar(select(func.count(CardAnswerDuty.id))) == 1
