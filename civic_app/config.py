@@ -68,6 +68,13 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # Anonymous public pages are shared for this many seconds per process (0: off).
         "PUBLIC_PAGE_CACHE_SECONDS": _int(env.get("PUBLIC_PAGE_CACHE_SECONDS"), 5),
         "PRIVACY_RETENTION_DAYS": _int(env.get("PRIVACY_RETENTION_DAYS"), 3 * 365),
+        # Online suggestions (issue 17): N 공감 within the window oblige the responsible department
+        # to answer publicly within the answer period; the agenda count puts the item on the next
+        # 통통데이's agenda.
+        "SUGGEST_ANSWER_THRESHOLD": _int(env.get("SUGGEST_ANSWER_THRESHOLD"), 30),
+        "SUGGEST_AGENDA_THRESHOLD": _int(env.get("SUGGEST_AGENDA_THRESHOLD"), 100),
+        "SUGGEST_WINDOW_DAYS": _int(env.get("SUGGEST_WINDOW_DAYS"), 30),
+        "SUGGEST_ANSWER_DAYS": _int(env.get("SUGGEST_ANSWER_DAYS"), 30),
         "BABEL_DEFAULT_LOCALE": "ko",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Seoul",
         "LANGUAGES": ("ko", "en"),

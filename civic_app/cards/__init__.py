@@ -42,3 +42,6 @@ def init_app(app) -> None:
     from civic_app.privacy.services import register_purger
 
     register_purger("card_contacts", notices.purge_contacts)
+    from civic_app.cards import suggest_views  # issue 17: online suggestions with 공감
+
+    suggest_views.init_app(app)

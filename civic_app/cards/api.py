@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 from werkzeug.exceptions import HTTPException
 
 from civic_app.api.helpers import PAGE_PARAMS, ApiError, choice_param, error_response, list_schema, paginate
-from civic_app.cards.models import MERGED, MILESTONE_KINDS, STATUSES, CardItem
+from civic_app.cards.models import MERGED, MILESTONE_KINDS, SOURCE_KINDS, STATUSES, CardItem
 from civic_app.cards.queries import api_query
 from civic_app.csvutil import csv_bytes
 from civic_app.dongs.models import Dong
@@ -35,6 +36,8 @@ FIELDS = (
     "status_changed_at",
     "updated_at",
     "decision_reason",
+    "source",
+    "supports",
 )
 
 
@@ -63,6 +66,9 @@ def serialize(item: CardItem, *, milestones: bool = True) -> dict:
         "status_changed_at": iso_seoul(item.status_changed_at) if item.status_changed_at else None,
         "updated_at": iso_seoul(item.updated_at),
         "decision_reason": item.decision_reason,
+        # issue 17: where the item came from (visit, meeting, walk_in, staff, citizen) and its 공감
+        "source": item.source_kind,
+        "supports": item.support_count or 0,
     }
     if milestones:
         row["milestones"] = [
@@ -85,7 +91,7 @@ def _filters(*, milestones: bool = True):
         if dong is None:
             raise ApiError(_("dong 값에 해당하는 행정동이 없습니다: %(c)s", c=code), param="dong")
     status = choice_param("status", PUBLIC_STATUSES)
-    return api_query(dong=dong, status=status, milestones=milestones)
+    return api_query(dong=dong, status=status, milestones=milestones).options(undefer(CardItem.support_count))
 
 
 @bp.route("/cards/items")
@@ -173,6 +179,12 @@ OPENAPI_SCHEMAS = {
             "status_changed_at": {"type": "string", "format": "date-time", "nullable": True},
             "updated_at": {"type": "string", "format": "date-time"},
             "decision_reason": _nullable_str,
+            "source": {
+                "type": "string",
+                "enum": list(SOURCE_KINDS),
+                "description": "접수 경로: 동 방문, 통통데이, 방문 접수, 직원 입력, 시민 온라인 제안",
+            },
+            "supports": {"type": "integer", "minimum": 0, "description": "시민 공감 수"},
             "milestones": {
                 "type": "array",
                 "description": "집행 단계 (설계·계약·착공·공정 점검·준공·기타), 날짜순",

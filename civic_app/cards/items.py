@@ -208,6 +208,9 @@ def merge(
         target.estimated_cost = source.estimated_cost
     target.updated_at = now
     flush(session)
+    from civic_app.cards.suggestions import carry_supports
+
+    carry_supports(session, source, target, now=now)  # 공감 follow the merge (issue 17)
     return target
 
 

@@ -9,18 +9,31 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from civic_app.db_types import UTCDateTime
 from civic_app.extensions import db
 
-SOURCE_KINDS = ("visit", "meeting", "walk_in", "staff")
+SOURCE_KINDS = ("visit", "meeting", "walk_in", "staff", "citizen")
 SOURCE_LABELS = {
     "visit": _l("동 방문"),
     "meeting": _l("통통데이"),
     "walk_in": _l("방문 접수"),
     "staff": _l("직원 입력"),
+    "citizen": _l("시민 온라인 제안"),
 }
 
 RECEIVED = "received"
@@ -376,3 +389,118 @@ class CardContact(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254))
     consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# --- issue 17: citizen suggestions online, 공감 and the answers they earn -------------------------
+# A citizen's suggestion is an ordinary CardItem (source_kind "citizen", state 접수); the rows
+# below hold what only online suggestions have. Thresholds are settings (SUGGEST_* in config).
+
+ANSWER_INTERIM = "interim"
+ANSWER_FINAL = "final"
+ANSWER_KINDS = (ANSWER_INTERIM, ANSWER_FINAL)
+ANSWER_LABELS = {ANSWER_INTERIM: _l("중간 답변"), ANSWER_FINAL: _l("최종 답변")}
+
+
+class CardSuggestion(db.Model):
+    """Who wrote a citizen's online suggestion and what they consented to. The author is never
+    shown on a public surface; the link lets them follow it and receive the answer."""
+
+    __tablename__ = "card_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), unique=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    item: Mapped[CardItem] = relationship(lazy="joined")
+
+
+class CardSupport(db.Model):
+    """One citizen's 공감 for an item: one per account (the unique constraint decides races).
+    A merge moves the duplicate's rows to the surviving item, keeping their dates."""
+
+    __tablename__ = "card_supports"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id"),
+        # The threshold counts the 공감 of the last N days of one item.
+        Index("ix_card_supports_item_created", "item_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# How many 공감 an item has (deferred: loaded only where a query asks for it with undefer()).
+CardItem.support_count = column_property(
+    select(func.count(CardSupport.id))
+    .where(CardSupport.item_id == CardItem.id)
+    .correlate_except(CardSupport)
+    .scalar_subquery(),
+    deferred=True,
+)
+
+
+class CardAnswerDuty(db.Model):
+    """The responsible department owes a public answer by ``due_on`` because the item reached
+    the 공감 threshold. An interim answer moves ``due_on`` (at most the answer period ahead);
+    the final answer closes the duty. Past ``due_on`` without either, the item is overdue."""
+
+    __tablename__ = "card_answer_duties"
+    __table_args__ = (Index("ix_card_answer_duties_open_due", "answered_at", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), unique=True)
+    triggered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    supports_at_trigger: Mapped[int] = mapped_column()
+    first_due_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    item: Mapped[CardItem] = relationship(lazy="joined")
+
+    def overdue_days(self, today: dt.date) -> int:
+        """Days past the deadline without an answer (0 when answered or not yet due)."""
+        if self.answered_at is not None or today <= self.due_on:
+            return 0
+        return (today - self.due_on).days
+
+
+class CardAnswer(db.Model):
+    """A department's public answer to a supported suggestion: interim (with the date of the
+    next answer) or final. Public text, checked by the privacy guard when saved."""
+
+    __tablename__ = "card_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    body: Mapped[str] = mapped_column(Text)
+    next_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    department = relationship("Department", lazy="joined")
+
+    @property
+    def kind_label(self) -> str:
+        return str(ANSWER_LABELS.get(self.kind, self.kind))
+
+
+class CardAgendaEntry(db.Model):
+    """The item reached the agenda threshold: it goes on the next 통통데이 (the session that was
+    next when it did; a cancelled one gives way to the next scheduled session when shown)."""
+
+    __tablename__ = "card_agenda_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("card_items.id"), unique=True)
+    reached_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    supports_at_trigger: Mapped[int] = mapped_column()
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("tongtong_sessions.id"))
+
+    item: Mapped[CardItem] = relationship(lazy="joined")

@@ -1,7 +1,7 @@
 """satisfaction survey invitations and responses
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 07:45:55.298613
 
 """
@@ -13,7 +13,7 @@ import civic_app.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -184,6 +184,9 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
     )
     staff_request = db.session.scalar(select(MeetingRequest.id).order_by(MeetingRequest.id.desc()))
     item_id = db.session.scalar(select(CardItem.id).order_by(CardItem.id))
+    suggestion_id = db.session.scalar(
+        select(CardItem.id).where(CardItem.source_kind == "citizen").order_by(CardItem.id)
+    )
     db.session.commit()
 
     problems: list[str] = []
@@ -229,6 +232,7 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
         "/tongtong/requests/new",
     ]
     citizen_paths.append(f"/tongtong/requests/{own.code}")
+    citizen_paths += ["/cards/suggestions/new", "/cards/suggestions/mine"]
     _check_pages(page, live_server, citizen_paths, problems)
     _logout(page)
 
@@ -242,6 +246,8 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
         f"/staff/cards/items/{item_id}",
         "/staff/cards/budget",
         "/staff/satisfaction/",
+        "/staff/cards/suggestions/",
+        f"/staff/cards/suggestions/{suggestion_id}/answer",
         "/staff/visits",
         "/committee/admin",
         "/staff/telegram",
