@@ -111,7 +111,7 @@ def test_suggest_with_a_photo_support_and_the_departments_answer(page, live_serv
             OutboxMessage.recipient == invitation.email, OutboxMessage.kind.like("%survey%")
         )
     )
-    [link] = re.findall(r"https?://\S+/survey/\S+", mail.payload["body"])
+    link = re.findall(r"https?://\S+/survey/\S+", mail.payload["body"])[0]  # Korean and English parts
     page.goto(base + "/survey/" + link.split("/survey/", 1)[1])
     assert "중앙초 앞 횡단보도 신호등 설치" in page.locator("main").inner_text()
     fits_the_phone(page)
