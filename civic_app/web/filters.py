@@ -49,10 +49,14 @@ def format_datetime(value: dt.datetime | None, english: bool | None = None) -> s
 
 
 def format_won(value: int | None) -> str:
+    """An amount the Korean way when that is exact (45,000,000 → "4,500만 원", 1,477,330,000 →
+    "14억 7,733만 원"); otherwise every digit ("1,234,567원"). English: KRW with separators."""
     if value is None:
         return ""
     if _is_english():
         return f"KRW {value:,}"
+    if abs(int(value)) >= 10_000 and int(value) % 10_000 == 0:
+        return korean_won(value)
     return f"{value:,}원"
 
 

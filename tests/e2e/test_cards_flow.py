@@ -118,7 +118,7 @@ def test_joint_review_reflection_and_completion(page, live_server, session):
     card = page.locator(f"#item-{item_id}")
     assert "예산반영" in card.inner_text()
     assert "안전관리 > 보안등 설치" in card.inner_text()
-    assert "30,000,000원" in card.inner_text()
+    assert "3,000만 원" in card.inner_text()
     assert "내부 메모" not in page.content()
     assert outbox_kinds() == ["card_budget_reflected"]
 

@@ -76,4 +76,7 @@ def test_korean_dates_in_seoul_time():
 
 def test_won(app):
     with app.test_request_context("/"):
-        assert format_won(1234567) == "1,234,567원"
+        assert format_won(1234567) == "1,234,567원"  # not a whole 만: every digit
+        assert format_won(45_000_000) == "4,500만 원"  # issue 16: amounts the Korean way
+        assert format_won(1_477_330_000) == "14억 7,733만 원"
+        assert format_won(3_000) == "3,000원"
