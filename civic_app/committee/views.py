@@ -11,7 +11,16 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from civic_app.audit.services import VIEW_PERSONAL_DATA, record
-from civic_app.committee import queries, services
+from civic_app.committee import queries
+from civic_app.committee.committees import (
+    MEMBER_FIELDS,
+    add_subcommittee,
+    create_committee,
+    get_committee,
+    member_for_user,
+    save_member,
+)
+from civic_app.committee.evaluations import close_evaluation_round, open_evaluation_round, record_evaluation
 from civic_app.committee.forms import (
     ActionForm,
     AdvisoryForm,
@@ -30,6 +39,7 @@ from civic_app.committee.forms import (
     TaskImportForm,
 )
 from civic_app.committee.labels import LABELS, label
+from civic_app.committee.meetings import add_advisory_item, record_minutes, save_meeting, set_meeting_status
 from civic_app.committee.models import (
     ORIGINS,
     OUTCOMES,
@@ -43,6 +53,16 @@ from civic_app.committee.models import (
     ReportingQuarter,
     ReportRow,
 )
+from civic_app.committee.reports import (
+    open_quarter,
+    publish_quarter,
+    report_diff,
+    review_entry,
+    send_reminders,
+    submit_entry,
+)
+from civic_app.committee.reviews import apply_review, start_review
+from civic_app.committee.tasks import import_tasks, update_task
 from civic_app.dongs.models import Department
 from civic_app.errors import DomainError, ValidationFailed
 from civic_app.extensions import db
@@ -70,7 +90,7 @@ def _labels() -> dict:
 
 
 def _committee():
-    return services.get_committee(db.session)
+    return get_committee(db.session)
 
 
 def _int_arg(name: str) -> int | None:
@@ -160,7 +180,7 @@ def _report_page(quarter_id: int, number: int | None):
         abort(404)
     record, version, previous = found
     rows = version.report_rows()
-    diff = services.report_diff(previous.report_rows(), rows) if previous is not None else []
+    diff = report_diff(previous.report_rows(), rows) if previous is not None else []
     return render_template(
         "committee/report.html",
         quarter=record,
@@ -192,7 +212,7 @@ def meeting_detail(meeting_id: int):
 
 def home_section() -> dict:
     """The committee block of the public home page: totals and the latest published report."""
-    committee = services.get_committee(db.session)
+    committee = get_committee(db.session)
     return {
         "template": "committee/_home.html",
         "summary": queries.summary(db.session, committee),
@@ -219,7 +239,7 @@ def entry(entry_id: int):
     form = EntryForm(obj=item)
     if form.validate_on_submit():
         try:
-            services.submit_entry(
+            submit_entry(
                 db.session,
                 item,
                 actor=current_user,
@@ -247,7 +267,7 @@ def entry(entry_id: int):
 
 def _evaluation_context(forms: dict | None = None):
     committee = _committee()
-    member = services.member_for_user(db.session, current_user)
+    member = member_for_user(db.session, current_user)
     record = queries.open_round(db.session, committee)
     items, scores = [], {}
     if member is not None and record is not None:
@@ -280,7 +300,7 @@ def evaluate_task(round_id: int, task_id: int):
     form = EvaluationForm(prefix=f"t{item.id}")
     if form.validate_on_submit():
         try:
-            services.record_evaluation(
+            record_evaluation(
                 db.session,
                 record,
                 item,
@@ -334,7 +354,7 @@ def admin_open_quarter():
     form = OpenQuarterForm()
     if form.validate_on_submit():
         try:
-            record = services.open_quarter(
+            record = open_quarter(
                 db.session,
                 committee,
                 year=form.year.data,
@@ -387,7 +407,7 @@ def admin_publish(quarter_id: int):
     if form.validate_on_submit():
         amending = record.is_published
         try:
-            version = services.publish_quarter(
+            version = publish_quarter(
                 db.session,
                 record,
                 actor=current_user,
@@ -408,7 +428,7 @@ def admin_publish(quarter_id: int):
             return redirect(url_for("committee.admin_quarter", quarter_id=record.id))
     last = record.versions[-1] if record.versions else None
     rows = [ReportRow.from_entry(e) for e in record.entries]
-    diff = services.report_diff(last.report_rows(), rows) if last is not None else []
+    diff = report_diff(last.report_rows(), rows) if last is not None else []
     status = 400 if request.method == "POST" else 200
     return render_template(
         "committee/admin_publish.html",
@@ -426,7 +446,7 @@ def admin_quarter_action(quarter_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        sent = services.send_reminders(db.session, record, actor=current_user, now=utcnow())
+        sent = send_reminders(db.session, record, actor=current_user, now=utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -443,7 +463,7 @@ def admin_review_entry(entry_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.review_entry(db.session, item, actor=current_user, now=utcnow())
+        review_entry(db.session, item, actor=current_user, now=utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -472,7 +492,7 @@ def admin_task(code: str):
         form.department_id.data = item.department_id or 0
     if form.validate_on_submit():
         try:
-            services.update_task(
+            update_task(
                 db.session,
                 item,
                 title=form.title.data,
@@ -502,7 +522,7 @@ def admin_open_round():
     form = EvaluationRoundForm()
     if form.validate_on_submit():
         try:
-            services.open_evaluation_round(
+            open_evaluation_round(
                 db.session,
                 _committee(),
                 year=form.year.data,
@@ -528,7 +548,7 @@ def admin_round(round_id: int):
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            services.close_evaluation_round(db.session, record, actor=current_user, now=utcnow())
+            close_evaluation_round(db.session, record, actor=current_user, now=utcnow())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -553,7 +573,7 @@ def admin_start_review():
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            review = services.start_review(
+            review = start_review(
                 db.session, _committee(), title=form.title.data, actor=current_user, now=utcnow()
             )
             db.session.commit()
@@ -582,9 +602,7 @@ def admin_review(review_id: int):
         }
         apply = request.form.get("apply") == "1"
         try:
-            services.apply_review(
-                db.session, review, decisions, actor=current_user, now=utcnow(), apply=apply
-            )
+            apply_review(db.session, review, decisions, actor=current_user, now=utcnow(), apply=apply)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -641,14 +659,14 @@ def admin_member(member_id: int | None = None):
             )
             db.session.commit()
     if form.validate_on_submit():
-        data = {key: getattr(form, key).data for key in services.MEMBER_FIELDS}
+        data = {key: getattr(form, key).data for key in MEMBER_FIELDS}
         data["subcommittee_id"] = data["subcommittee_id"] or None
         data["gender"] = data["gender"] or None
         data["age_band"] = data["age_band"] or None
         data["email"] = data["email"] or None
         data["phone"] = data["phone"] or None
         try:
-            services.save_member(
+            save_member(
                 db.session,
                 committee,
                 member,
@@ -694,7 +712,7 @@ def admin_meeting(meeting_id: int | None = None):
     if form.validate_on_submit():
         start_at = seoul_datetime(form.day.data, form.start.data).astimezone(dt.UTC)
         try:
-            saved = services.save_meeting(
+            saved = save_meeting(
                 db.session,
                 committee,
                 meeting,
@@ -745,7 +763,7 @@ def admin_meeting_status(meeting_id: int, status: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.set_meeting_status(db.session, meeting, status, actor=current_user, now=utcnow())
+        set_meeting_status(db.session, meeting, status, actor=current_user, now=utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -767,7 +785,7 @@ def admin_meeting_minutes(meeting_id: int):
         except ValueError:
             continue
     try:
-        services.record_minutes(
+        record_minutes(
             db.session,
             meeting,
             minutes=form.minutes.data or "",
@@ -793,7 +811,7 @@ def admin_meeting_item(meeting_id: int):
     context = _meeting_context(committee, meeting, form)
     if form.validate_on_submit():
         try:
-            item = services.add_advisory_item(
+            item = add_advisory_item(
                 db.session,
                 meeting,
                 code=form.code.data.strip(),
@@ -840,7 +858,7 @@ def admin_import():
             form.file.errors = [_("파일이 UTF-8 인코딩이 아닙니다.")]
         else:
             try:
-                result = services.import_tasks(db.session, text, now=utcnow(), committee_name=committee.name)
+                result = import_tasks(db.session, text, now=utcnow(), committee_name=committee.name)
                 record(
                     db.session,
                     actor_id=current_user.id,
@@ -888,7 +906,7 @@ def admin_committees():
     form = CommitteeForm()
     if form.validate_on_submit():
         try:
-            committee = services.create_committee(
+            committee = create_committee(
                 db.session,
                 name=form.name.data,
                 description=form.description.data or "",
@@ -912,7 +930,7 @@ def admin_add_subcommittee(committee_id: int):
     form = SubCommitteeForm(prefix=f"c{committee.id}")
     if form.validate_on_submit():
         try:
-            sub = services.add_subcommittee(db.session, committee, name=form.name.data, actor=current_user)
+            sub = add_subcommittee(db.session, committee, name=form.name.data, actor=current_user)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

@@ -6,7 +6,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
+from civic_app.committee.evaluations import record_evaluation
+from civic_app.committee.meetings import add_advisory_item, record_minutes, save_meeting
 from civic_app.committee.models import (
     CommitteeMeeting,
     CommitteeMember,
@@ -160,7 +162,7 @@ def test_evaluation_round_results_page(client, session):
     user = make_user("committee_member")
     make_member(user=user)
     task = make_task("A-1", title="정보공개")
-    services.record_evaluation(session, record, task, actor=user, score=4, comment="좋습니다", now=NOW)
+    record_evaluation(session, record, task, actor=user, score=4, comment="좋습니다", now=NOW)
     session.commit()
     page = client.get(f"/committee/admin/evaluations/{record.id}").get_data(as_text=True)
     assert "4.00" in page
@@ -219,9 +221,9 @@ def test_viewing_a_members_contacts_is_audited(client, session):
 
 def test_public_meeting_page_shows_agenda_and_items_but_not_attendance(client, session):
     sec = make_user("committee_secretariat")
-    committee = services.get_committee(session)
+    committee = get_committee(session)
     start = dt.datetime(2027, 4, 15, 5, 0, tzinfo=dt.UTC)
-    meeting = services.save_meeting(
+    meeting = save_meeting(
         session,
         committee,
         None,
@@ -235,10 +237,8 @@ def test_public_meeting_page_shows_agenda_and_items_but_not_attendance(client, s
         now=NOW,
     )
     member = make_member("출석위원")
-    services.record_minutes(
-        session, meeting, minutes="의결함", present_member_ids={member.id}, actor=sec, now=NOW
-    )
-    services.add_advisory_item(
+    record_minutes(session, meeting, minutes="의결함", present_member_ids={member.id}, actor=sec, now=NOW)
+    add_advisory_item(
         session,
         meeting,
         code="M-1",
