@@ -10,12 +10,7 @@ from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
 from civic_app.committee.committees import member_for_user, require_secretariat
-from civic_app.committee.models import (
-    Committee,
-    CommitteeTask,
-    Evaluation,
-    EvaluationRound,
-)
+from civic_app.committee.models import Committee, CommitteeTask, Evaluation, EvaluationRound
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 
 

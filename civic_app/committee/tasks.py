@@ -13,12 +13,7 @@ from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
 from civic_app.committee.committees import get_committee, require_secretariat
-from civic_app.committee.models import (
-    STATUS_REPLACED,
-    TASK_STATUSES,
-    CommitteeTask,
-    TaskLineage,
-)
+from civic_app.committee.models import STATUS_REPLACED, TASK_STATUSES, CommitteeTask, TaskLineage
 from civic_app.csvutil import read_csv
 from civic_app.dongs.models import Department
 from civic_app.errors import ValidationFailed

@@ -12,10 +12,9 @@ from wtforms import SelectChoice
 
 from civic_app.audit.services import record
 from civic_app.dongs.models import Department, Dong
-from civic_app.errors import DomainError
 from civic_app.extensions import db
 from civic_app.timeutil import today_seoul, utcnow
-from civic_app.visits import queries, services
+from civic_app.visits import cycles, queries
 from civic_app.visits.forms import (
     CycleForm,
     HeldForm,
@@ -40,21 +39,25 @@ from civic_app.visits.models import (
     VisitCycle,
 )
 from civic_app.visits.planner import describe_reason
-from civic_app.web.policy import ADMIN, CIVIC_STAFF, public, roles_required
+from civic_app.visits.results import add_suggestion, publish_results, record_held, suggestions_for
+from civic_app.visits.rules import FIRST_DAY, LAST_DAY, add_mayor_unavailable, remove_mayor_unavailable
+from civic_app.visits.schedule import (
+    blocked_visits,
+    change_status,
+    get_visit,
+    move_blocked,
+    move_visit,
+    publish_visit,
+    set_locked,
+    swap_visits,
+)
+from civic_app.visits.tours import create_tour
+from civic_app.web.actions import run
+from civic_app.web.policy import CIVIC_OFFICE_ROLES, public, roles_required
 from civic_app.web.redirects import safe_next
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 staff = Blueprint("visits_staff", __name__, url_prefix="/staff/visits")
-
-
-def show_error(form, error: DomainError) -> None:
-    """The service's Korean message on top, and each field's message next to the field."""
-    flash(error.message, "error")
-    for name in [*(f for f, _m in getattr(error, "errors", [])), error.field]:
-        field = getattr(form, name, None) if name else None
-        if field is not None:
-            messages = [m for f, m in getattr(error, "errors", []) if f == name] or [error.message]
-            field.errors = [*list(field.errors), *messages]
 
 
 def _ctx(**extra) -> dict:
@@ -72,6 +75,14 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
+def _list_page(query, page: int):
+    """One page of ``query``; a page past the end shows the last one."""
+    found = db.paginate(query, page=page, per_page=queries.LIST_PER_PAGE, error_out=False)
+    if found.page > found.pages > 0:
+        found = db.paginate(query, page=found.pages, per_page=queries.LIST_PER_PAGE, error_out=False)
+    return found
+
+
 @bp.route("")
 @public
 def schedule():
@@ -83,9 +94,7 @@ def schedule():
     status = request.args.get("status") or None
     if status not in queries.PUBLIC_LIST_STATUSES:
         status = None
-    page = queries.public_list(
-        db.session, q=q, year=year, status=status, page=_int_arg("page", 1, 100000) or 1
-    )
+    page = _list_page(queries.public_list(q=q, year=year, status=status), _int_arg("page", 1, 100000) or 1)
     filtered = bool(q or year or status)
     upcoming = [] if filtered or page.page > 1 else queries.upcoming_public(db.session, now, limit=5)
     return render_template(
@@ -109,7 +118,7 @@ def detail(visit_id: int):
     visit = queries.public_visit(db.session, visit_id)
     if visit is None:
         abort(404)
-    items = services.suggestions_for(db.session, [visit.id])
+    items = suggestions_for(db.session, [visit.id])
     return render_template("visits/detail.html", **_ctx(visit=visit, items=items))
 
 
@@ -150,7 +159,26 @@ def plan_vs_actual():
 
 # --- staff --------------------------------------------------------------------------------
 
-STAFF_ROLES = (CIVIC_STAFF, ADMIN)
+
+def _audit(action: str, target_type: str, target_id, now) -> None:
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        now=now,
+        ip=request.remote_addr,
+    )
+
+
+def _submit(form, call, *, audit: tuple[str, str], now: dt.datetime, target=lambda row: row.id):
+    """Validate ``form`` (when given), run ``call`` and audit it on the row it returns (or on
+    ``target(row)``); the outcome, or None when the form did not validate."""
+    if form is not None and not form.validate_on_submit():
+        return None
+    action, target_type = audit
+    return run(call, form=form, on_success=lambda row: _audit(action, target_type, target(row), now))
 
 
 def _index_page(status: int = 200, cycle_form=None, unavailable_form=None):
@@ -171,43 +199,41 @@ def _index_page(status: int = 200, cycle_form=None, unavailable_form=None):
 
 
 @staff.route("")
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def index():
     return _index_page()
 
 
 @staff.route("/cycles", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def create_cycle():
     form = CycleForm(prefix="c")
-    if not form.validate_on_submit():
-        return _index_page(400, cycle_form=form)
     now = utcnow()
-    try:
-        cycle = services.create_cycle(
+    outcome = _submit(
+        form,
+        lambda: cycles.create_cycle(
             db.session,
             start=form.start.data,
             end=form.end.data,
-            quotas=services.parse_quotas(form.quotas.data),
+            quotas=cycles.parse_quotas(form.quotas.data),
             max_per_week=form.max_per_week.data,
             max_per_day=form.max_per_day.data,
             name=form.name.data or None,
-            weights=services.parse_weights(form.weights.data),
+            weights=cycles.parse_weights(form.weights.data),
             actor_id=current_user.id,
             now=now,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        show_error(form, error)
+        ),
+        audit=("visit_cycle.create", "visit_cycle"),
+        now=now,
+    )
+    if not (outcome and outcome.ok):
         return _index_page(400, cycle_form=form)
-    _audit("visit_cycle.create", "visit_cycle", cycle.id, now)
-    db.session.commit()
     flash(_("초안 계획을 만들었습니다. 검토한 뒤 공개해 주세요."), "success")
-    return redirect(url_for("visits_staff.cycle", cycle_id=cycle.id))
+    return redirect(url_for("visits_staff.cycle", cycle_id=outcome.value.id))
 
 
 @staff.route("/cycles/<int:cycle_id>")
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def cycle(cycle_id: int):
     row = db.get_or_404(VisitCycle, cycle_id)
     visits = queries.cycle_visits(db.session, row)
@@ -229,33 +255,42 @@ def cycle(cycle_id: int):
     )
 
 
-@staff.route("/cycles/<int:cycle_id>/publish", methods=["POST"])
-@roles_required(*STAFF_ROLES)
-def publish_cycle(cycle_id: int):
+def _change_cycle(cycle_id: int, change, *, audit: str, success) -> object:
     row = db.get_or_404(VisitCycle, cycle_id)
     now = utcnow()
-    count = services.publish_cycle(db.session, row, actor_id=current_user.id, now=now)
-    _audit("visit_cycle.publish", "visit_cycle", row.id, now)
-    db.session.commit()
-    flash(_("방문 %(n)d건을 공개했습니다.", n=count), "success")
-    return redirect(url_for("visits_staff.cycle", cycle_id=row.id))
+    outcome = _submit(
+        None,
+        lambda: change(db.session, row, actor_id=current_user.id, now=now),
+        audit=(audit, "visit_cycle"),
+        now=now,
+        target=lambda _count: cycle_id,
+    )
+    if outcome.ok:
+        flash(success(outcome.value), "success")
+    return redirect(url_for("visits_staff.cycle", cycle_id=cycle_id))
+
+
+@staff.route("/cycles/<int:cycle_id>/publish", methods=["POST"])
+@roles_required(*CIVIC_OFFICE_ROLES)
+def publish_cycle(cycle_id: int):
+    return _change_cycle(
+        cycle_id,
+        cycles.publish_cycle,
+        audit="visit_cycle.publish",
+        success=lambda n: _("방문 %(n)d건을 공개했습니다.", n=n),
+    )
 
 
 @staff.route("/cycles/<int:cycle_id>/replan", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def replan_cycle(cycle_id: int):
-    row = db.get_or_404(VisitCycle, cycle_id)
-    now = utcnow()
-    try:
-        count = services.replan_cycle(db.session, row, actor_id=current_user.id, now=now)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("visits_staff.cycle", cycle_id=cycle_id))
-    _audit("visit_cycle.replan", "visit_cycle", row.id, now)
-    db.session.commit()
-    flash(_("고정된 방문은 두고 %(n)d건을 다시 배치했습니다.", n=count), "success")
-    return redirect(url_for("visits_staff.cycle", cycle_id=row.id))
+    """Re-plan the cycle around the visits that stay (held, confirmed, locked, moved by hand)."""
+    return _change_cycle(
+        cycle_id,
+        cycles.replan_cycle,
+        audit="visit_cycle.replan",
+        success=lambda n: _("고정된 방문은 두고 %(n)d건을 다시 배치했습니다.", n=n),
+    )
 
 
 def _departments():
@@ -316,7 +351,7 @@ def _visit_forms(visit: Visit, **given) -> dict:
 
 
 def _visit_page(visit: Visit, status: int = 200, **given):
-    items = services.suggestions_for(db.session, [visit.id])
+    items = suggestions_for(db.session, [visit.id])
     return (
         render_template(
             "visits/staff_visit.html", **_ctx(visit=visit, items=items, **_visit_forms(visit, **given))
@@ -326,52 +361,35 @@ def _visit_page(visit: Visit, status: int = 200, **given):
 
 
 @staff.route("/<int:visit_id>")
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def visit(visit_id: int):
     return _visit_page(db.get_or_404(Visit, visit_id))
 
 
-def _audit(action: str, target_type: str, target_id, now) -> None:
-    record(
-        db.session,
-        actor_id=current_user.id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        now=now,
-        ip=request.remote_addr,
-    )
-
-
 def _act(visit_id: int, form_name: str, form, action, *, success: str, audit: str):
-    """Shared POST handler: validate ``form``, run ``action(visit, now)``, commit, redirect."""
+    """Shared POST handler of the visit page: validate ``form``, run ``action(visit, now)``,
+    commit, redirect; or show the visit page again with the form's errors."""
     row = db.get_or_404(Visit, visit_id)
     _visit_forms(row, **{form_name: form})  # choices for validation
-    if not form.validate_on_submit():
-        return _visit_page(row, 400, **{form_name: form})
     now = utcnow()
-    try:
-        action(row, now)
-    except DomainError as error:
-        db.session.rollback()
-        row = db.get_or_404(Visit, visit_id)
-        show_error(form, error)
-        return _visit_page(row, 400, **{form_name: form})
-    _audit(audit, "visit", row.id, now)
-    db.session.commit()
+    outcome = _submit(
+        form, lambda: action(row, now), audit=(audit, "visit"), now=now, target=lambda _result: visit_id
+    )
+    if not (outcome and outcome.ok):
+        return _visit_page(db.get_or_404(Visit, visit_id), 400, **{form_name: form})
     flash(success, "success")
-    return redirect(url_for("visits_staff.visit", visit_id=row.id))
+    return redirect(url_for("visits_staff.visit", visit_id=visit_id))
 
 
 @staff.route("/<int:visit_id>/move", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def move(visit_id: int):
     form = MoveForm(prefix="m")
     return _act(
         visit_id,
         "move_form",
         form,
-        lambda v, now: services.move_visit(
+        lambda v, now: move_visit(
             db.session,
             v,
             day=form.day.data,
@@ -385,13 +403,13 @@ def move(visit_id: int):
 
 
 @staff.route("/<int:visit_id>/swap", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def swap(visit_id: int):
     form = SwapForm(prefix="s")
 
     def action(v, now):
-        other = services.get_visit(db.session, form.other.data)
-        services.swap_visits(db.session, v, other, actor_id=current_user.id, now=now)
+        other = get_visit(db.session, form.other.data)
+        swap_visits(db.session, v, other, actor_id=current_user.id, now=now)
 
     return _act(
         visit_id, "swap_form", form, action, success=_("두 방문의 일정을 맞바꿨습니다."), audit="visit.swap"
@@ -399,28 +417,33 @@ def swap(visit_id: int):
 
 
 @staff.route("/<int:visit_id>/lock", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def lock(visit_id: int):
     row = db.get_or_404(Visit, visit_id)
     locked = request.form.get("locked") == "1"
     now = utcnow()
-    services.set_locked(db.session, row, locked, actor_id=current_user.id, now=now)
-    _audit("visit.lock" if locked else "visit.unlock", "visit", row.id, now)
-    db.session.commit()
-    flash(_("일정을 고정했습니다.") if locked else _("고정을 풀었습니다."), "success")
-    default = url_for("visits_staff.visit", visit_id=row.id)
+    outcome = _submit(
+        None,
+        lambda: set_locked(db.session, row, locked, actor_id=current_user.id, now=now),
+        audit=("visit.lock" if locked else "visit.unlock", "visit"),
+        now=now,
+        target=lambda _none: visit_id,
+    )
+    if outcome.ok:
+        flash(_("일정을 고정했습니다.") if locked else _("고정을 풀었습니다."), "success")
+    default = url_for("visits_staff.visit", visit_id=visit_id)
     return redirect(safe_next(request.form.get("next"), default, prefix="/staff/visits"))
 
 
 @staff.route("/<int:visit_id>/status", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def status(visit_id: int):
     form = StatusForm(prefix="st")
     return _act(
         visit_id,
         "status_form",
         form,
-        lambda v, now: services.change_status(
+        lambda v, now: change_status(
             db.session, v, form.status.data, reason=form.reason.data, actor_id=current_user.id, now=now
         ),
         success=_("상태를 바꿨습니다."),
@@ -429,14 +452,14 @@ def status(visit_id: int):
 
 
 @staff.route("/<int:visit_id>/held", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def held(visit_id: int):
     form = HeldForm(prefix="h")
     return _act(
         visit_id,
         "held_form",
         form,
-        lambda v, now: services.record_held(
+        lambda v, now: record_held(
             db.session,
             v,
             agenda=form.agenda.data or [],
@@ -470,14 +493,14 @@ def _read_photo(field) -> tuple[str, bytes] | None:
 
 
 @staff.route("/<int:visit_id>/suggestions", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def suggestion(visit_id: int):
     form = SuggestionForm(prefix="g")
     return _act(
         visit_id,
         "suggestion_form",
         form,
-        lambda v, now: services.add_suggestion(
+        lambda v, now: add_suggestion(
             db.session,
             v,
             title=form.title.data,
@@ -499,14 +522,14 @@ def suggestion(visit_id: int):
 
 
 @staff.route("/<int:visit_id>/results", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def results(visit_id: int):
     form = ResultForm(prefix="r")
     return _act(
         visit_id,
         "result_form",
         form,
-        lambda v, now: services.publish_results(
+        lambda v, now: publish_results(
             db.session, v, summary=form.summary.data, actor_id=current_user.id, now=now
         ),
         success=_("결과를 공개하고 텔레그램 채널 게시를 예약했습니다."),
@@ -515,46 +538,49 @@ def results(visit_id: int):
 
 
 @staff.route("/<int:visit_id>/publish", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def publish(visit_id: int):
     row = db.get_or_404(Visit, visit_id)
     now = utcnow()
-    services.publish_visit(db.session, row, actor_id=current_user.id, now=now)
-    _audit("visit.publish", "visit", row.id, now)
-    db.session.commit()
-    flash(_("공개했습니다."), "success")
-    return redirect(url_for("visits_staff.visit", visit_id=row.id))
+    outcome = _submit(
+        None,
+        lambda: publish_visit(db.session, row, actor_id=current_user.id, now=now),
+        audit=("visit.publish", "visit"),
+        now=now,
+        target=lambda _none: visit_id,
+    )
+    if outcome.ok:
+        flash(_("공개했습니다."), "success")
+    return redirect(url_for("visits_staff.visit", visit_id=visit_id))
 
 
 @staff.route("/tours/new", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def new_tour():
     form = TourForm(prefix="t")
     form.theme_group.choices = [SelectChoice(g, theme_group_labels()[g]) for g in THEME_GROUPS]
     form.departments.choices = [SelectChoice(d.id, d.name) for d in _departments()]
-    if form.validate_on_submit():
-        now = utcnow()
-        try:
-            tour = services.create_tour(
-                db.session,
-                day=form.day.data,
-                start_time=form.start_time.data,
-                end_time=form.end_time.data,
-                theme_group=form.theme_group.data,
-                theme=form.theme.data,
-                sites_text=form.sites.data,
-                department_ids=form.departments.data or [],
-                actor_id=current_user.id,
-                now=now,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            _audit("visit.tour_create", "visit", tour.id, now)
-            db.session.commit()
-            flash(_("민생현장 탐방을 만들었습니다."), "success")
-            return redirect(url_for("visits_staff.visit", visit_id=tour.id))
+    now = utcnow()
+    outcome = _submit(
+        form,
+        lambda: create_tour(
+            db.session,
+            day=form.day.data,
+            start_time=form.start_time.data,
+            end_time=form.end_time.data,
+            theme_group=form.theme_group.data,
+            theme=form.theme.data,
+            sites_text=form.sites.data,
+            department_ids=form.departments.data or [],
+            actor_id=current_user.id,
+            now=now,
+        ),
+        audit=("visit.tour_create", "visit"),
+        now=now,
+    )
+    if outcome and outcome.ok:
+        flash(_("민생현장 탐방을 만들었습니다."), "success")
+        return redirect(url_for("visits_staff.visit", visit_id=outcome.value.id))
     code = 400 if request.method == "POST" else 200
     return render_template("visits/staff_tour_form.html", **_ctx(form=form)), code
 
@@ -564,7 +590,7 @@ def _day_arg(name: str, default: dt.date) -> dt.date:
         day = dt.date.fromisoformat(request.values.get(name) or "")
     except ValueError:
         return default
-    return day if services.FIRST_DAY <= day <= services.LAST_DAY else default
+    return day if FIRST_DAY <= day <= LAST_DAY else default
 
 
 def _conflict_window() -> tuple[dt.date, dt.date]:
@@ -575,70 +601,76 @@ def _conflict_window() -> tuple[dt.date, dt.date]:
 
 
 @staff.route("/conflicts")
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def conflicts():
     """Published visits on days that became closed (a blackout, closed date or holiday added
     after publishing), each with the free day it can move to."""
     start, end = _conflict_window()
-    rows = services.blocked_visits(db.session, start, end)
+    rows = blocked_visits(db.session, start, end)
     return render_template("visits/staff_conflicts.html", **_ctx(rows=rows, start=start, end=end))
 
 
 @staff.route("/conflicts/move", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def move_conflicts():
     start, end = _conflict_window()
+    back = redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
     ids = [int(v) for v in request.form.getlist("visit_id") if v.isdigit()]
     if not ids:
         flash(_("옮길 방문을 골라 주세요."), "error")
-        return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
+        return back
     now = utcnow()
-    try:
-        moved = services.move_blocked(db.session, start, end, ids, actor_id=current_user.id, now=now)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
-    for visit in moved:
-        _audit("visit.move", "visit", visit.id, now)
-    db.session.commit()
-    flash(_("방문 %(n)d건을 옮겼습니다.", n=len(moved)), "success")
-    return redirect(url_for("visits_staff.conflicts", start=start.isoformat(), end=end.isoformat()))
+
+    def audit_each(moved: list[Visit]) -> None:
+        for row in moved:
+            _audit("visit.move", "visit", row.id, now)
+
+    outcome = run(
+        lambda: move_blocked(db.session, start, end, ids, actor_id=current_user.id, now=now),
+        on_success=audit_each,
+    )
+    if outcome.ok:
+        flash(_("방문 %(n)d건을 옮겼습니다.", n=len(outcome.value)), "success")
+    return back
 
 
 @staff.route("/unavailable", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def add_unavailable():
     form = UnavailableForm(prefix="u")
-    if not form.validate_on_submit():
-        return _index_page(400, unavailable_form=form)
     now = utcnow()
-    try:
-        row = services.add_mayor_unavailable(
+    outcome = _submit(
+        form,
+        lambda: add_mayor_unavailable(
             db.session, day=form.day.data, reason=form.reason.data, actor_id=current_user.id, now=now
-        )
-    except DomainError as error:
-        db.session.rollback()
-        show_error(form, error)
+        ),
+        audit=("visit.mayor_unavailable.create", "mayor_unavailable"),
+        now=now,
+        target=lambda row: row.day.isoformat(),
+    )
+    if not (outcome and outcome.ok):
         return _index_page(400, unavailable_form=form)
-    _audit("visit.mayor_unavailable.create", "mayor_unavailable", row.day.isoformat(), now)
-    db.session.commit()
     flash(_("시장 일정 불가일을 추가했습니다."), "success")
-    if services.blocked_visits(db.session, row.day, row.day):
-        day = row.day.isoformat()
-        return redirect(url_for("visits_staff.conflicts", start=day, end=day))
+    day = outcome.value.day
+    if blocked_visits(db.session, day, day):
+        return redirect(url_for("visits_staff.conflicts", start=day.isoformat(), end=day.isoformat()))
     return redirect(url_for("visits_staff.index"))
 
 
 @staff.route("/unavailable/<int:item_id>/delete", methods=["POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def delete_unavailable(item_id: int):
     row = db.get_or_404(MayorUnavailable, item_id)
     now = utcnow()
-    db.session.delete(row)
-    _audit("visit.mayor_unavailable.delete", "mayor_unavailable", item_id, now)
-    db.session.commit()
-    flash(_("삭제했습니다."), "success")
+    outcome = _submit(
+        None,
+        lambda: remove_mayor_unavailable(db.session, row, actor_id=current_user.id, now=now),
+        audit=("visit.mayor_unavailable.delete", "mayor_unavailable"),
+        now=now,
+        target=lambda _none: item_id,
+    )
+    if outcome.ok:
+        flash(_("삭제했습니다."), "success")
     return redirect(url_for("visits_staff.index"))
 
 
@@ -657,5 +689,5 @@ def init_app(app) -> None:
     app.register_blueprint(staff)
     reg = get_registry(app)
     reg.add_nav(NavItem(lambda: _("동 방문"), "visits.schedule", None, 20, "main"))
-    reg.add_nav(NavItem(lambda: _("동 방문 계획"), "visits_staff.index", frozenset(STAFF_ROLES), 20, "staff"))
+    reg.add_nav(NavItem(lambda: _("동 방문 계획"), "visits_staff.index", CIVIC_OFFICE_ROLES, 20, "staff"))
     reg.add_home_section(20, home_section)

@@ -13,8 +13,9 @@ from civic_app.cards.models import CardItem
 from civic_app.extensions import db
 from civic_app.notify.models import OutboxMessage
 from civic_app.timeutil import seoul_datetime, to_seoul
-from civic_app.visits import services
 from civic_app.visits.models import HELD, Visit, VisitCycle
+from civic_app.visits.results import add_suggestion, publish_results, record_held
+from civic_app.visits.tours import create_tour
 from tests.factories import NOW, login, make_department, make_dong, make_user
 from tests.factories_visits import make_city, plan
 
@@ -211,7 +212,7 @@ def test_hold_before_the_day_is_refused(session):
     cycle = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [1])
     visit = cycle.visits[0]
     with pytest.raises(Exception, match="아직 방문일이 되지 않았습니다"):
-        services.record_held(
+        record_held(
             session, visit, agenda=[], residents_count=None, participant_groups=[], actor_id=None, now=NOW
         )
     assert visit.status == "planned"
@@ -295,7 +296,7 @@ def _held_visits(n: int, session):
         visit.status = HELD
         visit.dong_id = dong
         visit.departments = [dept]
-        services.add_suggestion(
+        add_suggestion(
             session, visit, title=f"건의 {i}", description="", category="안전", actor_id=None, now=NOW
         )
     session.commit()
@@ -465,7 +466,7 @@ def test_swap_and_lock_from_the_staff_pages(client, session, staff):
 
 def test_tour_suggestion_goes_to_the_site_dong_card(session):
     dong = make_dong("강변동", code="4199061000")
-    tour = services.create_tour(
+    tour = create_tour(
         session,
         day=dt.date(2026, 8, 4),
         start_time=dt.time(14),
@@ -476,14 +477,14 @@ def test_tour_suggestion_goes_to_the_site_dong_card(session):
         actor_id=None,
         now=NOW,
     )
-    services.record_held(
+    record_held(
         session, tour, agenda=["field"], residents_count=12, participant_groups=[], actor_id=None, now=NOW
     )
-    item = services.add_suggestion(
+    item = add_suggestion(
         session, tour, title="그늘막 추가 설치", description="", category="안전", actor_id=None, now=NOW
     )
     assert (item.dong_id, item.source_kind, item.source_ref) == (dong.id, "visit", tour.id)
-    services.publish_results(session, tour, summary="쉼터 3곳을 점검했습니다.", actor_id=None, now=NOW)
+    publish_results(session, tour, summary="쉼터 3곳을 점검했습니다.", actor_id=None, now=NOW)
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.subject_ref == f"visit:{tour.id}"))
     assert message.payload["title"] == "[민생현장 탐방 결과] 폭염 대비 무더위쉼터 점검"
 
