@@ -8,6 +8,8 @@ service → :func:`civic_app.web.actions.run` (commit, or the error on the form 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -56,22 +58,13 @@ from civic_app.committee.reports import (
 )
 from civic_app.committee.reviews import apply_review, start_review
 from civic_app.committee.tasks import import_tasks, update_task
-from civic_app.committee.views import bp, current_committee, department_choices, form_status
+from civic_app.committee.views import bp, current_committee, department_choices, form_status, submit
 from civic_app.extensions import db
 from civic_app.timeutil import seoul_datetime, to_seoul, today_seoul, utcnow
-from civic_app.web.actions import Outcome, run
-from civic_app.web.forms import read_csv_upload
+from civic_app.web.actions import run
+from civic_app.web.forms import field_values, read_csv_upload
 from civic_app.web.inputs import bounded_int
 from civic_app.web.policy import ADMIN, SECRETARIAT_ROLES, roles_required
-
-
-def _button(call) -> Outcome:
-    """A state-changing button (a form with only the CSRF token): 400 without a valid token; a
-    domain error is flashed."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return run(call)
-
 
 # --- dashboard, quarters -----------------------------------------------------------------------
 
@@ -108,27 +101,29 @@ def admin():
     return _admin_page()
 
 
+def _dashboard_form(name: str, form, call: Callable, success: Callable):
+    """A form of the dashboard: ``call(session, committee, actor=, now=)``, then
+    ``success(result)`` (a redirect); or the dashboard again with the form's errors."""
+    done = submit(form, partial(call, db.session, current_committee()))
+    if not (done and done.ok):
+        return _admin_page(400, **{name: form})
+    return success(done.value)
+
+
 @bp.route("/admin/quarters", methods=["POST"])
 @roles_required(*SECRETARIAT_ROLES)
 def admin_open_quarter():
     form = OpenQuarterForm()
-    opened = form.validate_on_submit() and run(
-        lambda: open_quarter(
-            db.session,
-            current_committee(),
-            year=form.year.data,
-            quarter=form.quarter.data,
-            deadline=form.deadline.data,
-            actor=current_user,
-            now=utcnow(),
-        ),
-        form=form,
-    )
-    if not (opened and opened.ok):
-        return _admin_page(400, quarter_form=form)
-    message = _("%(label)s 분기 보고를 열었습니다. 담당 부서에 알림을 보냈습니다.", label=opened.value.label)
-    flash(message, "success")
-    return redirect(url_for("committee.admin_quarter", quarter_id=opened.value.id))
+
+    def opened(quarter: ReportingQuarter):
+        flash(
+            _("%(label)s 분기 보고를 열었습니다. 담당 부서에 알림을 보냈습니다.", label=quarter.label),
+            "success",
+        )
+        return redirect(url_for("committee.admin_quarter", quarter_id=quarter.id))
+
+    call = partial(open_quarter, **field_values(form, "year", "quarter", "deadline"))
+    return _dashboard_form("quarter_form", form, call, opened)
 
 
 def _quarter_or_404(quarter_id: int) -> ReportingQuarter:
@@ -154,19 +149,10 @@ def admin_publish(quarter_id: int):
     form = PublishForm()
     if request.method == "GET":
         form.summary.data = quarter.summary
-    if form.validate_on_submit():
-        amending = quarter.is_published
-        published = run(
-            lambda: publish_quarter(
-                db.session,
-                quarter,
-                actor=current_user,
-                now=utcnow(),
-                summary=form.summary.data or "",
-                note=form.note.data or "",
-            ),
-            form=form,
-        )
+    amending = quarter.is_published
+    values = field_values(form, "summary", "note", empty="")
+    published = submit(form, lambda **who: publish_quarter(db.session, quarter, **values, **who))
+    if published is not None:
         if published.ok:
             if amending:
                 flash(_("정정본(%(n)d판)을 공개했습니다.", n=published.value.number), "success")
@@ -189,8 +175,7 @@ def admin_publish(quarter_id: int):
 @roles_required(*SECRETARIAT_ROLES)
 def admin_quarter_action(quarter_id: int, action: str):
     quarter = db.get_or_404(ReportingQuarter, quarter_id)
-    sent = _button(lambda: send_reminders(db.session, quarter, actor=current_user, now=utcnow()))
-    if sent.ok:
+    if (sent := submit(None, partial(send_reminders, db.session, quarter))).ok:
         flash(_("미제출 부서 담당자 %(n)d명에게 알림을 보냈습니다.", n=sent.value), "success")
     return redirect(url_for("committee.admin_quarter", quarter_id=quarter_id))
 
@@ -200,7 +185,7 @@ def admin_quarter_action(quarter_id: int, action: str):
 def admin_review_entry(entry_id: int):
     item = db.get_or_404(QuarterlyEntry, entry_id)
     quarter_id = item.quarter_id
-    _button(lambda: review_entry(db.session, item, actor=current_user, now=utcnow()))
+    submit(None, partial(review_entry, db.session, item))
     return redirect(url_for("committee.admin_quarter", quarter_id=quarter_id, _anchor=f"entry-{entry_id}"))
 
 
@@ -217,18 +202,15 @@ def admin_task(code: str):
     form.department_id.choices = department_choices(_("(미정)"))
     if request.method == "GET":
         form.department_id.data = item.department_id or 0
-    saved = form.validate_on_submit() and run(
-        lambda: update_task(
+    saved = submit(
+        form,
+        lambda **who: update_task(
             db.session,
             item,
-            title=form.title.data,
-            status=form.status.data,
+            **field_values(form, "title", "status", "start_year"),
             department_id=form.department_id.data or None,
-            start_year=form.start_year.data,
-            actor=current_user,
-            now=utcnow(),
+            **who,
         ),
-        form=form,
     )
     if saved and saved.ok:
         flash(_("저장했습니다."), "success")
@@ -243,21 +225,13 @@ def admin_task(code: str):
 @roles_required(*SECRETARIAT_ROLES)
 def admin_open_round():
     form = EvaluationRoundForm()
-    opened = form.validate_on_submit() and run(
-        lambda: open_evaluation_round(
-            db.session,
-            current_committee(),
-            year=form.year.data,
-            half=form.half.data,
-            actor=current_user,
-            now=utcnow(),
-        ),
-        form=form,
-    )
-    if not (opened and opened.ok):
-        return _admin_page(400, round_form=form)
-    flash(_("반기 평가를 열었습니다."), "success")
-    return redirect(url_for("committee.admin"))
+
+    def opened(_round: EvaluationRound):
+        flash(_("반기 평가를 열었습니다."), "success")
+        return redirect(url_for("committee.admin"))
+
+    call = partial(open_evaluation_round, **field_values(form, "year", "half"))
+    return _dashboard_form("round_form", form, call, opened)
 
 
 @bp.route("/admin/evaluations/<int:round_id>", methods=["GET", "POST"])
@@ -265,9 +239,7 @@ def admin_open_round():
 def admin_round(round_id: int):
     evaluation_round = db.get_or_404(EvaluationRound, round_id)
     if request.method == "POST":
-        closed = _button(
-            lambda: close_evaluation_round(db.session, evaluation_round, actor=current_user, now=utcnow())
-        )
+        closed = submit(None, partial(close_evaluation_round, db.session, evaluation_round))
         if closed.ok:
             flash(_("평가를 마감했습니다."), "success")
         return redirect(url_for("committee.admin_round", round_id=round_id))
@@ -283,15 +255,13 @@ def admin_round(round_id: int):
 @roles_required(*SECRETARIAT_ROLES)
 def admin_start_review():
     form = ReviewForm()
-    started = form.validate_on_submit() and run(
-        lambda: start_review(
-            db.session, current_committee(), title=form.title.data, actor=current_user, now=utcnow()
-        ),
-        form=form,
+    call = partial(start_review, title=form.title.data)
+    return _dashboard_form(
+        "review_form",
+        form,
+        call,
+        lambda review: redirect(url_for("committee.admin_review", review_id=review.id)),
     )
-    if not (started and started.ok):
-        return _admin_page(400, review_form=form)
-    return redirect(url_for("committee.admin_review", review_id=started.value.id))
 
 
 @bp.route("/admin/reviews/<int:review_id>", methods=["GET", "POST"])
@@ -374,17 +344,16 @@ def admin_member(member_id: int | None = None):
         form.subcommittee_id.data = member.subcommittee_id or 0
         if member.email or member.phone:
             _log_contact_view(member)
-    saved = form.validate_on_submit() and run(
-        lambda: save_member(
+    saved = submit(
+        form,
+        lambda **who: save_member(
             db.session,
             committee,
             member,
             _member_data(form),
             account_email=form.account_email.data or "",
-            actor=current_user,
-            now=utcnow(),
+            **who,
         ),
-        form=form,
     )
     if saved and saved.ok:
         flash(_("저장했습니다."), "success")
@@ -431,23 +400,20 @@ def admin_meeting(meeting_id: int | None = None):
         form.day.data, form.start.data = local.date(), local.time().replace(tzinfo=None)
         form.duration.data = int((meeting.end_at - meeting.start_at).total_seconds() // 60)
 
-    def save() -> CommitteeMeeting:
+    def save(**who) -> CommitteeMeeting:
         start_at = seoul_datetime(form.day.data, form.start.data).astimezone(dt.UTC)
         return save_meeting(
             db.session,
             current_committee(),
             meeting,
-            kind=form.kind.data,
-            title=form.title.data,
+            **field_values(form, "kind", "title"),
+            **field_values(form, "location", "agenda", empty=""),
             start_at=start_at,
             end_at=start_at + dt.timedelta(minutes=form.duration.data),
-            location=form.location.data or "",
-            agenda=form.agenda.data or "",
-            actor=current_user,
-            now=utcnow(),
+            **who,
         )
 
-    saved = form.validate_on_submit() and run(save, form=form)
+    saved = submit(form, save)
     if saved and saved.ok:
         flash(_("저장했습니다."), "success")
         return redirect(url_for("committee.admin_meeting", meeting_id=saved.value.id))
@@ -458,7 +424,7 @@ def admin_meeting(meeting_id: int | None = None):
 @roles_required(*SECRETARIAT_ROLES)
 def admin_meeting_status(meeting_id: int, status: str):
     meeting = db.get_or_404(CommitteeMeeting, meeting_id)
-    _button(lambda: set_meeting_status(db.session, meeting, status, actor=current_user, now=utcnow()))
+    submit(None, partial(set_meeting_status, db.session, meeting, status))
     return redirect(url_for("committee.admin_meeting", meeting_id=meeting_id))
 
 
@@ -466,25 +432,17 @@ def admin_meeting_status(meeting_id: int, status: str):
 @roles_required(*SECRETARIAT_ROLES)
 def admin_meeting_minutes(meeting_id: int):
     meeting = db.get_or_404(CommitteeMeeting, meeting_id)
-    form = MinutesForm()
-    if not form.validate_on_submit():
-        abort(400)
     present = set()
     for raw in request.form.getlist("present"):
         try:
             present.add(bounded_int(raw))
         except ValueError:
             continue
-    saved = run(
-        lambda: record_minutes(
-            db.session,
-            meeting,
-            minutes=form.minutes.data or "",
-            present_member_ids=present,
-            actor=current_user,
-            now=utcnow(),
-        )
-    )
+    form = MinutesForm()
+    minutes = partial(record_minutes, db.session, meeting, present_member_ids=present)
+    saved = submit(form, lambda **who: minutes(minutes=form.minutes.data or "", **who))
+    if saved is None:
+        abort(400)
     if saved.ok:
         flash(_("회의록과 출석을 저장했습니다."), "success")
     return redirect(url_for("committee.admin_meeting", meeting_id=meeting_id))
@@ -493,22 +451,20 @@ def admin_meeting_minutes(meeting_id: int):
 @bp.route("/admin/meetings/<int:meeting_id>/items", methods=["POST"])
 @roles_required(*SECRETARIAT_ROLES)
 def admin_meeting_item(meeting_id: int):
-    meeting = db.get_or_404(CommitteeMeeting, meeting_id)
     form = AdvisoryForm()
+    meeting = db.get_or_404(CommitteeMeeting, meeting_id)
     form.subcommittee_id.choices = [SelectChoice(s.id, s.name) for s in current_committee().subcommittees]
     form.department_id.choices = department_choices(_("(미정)"))
-    added = form.validate_on_submit() and run(
-        lambda: add_advisory_item(
+    added = submit(
+        form,
+        lambda **who: add_advisory_item(
             db.session,
             meeting,
             code=form.code.data.strip(),
-            title=form.title.data,
-            subcommittee_id=form.subcommittee_id.data,
+            **field_values(form, "title", "subcommittee_id"),
             department_id=form.department_id.data or None,
-            actor=current_user,
-            now=utcnow(),
+            **who,
         ),
-        form=form,
     )
     if added and added.ok:
         flash(_("자문안건 %(code)s을(를) 과제로 등록했습니다.", code=added.value.code), "success")

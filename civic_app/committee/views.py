@@ -6,16 +6,19 @@ validate → service → :func:`civic_app.web.actions.run` (commit, or the error
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from civic_app.committee import queries
 from civic_app.committee.committees import get_committee, member_for_user
 from civic_app.committee.evaluations import record_evaluation
-from civic_app.committee.forms import EntryForm, EvaluationForm
+from civic_app.committee.forms import ActionForm, EntryForm, EvaluationForm
 from civic_app.committee.labels import label
 from civic_app.committee.models import (
     ORIGINS,
@@ -29,7 +32,8 @@ from civic_app.committee.reports import report_diff, submit_entry
 from civic_app.dongs.models import Department
 from civic_app.extensions import db
 from civic_app.timeutil import today_seoul, utcnow
-from civic_app.web.actions import run
+from civic_app.web.actions import Outcome, run
+from civic_app.web.forms import field_values
 from civic_app.web.htmx import render_page_or_fragment
 from civic_app.web.inputs import query_int
 from civic_app.web.policy import (
@@ -57,6 +61,17 @@ def department_choices(blank: str) -> list[SelectChoice]:
     """Every department for a select, after a first ``blank`` choice (value 0)."""
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     return [SelectChoice(0, blank)] + [SelectChoice(d.id, d.name) for d in departments]
+
+
+def submit(form: FlaskForm | None, call: Callable) -> Outcome | None:
+    """Run ``call(actor=, now=)`` for the signed-in user and commit, once ``form`` validated
+    (None: a button with only the CSRF token; without a valid token, 400). The outcome, or None
+    when the form did not validate; a domain error goes on the form's fields or is flashed."""
+    if form is None and not ActionForm().validate_on_submit():
+        abort(400)
+    if form is not None and not form.validate_on_submit():
+        return None
+    return run(lambda: call(actor=current_user, now=utcnow()), form=form)
 
 
 def form_status() -> int:
@@ -116,11 +131,8 @@ def task(code: str):
 @public
 def reports():
     committee = current_committee()
-    return render_template(
-        "committee/reports.html",
-        committee=committee,
-        quarters=queries.published_quarters(db.session, committee),
-    )
+    quarters = queries.published_quarters(db.session, committee)
+    return render_template("committee/reports.html", committee=committee, quarters=quarters)
 
 
 @bp.route("/reports/<int:quarter_id>")
@@ -200,18 +212,15 @@ def entry(entry_id: int):
     if not current_user.has_role(*SECRETARIAT_ROLES) and item.department_id != current_user.department_id:
         abort(403)
     form = EntryForm(obj=item)
-    submitted = form.validate_on_submit() and run(
-        lambda: submit_entry(
+    submitted = submit(
+        form,
+        lambda **who: submit_entry(
             db.session,
             item,
-            actor=current_user,
-            now=utcnow(),
-            progress_text=form.progress_text.data or "",
             progress_pct=form.progress_pct.data,
-            issues=form.issues.data or "",
-            next_steps=form.next_steps.data or "",
+            **field_values(form, "progress_text", "issues", "next_steps", empty=""),
+            **who,
         ),
-        form=form,
     )
     if submitted and submitted.ok:
         flash(_("보고를 제출했습니다."), "success")
@@ -258,17 +267,11 @@ def evaluate_task(round_id: int, task_id: int):
     record = db.get_or_404(EvaluationRound, round_id)
     item = db.get_or_404(CommitteeTask, task_id)
     form = EvaluationForm(prefix=f"t{item.id}")
-    saved = form.validate_on_submit() and run(
-        lambda: record_evaluation(
-            db.session,
-            record,
-            item,
-            actor=current_user,
-            score=form.score.data,
-            comment=form.comment.data or "",
-            now=utcnow(),
+    saved = submit(
+        form,
+        lambda **who: record_evaluation(
+            db.session, record, item, score=form.score.data, comment=form.comment.data or "", **who
         ),
-        form=form,
     )
     if saved and saved.ok:
         flash(_("%(code)s 과제 평가를 저장했습니다.", code=item.code), "success")

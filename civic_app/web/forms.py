@@ -1,4 +1,4 @@
-"""Helpers for WTForms forms: domain errors on the fields, uploaded CSV text."""
+"""Helpers for WTForms forms: domain errors on the fields, field values, uploaded CSV text."""
 
 from __future__ import annotations
 
@@ -34,3 +34,10 @@ def read_csv_upload(field: Field) -> str | None:
     except UnicodeDecodeError:
         field.errors = [_("파일이 UTF-8 인코딩이 아닙니다.")]
         return None
+
+
+def field_values(form: FlaskForm, *names: str, empty: object = None) -> dict:
+    """``{name: form.<name>.data}`` (``empty`` for a field without data): fields a service takes
+    as keyword arguments of the same names."""
+    values = {name: getattr(form, name).data for name in names}
+    return {name: empty if value is None else value for name, value in values.items()}
