@@ -281,3 +281,23 @@ def test_secretariat_starts_a_proposed_task_but_cannot_mark_it_replaced(client, 
     assert "과제 고치기" in client.get("/committee/tasks/N-1").get_data(as_text=True)
     client.post("/logout")
     assert "과제 고치기" not in client.get("/committee/tasks/N-1").get_data(as_text=True)
+
+
+def test_a_bad_dashboard_form_is_shown_again_with_its_errors_and_opens_nothing(client, session):
+    secretariat(client)
+    make_task("A-1", department=make_department("도로과", code="ROAD"))
+    session.commit()
+    bad_year = client.post("/committee/admin/quarters", data={"year": "1999", "quarter": "1", "deadline": ""})
+    assert bad_year.status_code == 400
+    page = bad_year.get_data(as_text=True)
+    assert "연도는 2000~2100 사이여야 합니다." in page
+    assert "마감일을 입력해 주세요." in page
+    past = client.post(
+        "/committee/admin/quarters", data={"year": "2026", "quarter": "1", "deadline": "2020-01-01"}
+    )
+    assert past.status_code == 400
+    assert "마감일은 오늘 이후여야 합니다." in past.get_data(as_text=True)  # the service's rule, on the field
+    assert session.scalar(select(ReportingQuarter)) is None
+    no_title = client.post("/committee/admin/reviews", data={"title": ""})
+    assert no_title.status_code == 400
+    assert session.scalar(select(MidtermReview)) is None
