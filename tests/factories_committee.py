@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from civic_app.committee.committees import get_committee
 from civic_app.committee.models import CommitteeMember, CommitteeTask, SubCommittee
-from civic_app.committee.services import get_committee
 from civic_app.extensions import db
 from tests.factories import NOW
 

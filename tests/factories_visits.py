@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from civic_app.extensions import db
-from civic_app.visits import services
+from civic_app.visits.cycles import create_cycle
 from civic_app.visits.models import HELD, Visit
 from civic_app.workdays.models import BlackoutRange, ClosedDate
 from tests.factories import NOW, make_dong
@@ -39,9 +39,7 @@ def add_closed(day: dt.date, reason: str = "임시공휴일") -> ClosedDate:
 
 
 def plan(start: dt.date, end: dt.date, quotas: list[int], **kw):
-    return services.create_cycle(
-        db.session, start=start, end=end, quotas=quotas, actor_id=None, now=NOW, **kw
-    )
+    return create_cycle(db.session, start=start, end=end, quotas=quotas, actor_id=None, now=NOW, **kw)
 
 
 def hold_all(cycle) -> None:

@@ -6,11 +6,12 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
-    from civic_app.committee import api, cli, demo, services, views
+    from civic_app.committee import admin_views, api, cli, demo, views
+    from civic_app.committee.committees import ensure_reference
     from civic_app.registry import NavItem, get_registry
-    from civic_app.web.policy import ADMIN, COMMITTEE_MEMBER, COMMITTEE_SECRETARIAT, DEPARTMENT
+    from civic_app.web.policy import COMMITTEE_MEMBER, DEPARTMENT, SECRETARIAT_ROLES
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)  # views.bp, with the secretariat's routes added
     app.register_blueprint(api.bp)
     app.cli.add_command(cli.committee_cli)
     reg = get_registry(app)
@@ -19,7 +20,7 @@ def init_app(app) -> None:
         NavItem(
             lambda: str(_l("위원회 사무국")),
             "committee.admin",
-            frozenset({COMMITTEE_SECRETARIAT, ADMIN}),
+            SECRETARIAT_ROLES,
             50,
             "staff",
         )
@@ -38,7 +39,7 @@ def init_app(app) -> None:
             lambda: str(_l("과제 평가")), "committee.evaluate", frozenset({COMMITTEE_MEMBER}), 52, "staff"
         )
     )
-    reg.add_reference_loader(20, "committee", services.ensure_reference)
+    reg.add_reference_loader(20, "committee", ensure_reference)
     reg.add_demo_loader(60, "committee", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     reg.add_home_section(50, views.home_section)

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from civic_app.committee.services import due_reminders, import_tasks
+from civic_app.committee.reports import due_reminders
+from civic_app.committee.tasks import import_tasks
 from civic_app.errors import DomainError, ValidationFailed
 from civic_app.extensions import db
 from civic_app.timeutil import utcnow

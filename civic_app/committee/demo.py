@@ -12,13 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
-from civic_app.committee import services
+from civic_app.committee.committees import ensure_reference
+from civic_app.committee.evaluations import open_evaluation_round, record_evaluation
+from civic_app.committee.meetings import save_meeting, set_meeting_status
 from civic_app.committee.models import (
     DEFAULT_SUBCOMMITTEES,
     CommitteeMeeting,
     CommitteeMember,
     CommitteeTask,
 )
+from civic_app.committee.reports import open_quarter, publish_quarter, submit_entry
+from civic_app.committee.reviews import apply_review, start_review
 from civic_app.dongs.models import Department
 
 # Per field, in DEFAULT_SUBCOMMITTEES order: (maintained, concluded, replaced, new, new proposed for next year)
@@ -188,7 +192,7 @@ def task_plan() -> list[dict]:
 
 def load_demo(session: Session, ctx: dict) -> None:
     echo = ctx.get("echo", print)
-    committee = services.ensure_reference(session)
+    committee = ensure_reference(session)
     subs = {s.position - 1: s for s in committee.subcommittees if s.name in DEFAULT_SUBCOMMITTEES}
     actor = session.scalar(select(User).where(User.email == "secretariat@demo.civic.kr"))
     if actor is None:
@@ -218,12 +222,12 @@ def load_demo(session: Session, ctx: dict) -> None:
             )
         )
     session.flush()
-    review = services.start_review(
+    review = start_review(
         session, committee, title="2026년 정책합의과제 중간점검", actor=actor, now=_utc(2026, 3, 10)
     )
     wanted = {r["code"]: (r["outcome"], r["successors"]) for r in plan if r["origin"] == "baseline"}
     decisions = {o.id: wanted[o.task_code] for o in review.outcomes}
-    services.apply_review(session, review, decisions, actor=actor, now=_utc(2026, 3, 20))
+    apply_review(session, review, decisions, actor=actor, now=_utc(2026, 3, 20))
     _load_quarters(session, committee, actor)
     _load_meetings_and_evaluation(session, committee, actor, subs)
     echo(
@@ -264,7 +268,7 @@ def _load_quarters(session: Session, committee, actor: User) -> None:
         (2, (2026, 7, 1), (2026, 7, 25), 20),
         (3, (2026, 10, 1), (2026, 10, 24), 35),
     ):
-        record = services.open_quarter(
+        record = open_quarter(
             session,
             committee,
             year=2026,
@@ -276,7 +280,7 @@ def _load_quarters(session: Session, committee, actor: User) -> None:
         for n, entry in enumerate(record.entries):
             if quarter == 3 and n % 9 == 8:
                 continue  # a few departments did not report in time
-            services.submit_entry(
+            submit_entry(
                 session,
                 entry,
                 actor=actor,
@@ -286,7 +290,7 @@ def _load_quarters(session: Session, committee, actor: User) -> None:
                 issues="예산 확보 협의 필요" if n % 4 == 0 else "",
                 next_steps="다음 분기 시범 운영" if n % 2 == 0 else "관련 부서 협의 계속",
             )
-        services.publish_quarter(
+        publish_quarter(
             session,
             record,
             actor=actor,
@@ -305,7 +309,7 @@ def _load_meetings_and_evaluation(session: Session, committee, actor: User, subs
         ("2026년 제2차 정기회의", (2026, 9, 17), "held"),
         ("2027년 제1차 정기회의", (2027, 4, 15), None),
     ):
-        meeting = services.save_meeting(
+        meeting = save_meeting(
             session,
             committee,
             None,
@@ -319,10 +323,8 @@ def _load_meetings_and_evaluation(session: Session, committee, actor: User, subs
             now=_utc(y, m, 1),
         )
         if status:
-            services.set_meeting_status(session, meeting, status, actor=actor, now=_utc(y, m, d, 17))
-    record = services.open_evaluation_round(
-        session, committee, year=2026, half=2, actor=actor, now=_utc(2026, 11, 2)
-    )
+            set_meeting_status(session, meeting, status, actor=actor, now=_utc(y, m, d, 17))
+    record = open_evaluation_round(session, committee, year=2026, half=2, actor=actor, now=_utc(2026, 11, 2))
     member = session.scalar(select(CommitteeMember).where(CommitteeMember.name == LINKED_MEMBER))
     if member is not None and member.user is not None:
         tasks = session.scalars(
@@ -332,7 +334,7 @@ def _load_meetings_and_evaluation(session: Session, committee, actor: User, subs
             .limit(3)
         ).all()
         for n, task in enumerate(tasks):
-            services.record_evaluation(
+            record_evaluation(
                 session,
                 record,
                 task,

@@ -79,14 +79,6 @@ def task_query(committee: Committee, filters: TaskFilters) -> Select:
     return query.order_by(CommitteeTask.code)
 
 
-def task_page(session: Session, committee: Committee, filters: TaskFilters, page: int, per_page: int = 30):
-    """(tasks, total) for one page of the public list: two statements."""
-    query = task_query(committee, filters)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    tasks = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return tasks, total
-
-
 def task_detail(session: Session, committee: Committee, code: str) -> CommitteeTask | None:
     return session.scalar(
         select(CommitteeTask)

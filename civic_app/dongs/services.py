@@ -1,18 +1,21 @@
-"""Dong registry rules: CSV import (all-or-nothing), edits."""
+"""Dong registry rules: CSV import (all-or-nothing), edits of dongs, departments and hosts."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civic_app.csvutil import read_csv
-from civic_app.dongs.models import Department, Dong
-from civic_app.errors import ValidationFailed
+from civic_app.dongs.models import Department, Dong, Host
+from civic_app.errors import Conflict, ValidationFailed
+from civic_app.integrity.conflicts import savepoint
 
 DONG_CSV_HEADER = ["code", "name", "contested_area", "natural_village", "outlying_area"]
 FLAG_FIELDS = ("contested_area", "natural_village", "outlying_area")
@@ -156,3 +159,28 @@ def import_departments(session: Session, source: str | Path) -> dict[str, int]:
             updated += 1
     session.flush()
     return {"created": created, "updated": updated}
+
+
+def save_reference_row(
+    session: Session,
+    row: Dong | Department | Host,
+    edit: Callable[[object], None],
+    *,
+    new: bool,
+    now: dt.datetime,
+) -> None:
+    """Apply ``edit(row)`` (the admin page's form) to a dong, department or host and save it: an
+    empty choice (0) is none; a code or name another row holds is refused."""
+    try:
+        with savepoint(session):  # the edit alone is undone: the session stays usable for the message
+            edit(row)
+            if isinstance(row, Host):
+                row.department_id = row.department_id or None
+                row.user_id = row.user_id or None
+            if isinstance(row, Dong):
+                row.updated_at = now
+            if new:
+                session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(_("같은 코드나 이름이 이미 있습니다.")) from exc

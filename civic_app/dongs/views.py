@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
-from civic_app.audit.services import record
 from civic_app.dongs.forms import DepartmentForm, DepartmentImportForm, DongForm, DongImportForm, HostForm
 from civic_app.dongs.models import Department, Dong, Host
-from civic_app.dongs.services import import_departments, import_dongs
-from civic_app.errors import ValidationFailed
+from civic_app.dongs.services import import_departments, import_dongs, save_reference_row
 from civic_app.extensions import db
 from civic_app.timeutil import utcnow
+from civic_app.web.actions import audit, run
+from civic_app.web.forms import read_csv_upload
 from civic_app.web.policy import ADMIN, roles_required
 
 bp = Blueprint("dongs_admin", __name__, url_prefix="/admin")
@@ -92,36 +90,21 @@ def import_departments_upload():
     return _import_upload("departments", lambda text, now: import_departments(db.session, text))
 
 
-def _import_upload(kind: str, run):
+def _import_upload(kind: str, load):
     form = IMPORT_FORMS[kind]()
-    if not form.validate_on_submit():
-        return _list_page(kind, form, status=400)
-    try:
-        text = form.file.data.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        form.file.errors = [_("파일이 UTF-8 인코딩이 아닙니다.")]
+    text = read_csv_upload(form.file) if form.validate_on_submit() else None
+    if text is None:
         return _list_page(kind, form, status=400)
     now = utcnow()
-    try:
-        result = run(text, now)
-        record(
-            db.session,
-            actor_id=current_user.id,
-            action=f"{kind}.import",
-            target_type=kind,
-            detail=result,
-            now=now,
-            ip=request.remote_addr,
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        form.file.errors = [error.message]
-        return _list_page(kind, form, import_errors=error.errors, status=400)
-    db.session.commit()
-    flash(
-        _("가져오기 완료: 새로 %(c)d개, 갱신 %(u)d개", c=result["created"], u=result["updated"]),
-        "success",
+    imported = run(
+        lambda: load(text, now),
+        form=form,
+        on_success=lambda result: audit(f"{kind}.import", now=now, target_type=kind, detail=result),
     )
+    if not imported.ok:
+        return _list_page(kind, form, import_errors=getattr(imported.error, "errors", []), status=400)
+    result = imported.value
+    flash(_("가져오기 완료: 새로 %(c)d개, 갱신 %(u)d개", c=result["created"], u=result["updated"]), "success")
     return redirect(url_for("dongs_admin.list_items", kind=kind))
 
 
@@ -133,35 +116,22 @@ def edit_item(kind: str, item_id: int | None = None):
     item = db.get_or_404(model, item_id) if item_id else None
     form = form_cls(obj=item)
     _prepare(kind, form)
-    if form.validate_on_submit():
+    now = utcnow()
+    verb = "update" if item else "create"
+
+    def save():
         target = item or model()
-        form.populate_obj(target)
-        if kind == "hosts" and not target.department_id:
-            target.department_id = None
-        if kind == "hosts" and not target.user_id:
-            target.user_id = None
-        if kind == "dongs":
-            target.updated_at = utcnow()
-        if item is None:
-            db.session.add(target)
-        try:
-            db.session.flush()
-            record(
-                db.session,
-                actor_id=current_user.id,
-                action=f"{kind}.{'update' if item else 'create'}",
-                target_type=kind,
-                target_id=target.id,
-                now=utcnow(),
-                ip=request.remote_addr,
-            )
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            flash(_("같은 코드나 이름이 이미 있습니다."), "error")
-        else:
-            flash(_("저장했습니다."), "success")
-            return redirect(url_for("dongs_admin.list_items", kind=kind))
+        save_reference_row(db.session, target, form.populate_obj, new=item is None, now=now)
+        return target
+
+    saved = form.validate_on_submit() and run(
+        save,
+        form=form,
+        on_success=lambda row: audit(f"{kind}.{verb}", now=now, target_type=kind, target_id=row.id),
+    )
+    if saved and saved.ok:
+        flash(_("저장했습니다."), "success")
+        return redirect(url_for("dongs_admin.list_items", kind=kind))
     status = 400 if request.method == "POST" else 200
     return (
         render_template("dongs/admin_form.html", kind=kind, form=form, item=item, title=_titles()[kind]),

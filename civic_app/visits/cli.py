@@ -44,22 +44,22 @@ def plan_cycle_command(
     publish: bool,
 ) -> None:
     """Create a visit cycle and its plan; print it as a table."""
-    from civic_app.visits import services
+    from civic_app.visits.cycles import create_cycle, parse_quotas, parse_weights
     from civic_app.visits.planner import describe_reason
 
     try:
-        cycle = services.create_cycle(
+        cycle = create_cycle(
             db.session,
             start=start,
             end=end,
-            quotas=services.parse_quotas(quotas),
+            quotas=parse_quotas(quotas),
             actor_id=None,
             now=utcnow(),
             max_per_week=max_per_week,
             max_per_day=max_per_day,
             name=name,
             publish=publish,
-            weights=services.parse_weights(weights),
+            weights=parse_weights(weights),
         )
     except DomainError as error:
         db.session.rollback()

@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 
 from civic_app.dongs.models import Department
 from civic_app.timeutil import to_seoul
-from civic_app.visits import services
+from civic_app.visits.cycles import create_cycle
 from civic_app.visits.models import RESULTS_PUBLISHED, Visit, VisitCycle
+from civic_app.visits.results import add_suggestion, record_held
+from civic_app.visits.rules import BlockedDays
+from civic_app.visits.tours import create_tour
 
 TERM_CYCLES = [
     ("민선9기 1주기 (2026 하반기)", dt.date(2026, 7, 1), dt.date(2026, 12, 31), [39]),
@@ -39,7 +42,7 @@ def _dept_ids(session: Session) -> dict[str, int]:
 
 
 def _open_day(session: Session, day: dt.date) -> dt.date:
-    blocked = services.BlockedDays.load(session, day, day + dt.timedelta(days=40))
+    blocked = BlockedDays.load(session, day, day + dt.timedelta(days=40))
     while blocked.is_blocked(day):
         day += dt.timedelta(days=1)
     return day
@@ -49,7 +52,7 @@ def _hold(session: Session, visit: Visit, index: int, depts: dict[str, int], now
     first = SUGGESTIONS[index % len(SUGGESTIONS)]
     second = SUGGESTIONS[(index + 3) % len(SUGGESTIONS)]
     dept_ids = [depts[c] for c in {first[2], second[2]} if c in depts]
-    services.record_held(
+    record_held(
         session,
         visit,
         agenda=["dialogue", "issues", "staff", "field"],
@@ -62,7 +65,7 @@ def _hold(session: Session, visit: Visit, index: int, depts: dict[str, int], now
     )
     place = visit.dong.name if visit.dong else (visit.theme or "")
     for title, category, code, location in (first, second):
-        services.add_suggestion(
+        add_suggestion(
             session,
             visit,
             title=title,
@@ -91,7 +94,7 @@ def load_visits(session: Session, ctx: dict) -> None:
     today = to_seoul(now).date()
     held = 0
     for n, (name, start, end, quotas) in enumerate(TERM_CYCLES):
-        cycle = services.create_cycle(
+        cycle = create_cycle(
             session, start=start, end=end, quotas=quotas, name=name, publish=True, actor_id=None, now=now
         )
         if n == 0:
@@ -110,7 +113,7 @@ def load_visits(session: Session, ctx: dict) -> None:
 
     for i, (group, theme, wanted, codes, dong_index) in enumerate(tours):
         day = _open_day(session, wanted)
-        tour = services.create_tour(
+        tour = create_tour(
             session,
             day=day,
             start_time=dt.time(14, 0),

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, noload, selectinload
 
 from civic_app.dongs.models import Dong
@@ -157,42 +156,15 @@ PUBLIC_LIST_STATUSES = (PLANNED, CONFIRMED, HELD, RESULTS_PUBLISHED, "postponed"
 LIST_PER_PAGE = 20
 
 
-@dataclass
-class VisitPage:
-    items: list[Visit]
-    total: int
-    page: int
-    per_page: int = LIST_PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def public_list(
-    session: Session,
-    *,
-    q: str | None = None,
-    year: int | None = None,
-    status: str | None = None,
-    page: int = 1,
-    per_page: int = LIST_PER_PAGE,
-) -> VisitPage:
-    """The public visit list, newest first: ``q`` matches a dong's name or 행정동코드 (also the
-    dongs and place names of a tour's sites), ``year`` the Seoul calendar year of the visit."""
+def public_list(*, q: str | None = None, year: int | None = None, status: str | None = None) -> Select:
+    """The public visit list, newest first (for ``db.paginate``): ``q`` matches a dong's name or
+    행정동코드 (also the dongs and place names of a tour's sites), ``year`` the Seoul calendar
+    year of the visit."""
     query = _public().options(noload(Visit.departments))
     if q:
         pattern = _like(q)
@@ -208,13 +180,7 @@ def public_list(
         )
     if status is not None:
         query = query.where(Visit.status == status)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    last = max(1, -(-total // per_page))
-    page = min(max(1, page), last)
-    rows = session.scalars(
-        query.order_by(Visit.start_at.desc(), Visit.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    )
-    return VisitPage(list(rows), total, page, per_page)
+    return query.order_by(Visit.start_at.desc(), Visit.id.desc())
 
 
 def public_years(session: Session) -> list[int]:

@@ -14,13 +14,16 @@ Services never commit; :func:`run` is the only place a view's unit of work ends.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import flash
+from flask import flash, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from civic_app.audit.services import record
 from civic_app.errors import DomainError
 from civic_app.extensions import db
 from civic_app.web.forms import apply_domain_error
@@ -60,3 +63,25 @@ def run(
             flash(error_text(error), "error")
         return Outcome(ok=False, error=error)
     return Outcome(ok=True, value=value)
+
+
+def audit(
+    action: str,
+    *,
+    now: dt.datetime,
+    target_type: str | None = None,
+    target_id: object = None,
+    detail: dict | None = None,
+) -> None:
+    """Log that the signed-in user did ``action`` (with the request's IP address); the view's
+    unit of work commits it, e.g. from ``run(..., on_success=...)``."""
+    record(
+        db.session,
+        actor_id=current_user.id,
+        action=action,
+        now=now,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+        ip=request.remote_addr,
+    )

@@ -36,6 +36,9 @@ ROLES: tuple[str, ...] = (
     ADMIN,
 )
 STAFF_ROLES: frozenset[str] = frozenset(ROLES) - {CITIZEN, COMMITTEE_MEMBER}
+# Narrower staff groups, each defined once: 소통민원팀 (dong visits, 통통데이) and the committee secretariat.
+CIVIC_OFFICE_ROLES: frozenset[str] = frozenset({CIVIC_STAFF, ADMIN})
+SECRETARIAT_ROLES: frozenset[str] = frozenset({COMMITTEE_SECRETARIAT, ADMIN})
 
 
 @dataclass(frozen=True)

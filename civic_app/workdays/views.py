@@ -125,7 +125,7 @@ def _after_closing(start, end):
     """A newly closed range may hit visits already published: list them with the offer to
     move them (the visits feature's page), or stay here when none is hit."""
     if "visits_staff.conflicts" in current_app.view_functions:
-        from civic_app.visits.services import blocked_visits
+        from civic_app.visits.schedule import blocked_visits
 
         hits = blocked_visits(db.session, start, end)
         if hits:

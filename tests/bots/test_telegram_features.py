@@ -17,7 +17,7 @@ from tests.factories import NOW, make_department, make_dong
 
 def test_visit_results_and_their_correction(app, session, fake_api, run_bot):
     visits = pytest.importorskip("civic_app.visits.models")
-    visit_services = pytest.importorskip("civic_app.visits.services")
+    visit_results = pytest.importorskip("civic_app.visits.results")
     dong = make_dong("한빛동")
     visit = visits.Visit(
         dong_id=dong.id,
@@ -31,11 +31,11 @@ def test_visit_results_and_their_correction(app, session, fake_api, run_bot):
     visit.departments.append(make_department("도로과"))
     session.add(visit)
     session.flush()
-    visit_services.publish_results(
+    visit_results.publish_results(
         session, visit, actor_id=None, now=NOW, summary="보도 정비 요청 & 가로등 <추가>"
     )
     assert run_bot().returncode == 0
-    visit_services.publish_results(session, visit, actor_id=None, now=NOW, summary="고친 결과 요약")
+    visit_results.publish_results(session, visit, actor_id=None, now=NOW, summary="고친 결과 요약")
     result = run_bot()
     assert "edited=1" in result.stdout, result.stderr + result.stdout
     posts = fake_api.channel_posts(CHANNEL)

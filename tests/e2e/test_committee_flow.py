@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
+from civic_app.committee.evaluations import open_evaluation_round
+from civic_app.committee.reports import open_quarter, publish_quarter, submit_entry
 from civic_app.extensions import db
 from tests.e2e.conftest import assert_accessible
 from tests.factories import NOW, PASSWORD, make_department, make_user
@@ -35,8 +37,8 @@ def test_quarter_report_round_trip_and_member_evaluation(page, live_server, sess
     member_user = make_user("committee_member", email="member@example.com")
     make_member("윤위원", user=member_user, field="도시계획/환경")
     make_task("U-1", title="보행 환경 개선", field="도시계획/환경", department=road)
-    committee = services.get_committee(session)
-    earlier = services.open_quarter(
+    committee = get_committee(session)
+    earlier = open_quarter(
         session,
         committee,
         year=2026,
@@ -45,11 +47,11 @@ def test_quarter_report_round_trip_and_member_evaluation(page, live_server, sess
         actor=secretariat,
         now=NOW - dt.timedelta(days=60),
     )
-    services.submit_entry(
+    submit_entry(
         session, earlier.entries[0], actor=secretariat, now=NOW, progress_text="설계 착수", progress_pct=20
     )
-    services.publish_quarter(session, earlier, actor=secretariat, now=NOW - dt.timedelta(days=30))
-    services.open_evaluation_round(session, committee, year=2026, half=2, actor=secretariat, now=NOW)
+    publish_quarter(session, earlier, actor=secretariat, now=NOW - dt.timedelta(days=30))
+    open_evaluation_round(session, committee, year=2026, half=2, actor=secretariat, now=NOW)
     db.session.commit()
 
     # The secretariat opens the next quarter.

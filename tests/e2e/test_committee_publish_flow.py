@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
+from civic_app.committee.reports import open_quarter, submit_entry
 from civic_app.extensions import db
 from civic_app.timeutil import today_seoul, utcnow
 from tests.e2e.conftest import assert_accessible
@@ -25,16 +26,16 @@ def test_publish_with_a_missing_report_then_a_late_report_is_published_as_a_corr
     road_user = make_user("department", email="road@example.com", department=road)
     make_task("U-1", title="보행 환경 개선", field="도시계획/환경", department=road)
     make_task("U-2", title="가로등 교체", field="도시계획/환경", department=road)
-    quarter = services.open_quarter(
+    quarter = open_quarter(
         session,
-        services.get_committee(session),
+        get_committee(session),
         year=2026,
         quarter=4,
         deadline=today_seoul(utcnow()) + dt.timedelta(days=7),  # the live server reads the real clock
         actor=secretariat,
         now=utcnow(),
     )
-    services.submit_entry(
+    submit_entry(
         session, quarter.entries[0], actor=road_user, now=utcnow(), progress_text="보도 확장", progress_pct=40
     )
     db.session.commit()

@@ -14,7 +14,7 @@ from civic_app.extensions import db
 from civic_app.notify.models import OutboxMessage
 from civic_app.timeutil import to_seoul, today_seoul, utcnow
 from civic_app.visits.models import Visit
-from civic_app.visits.services import BlockedDays
+from civic_app.visits.rules import BlockedDays
 from tests.e2e.conftest import assert_accessible
 from tests.factories import PASSWORD, make_department, make_dong, make_user
 

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from civic_app.committee import queries
+from civic_app.committee.committees import get_committee
 from civic_app.committee.models import CommitteeTask, TaskLineage
-from civic_app.committee.services import get_committee, import_tasks
+from civic_app.committee.tasks import import_tasks
 from civic_app.errors import ValidationFailed
 from tests.factories import NOW, make_department
 from tests.factories_committee import make_task

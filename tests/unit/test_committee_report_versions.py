@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert, select, update
 
-from civic_app.committee import queries, services
+from civic_app.committee import queries
+from civic_app.committee.committees import get_committee
 from civic_app.committee.models import ReportingQuarter, ReportVersion
+from civic_app.committee.reports import open_quarter, publish_quarter, report_diff, submit_entry
 from civic_app.errors import Conflict, InvalidTransition, ValidationFailed
 from civic_app.notify.models import OutboxMessage
 from tests.factories import NOW, make_department, make_user
@@ -24,20 +26,18 @@ def setup(session):
         "road": road,
         "sec": make_user("committee_secretariat"),
         "road_user": make_user("department", department=road),
-        "committee": services.get_committee(session),
+        "committee": get_committee(session),
     }
 
 
 def _open(session, s, *, year=2026, quarter=4, now=NOW, deadline=DEADLINE):
-    return services.open_quarter(
+    return open_quarter(
         session, s["committee"], year=year, quarter=quarter, deadline=deadline, actor=s["sec"], now=now
     )
 
 
 def _report(session, s, entry, pct, now, text="보고"):
-    return services.submit_entry(
-        session, entry, actor=s["road_user"], now=now, progress_text=text, progress_pct=pct
-    )
+    return submit_entry(session, entry, actor=s["road_user"], now=now, progress_text=text, progress_pct=pct)
 
 
 def test_late_reports_after_publishing_are_marked_and_published_as_an_amendment(session, setup):
@@ -47,7 +47,7 @@ def test_late_reports_after_publishing_are_marked_and_published_as_an_amendment(
     e1, e2 = quarter.entries
     _report(session, setup, e1, 40, NOW, "설계")
     assert e1.is_late is False
-    v1 = services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW + dt.timedelta(days=1))
+    v1 = publish_quarter(session, quarter, actor=setup["sec"], now=NOW + dt.timedelta(days=1))
     assert v1.number == 1
     assert [(r["task_code"], r["status"], r["progress_pct"]) for r in v1.rows] == [
         ("A-1", "submitted", 40),
@@ -61,9 +61,9 @@ def test_late_reports_after_publishing_are_marked_and_published_as_an_amendment(
     assert quarter.versions[-1].rows[1]["status"] == "pending"  # the public version is unchanged
 
     with pytest.raises(ValidationFailed) as error:
-        services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW + dt.timedelta(days=3))
+        publish_quarter(session, quarter, actor=setup["sec"], now=NOW + dt.timedelta(days=3))
     assert error.value.errors == [("note", "정정 사유를 적어 주세요.")]
-    v2 = services.publish_quarter(
+    v2 = publish_quarter(
         session, quarter, actor=setup["sec"], now=NOW + dt.timedelta(days=3), note="A-2 지연 보고 반영"
     )
     assert (v2.number, v2.note, v2.is_amendment) == (2, "A-2 지연 보고 반영", True)
@@ -71,7 +71,7 @@ def test_late_reports_after_publishing_are_marked_and_published_as_an_amendment(
     rows = {r.task_code: r for r in v2.report_rows()}
     assert (rows["A-2"].status, rows["A-2"].progress_pct, rows["A-2"].late) == ("submitted", 10, True)
     assert v1.rows[1]["status"] == "pending"  # version 1 stays as it was published
-    diff = services.report_diff(v1.report_rows(), v2.report_rows())
+    diff = report_diff(v1.report_rows(), v2.report_rows())
     assert [d["code"] for d in diff] == ["A-2"]
     assert ("progress_pct", None, 10) in diff[0]["changes"]
     assert ("status", "pending", "submitted") in diff[0]["changes"]
@@ -108,22 +108,20 @@ def test_amending_an_older_quarter_keeps_the_newer_progress_and_compares_with_ea
     task = make_task("A-1", department=setup["road"])
     q3 = _open(session, setup, quarter=3, now=NOW - dt.timedelta(days=60), deadline=DEADLINE)
     _report(session, setup, q3.entries[0], 20, NOW - dt.timedelta(days=50))
-    services.publish_quarter(session, q3, actor=setup["sec"], now=NOW - dt.timedelta(days=40))
+    publish_quarter(session, q3, actor=setup["sec"], now=NOW - dt.timedelta(days=40))
     q4 = _open(session, setup)
     _report(session, setup, q4.entries[0], 60, NOW)
-    services.publish_quarter(session, q4, actor=setup["sec"], now=NOW)
+    publish_quarter(session, q4, actor=setup["sec"], now=NOW)
     assert q4.entries[0].previous_pct == 20
     assert task.progress == 60
     # A correction of the 3rd quarter: 25 instead of 20.
     _report(session, setup, q3.entries[0], 25, NOW + dt.timedelta(days=1))
-    v2 = services.publish_quarter(
-        session, q3, actor=setup["sec"], now=NOW + dt.timedelta(days=1), note="오기 정정"
-    )
+    v2 = publish_quarter(session, q3, actor=setup["sec"], now=NOW + dt.timedelta(days=1), note="오기 정정")
     assert v2.rows[0]["previous_pct"] is None  # the 4th quarter is not "before" the 3rd
     assert task.progress == 60  # not set back by the older quarter
     # The next version of the 4th quarter compares with the amended 3rd quarter.
     _report(session, setup, q4.entries[0], 65, NOW + dt.timedelta(days=2))
-    v = services.publish_quarter(session, q4, actor=setup["sec"], now=NOW + dt.timedelta(days=2), note="보완")
+    v = publish_quarter(session, q4, actor=setup["sec"], now=NOW + dt.timedelta(days=2), note="보완")
     assert (v.rows[0]["previous_pct"], v.rows[0]["progress_pct"]) == (25, 65)
     assert task.progress == 65
 
@@ -131,9 +129,9 @@ def test_amending_an_older_quarter_keeps_the_newer_progress_and_compares_with_ea
 def test_amending_without_changes_is_refused(session, setup):
     make_task("A-1", department=setup["road"])
     quarter = _open(session, setup)
-    services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
+    publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
     with pytest.raises(InvalidTransition):
-        services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW, note="정정")
+        publish_quarter(session, quarter, actor=setup["sec"], now=NOW, note="정정")
     assert len(quarter.versions) == 1
 
 
@@ -149,5 +147,5 @@ def test_a_publisher_who_read_the_quarter_before_another_published_is_refused_no
         update(ReportingQuarter).where(ReportingQuarter.id == quarter.id).values(status="published")
     )
     with pytest.raises((ValidationFailed, Conflict)):
-        services.publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
+        publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
     session.rollback()

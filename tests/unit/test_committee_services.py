@@ -7,8 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from civic_app.committee import queries, services
+from civic_app.committee import queries
+from civic_app.committee.committees import ensure_reference, get_committee
+from civic_app.committee.evaluations import close_evaluation_round, open_evaluation_round, record_evaluation
+from civic_app.committee.meetings import add_advisory_item, record_minutes, save_meeting, set_meeting_status
 from civic_app.committee.models import TaskLineage
+from civic_app.committee.reports import due_reminders, open_quarter, publish_quarter, submit_entry
+from civic_app.committee.reviews import apply_review, start_review
 from civic_app.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from civic_app.notify.models import OutboxMessage
 from tests.factories import NOW, make_department, make_user
@@ -27,12 +32,12 @@ def setup(session):
         "secretariat": make_user("committee_secretariat", email="sec@example.com"),
         "road_user": make_user("department", email="road@example.com", department=road),
         "welfare_user": make_user("department", email="welfare@example.com", department=welfare),
-        "committee": services.get_committee(session),
+        "committee": get_committee(session),
     }
 
 
 def open_q(session, s, quarter=4, now=NOW, year=2026):
-    return services.open_quarter(
+    return open_quarter(
         session,
         s["committee"],
         year=year,
@@ -66,15 +71,11 @@ def test_only_the_responsible_department_reports(session, setup):
     make_task("A-1", department=setup["road"])
     entry = open_q(session, setup).entries[0]
     with pytest.raises(NotAllowed):
-        services.submit_entry(
-            session, entry, actor=setup["welfare_user"], now=NOW, progress_text="x", progress_pct=10
-        )
+        submit_entry(session, entry, actor=setup["welfare_user"], now=NOW, progress_text="x", progress_pct=10)
     with pytest.raises(ValidationFailed) as info:
-        services.submit_entry(
-            session, entry, actor=setup["road_user"], now=NOW, progress_text=" ", progress_pct=120
-        )
+        submit_entry(session, entry, actor=setup["road_user"], now=NOW, progress_text=" ", progress_pct=120)
     assert {f for f, _m in info.value.errors} == {"progress_text", "progress_pct"}
-    services.submit_entry(
+    submit_entry(
         session, entry, actor=setup["road_user"], now=NOW, progress_text="설계 완료", progress_pct=30
     )
     assert entry.status == "submitted"
@@ -85,22 +86,18 @@ def test_publish_freezes_records_change_from_last_quarter_and_posts_to_telegram(
     make_task("A-2", department=setup["road"])
     q3 = open_q(session, setup, quarter=3, now=NOW - dt.timedelta(days=60))
     for entry in q3.entries:
-        services.submit_entry(
-            session, entry, actor=setup["road_user"], now=NOW, progress_text="착수", progress_pct=20
-        )
-    services.publish_quarter(session, q3, actor=setup["secretariat"], now=NOW)
+        submit_entry(session, entry, actor=setup["road_user"], now=NOW, progress_text="착수", progress_pct=20)
+    publish_quarter(session, q3, actor=setup["secretariat"], now=NOW)
     q4 = open_q(session, setup, quarter=4)
     a1 = next(e for e in q4.entries if e.task_code == "A-1")
-    services.submit_entry(
-        session, a1, actor=setup["road_user"], now=NOW, progress_text="공사 중", progress_pct=55
-    )
-    services.publish_quarter(session, q4, actor=setup["secretariat"], now=NOW, summary="4분기 보고")
+    submit_entry(session, a1, actor=setup["road_user"], now=NOW, progress_text="공사 중", progress_pct=55)
+    publish_quarter(session, q4, actor=setup["secretariat"], now=NOW, summary="4분기 보고")
     assert (a1.previous_pct, a1.progress_pct, a1.change) == (20, 55, 35)
     a2 = next(e for e in q4.entries if e.task_code == "A-2")
     assert a2.status == "pending"  # published as 미제출
     assert task.progress == 55
     with pytest.raises(InvalidTransition):  # publishing again needs something to amend
-        services.publish_quarter(session, q4, actor=setup["secretariat"], now=NOW, note="재공개")
+        publish_quarter(session, q4, actor=setup["secretariat"], now=NOW, note="재공개")
     posts = session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.kind == "committee_quarterly_report")
@@ -123,7 +120,7 @@ def test_one_open_quarter_at_a_time_and_no_duplicates(session, setup):
     with pytest.raises(Conflict):
         open_q(session, setup, quarter=1, year=2027)
     with pytest.raises(NotAllowed):
-        services.open_quarter(
+        open_quarter(
             session,
             setup["committee"],
             year=2027,
@@ -139,17 +136,15 @@ def test_reminders_go_to_departments_with_pending_entries_once_a_day(session, se
     make_task("A-2", department=setup["welfare"])
     quarter = open_q(session, setup)
     entry = next(e for e in quarter.entries if e.task_code == "A-2")
-    services.submit_entry(
-        session, entry, actor=setup["welfare_user"], now=NOW, progress_text="완료", progress_pct=100
-    )
+    submit_entry(session, entry, actor=setup["welfare_user"], now=NOW, progress_text="완료", progress_pct=100)
     near_deadline = dt.datetime(2026, 12, 2, 0, 0, tzinfo=dt.UTC)
-    assert services.due_reminders(session, now=near_deadline) == 1
-    services.due_reminders(session, now=near_deadline)  # same day: deduplicated
+    assert due_reminders(session, now=near_deadline) == 1
+    due_reminders(session, now=near_deadline)  # same day: deduplicated
     reminders = session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "committee_quarter_reminder")
     ).all()
     assert [m.recipient for m in reminders] == ["road@example.com"]
-    assert services.due_reminders(session, now=NOW) == 0  # two weeks before: too early
+    assert due_reminders(session, now=NOW) == 0  # two weeks before: too early
 
 
 def test_members_score_only_their_subcommittees_tasks(session, setup):
@@ -157,22 +152,22 @@ def test_members_score_only_their_subcommittees_tasks(session, setup):
     make_member(user=user, field="행정/재정")
     own = make_task("A-1")
     other = make_task("W-1", field="복지/여성/보건의료")
-    record = services.open_evaluation_round(
+    record = open_evaluation_round(
         session, setup["committee"], year=2026, half=2, actor=setup["secretariat"], now=NOW
     )
-    services.record_evaluation(session, record, own, actor=user, score=4, comment="좋음", now=NOW)
-    services.record_evaluation(session, record, own, actor=user, score=5, comment="", now=NOW)  # replaces
+    record_evaluation(session, record, own, actor=user, score=4, comment="좋음", now=NOW)
+    record_evaluation(session, record, own, actor=user, score=5, comment="", now=NOW)  # replaces
     with pytest.raises(NotAllowed):
-        services.record_evaluation(session, record, other, actor=user, score=3, comment="", now=NOW)
+        record_evaluation(session, record, other, actor=user, score=3, comment="", now=NOW)
     with pytest.raises(ValidationFailed):
-        services.record_evaluation(session, record, own, actor=user, score=6, comment="", now=NOW)
+        record_evaluation(session, record, own, actor=user, score=6, comment="", now=NOW)
     with pytest.raises(NotAllowed):
-        services.record_evaluation(
+        record_evaluation(
             session, record, own, actor=make_user("committee_member"), score=3, comment="", now=NOW
         )
     second = make_user("committee_member")
     make_member("이위원", user=second, field="행정/재정")
-    services.record_evaluation(session, record, own, actor=second, score=2, comment="더딤", now=NOW)
+    record_evaluation(session, record, own, actor=second, score=2, comment="더딤", now=NOW)
     results = queries.evaluation_results(session, record)
     assert results["tasks"] == [
         {
@@ -185,9 +180,9 @@ def test_members_score_only_their_subcommittees_tasks(session, setup):
         }
     ]
     assert results["fields"] == [{"field": "행정/재정", "average": 3.5, "count": 2}]
-    services.close_evaluation_round(session, record, actor=setup["secretariat"], now=NOW)
+    close_evaluation_round(session, record, actor=setup["secretariat"], now=NOW)
     with pytest.raises(InvalidTransition):
-        services.record_evaluation(session, record, own, actor=user, score=3, comment="", now=NOW)
+        record_evaluation(session, record, own, actor=user, score=3, comment="", now=NOW)
 
 
 def test_midterm_review_applies_outcomes_and_keeps_a_snapshot(session, setup):
@@ -196,22 +191,18 @@ def test_midterm_review_applies_outcomes_and_keeps_a_snapshot(session, setup):
     old_a = make_task("B-3")
     old_b = make_task("B-4")
     successor = make_task("N-1", origin="new")
-    review = services.start_review(
-        session, setup["committee"], title="중간점검", actor=setup["secretariat"], now=NOW
-    )
+    review = start_review(session, setup["committee"], title="중간점검", actor=setup["secretariat"], now=NOW)
     assert [o.task_code for o in review.outcomes] == ["B-1", "B-2", "B-3", "B-4"]
     ids = {o.task_code: o.id for o in review.outcomes}
     with pytest.raises(ValidationFailed):
-        services.apply_review(
-            session, review, {ids["B-3"]: ("replaced", "")}, actor=setup["secretariat"], now=NOW
-        )
+        apply_review(session, review, {ids["B-3"]: ("replaced", "")}, actor=setup["secretariat"], now=NOW)
     decisions = {
         ids["B-1"]: ("maintained", ""),
         ids["B-2"]: ("concluded", ""),
         ids["B-3"]: ("replaced", "N-1"),
         ids["B-4"]: ("replaced", "N-1"),
     }
-    services.apply_review(session, review, decisions, actor=setup["secretariat"], now=NOW)
+    apply_review(session, review, decisions, actor=setup["secretariat"], now=NOW)
     assert (kept.status, ended.status, old_a.status, old_b.status) == (
         "active",
         "concluded",
@@ -225,12 +216,12 @@ def test_midterm_review_applies_outcomes_and_keeps_a_snapshot(session, setup):
     ended.title = "나중에 바뀐 이름"
     assert next(o for o in review.outcomes if o.task_code == "B-2").task_title == "과제 B-2"
     with pytest.raises(InvalidTransition):
-        services.apply_review(session, review, {}, actor=setup["secretariat"], now=NOW)
+        apply_review(session, review, {}, actor=setup["secretariat"], now=NOW)
 
 
 def test_meeting_changes_raise_the_sequence_and_advisory_items_become_tasks(session, setup):
     start = dt.datetime(2027, 4, 15, 5, 0, tzinfo=dt.UTC)
-    meeting = services.save_meeting(
+    meeting = save_meeting(
         session,
         setup["committee"],
         None,
@@ -244,7 +235,7 @@ def test_meeting_changes_raise_the_sequence_and_advisory_items_become_tasks(sess
         now=NOW,
     )
     assert (meeting.sequence, meeting.status) == (0, "scheduled")
-    services.save_meeting(
+    save_meeting(
         session,
         setup["committee"],
         meeting,
@@ -257,13 +248,13 @@ def test_meeting_changes_raise_the_sequence_and_advisory_items_become_tasks(sess
         actor=setup["secretariat"],
         now=NOW,
     )
-    services.set_meeting_status(session, meeting, "held", actor=setup["secretariat"], now=NOW)
+    set_meeting_status(session, meeting, "held", actor=setup["secretariat"], now=NOW)
     assert (meeting.sequence, meeting.status) == (2, "held")
     with pytest.raises(InvalidTransition):
-        services.set_meeting_status(session, meeting, "cancelled", actor=setup["secretariat"], now=NOW)
+        set_meeting_status(session, meeting, "cancelled", actor=setup["secretariat"], now=NOW)
     member = make_member()
     absent = make_member("결석위원")
-    services.record_minutes(
+    record_minutes(
         session,
         meeting,
         minutes="회의록",
@@ -273,7 +264,7 @@ def test_meeting_changes_raise_the_sequence_and_advisory_items_become_tasks(sess
     )
     assert {(a.member_id, a.present) for a in meeting.attendance} == {(member.id, True), (absent.id, False)}
     sub = setup["committee"].subcommittees[1]
-    task = services.add_advisory_item(
+    task = add_advisory_item(
         session,
         meeting,
         code="M-1",
@@ -287,7 +278,7 @@ def test_meeting_changes_raise_the_sequence_and_advisory_items_become_tasks(sess
     quarter = open_q(session, setup)
     assert [e.origin for e in quarter.entries] == ["advisory"]  # reported the same way
     with pytest.raises(ValidationFailed):
-        services.add_advisory_item(
+        add_advisory_item(
             session,
             meeting,
             code="M-1",
@@ -300,8 +291,8 @@ def test_meeting_changes_raise_the_sequence_and_advisory_items_become_tasks(sess
 
 
 def test_reference_loader_is_idempotent(session):
-    first = services.ensure_reference(session)
-    second = services.ensure_reference(session)
+    first = ensure_reference(session)
+    second = ensure_reference(session)
     assert first.id == second.id
     assert [s.name for s in second.subcommittees] == [
         "행정/재정",

@@ -189,8 +189,9 @@ def test_unsubscribed_followers_get_nothing_and_unsent_notices_are_withdrawn(ses
 
 
 def test_milestones_visit_results_and_committee_reports_reach_their_followers(session, cast):
-    from civic_app.committee import services as committee
-    from civic_app.visits import services as visits
+    from civic_app.committee import committees
+    from civic_app.committee import reports as committee
+    from civic_app.visits import results as visits
     from civic_app.visits.models import Visit
     from tests.factories import make_department
     from tests.factories_cards import reflected_item
@@ -229,7 +230,7 @@ def test_milestones_visit_results_and_committee_reports_reach_their_followers(se
     sec = make_user("committee_secretariat")
     quarter = committee.open_quarter(
         session,
-        committee.get_committee(session),
+        committees.get_committee(session),
         year=2026,
         quarter=4,
         deadline=dt.date(2026, 12, 4),

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from civic_app.accounts.models import User
 from civic_app.cards import priority, reviews, settings, transitions
 from civic_app.cards.models import CRITERIA, CardCategory, CardItem, CardReview, CardSettings
-from civic_app.committee import services as committee
+from civic_app.committee.committees import get_committee
 from civic_app.committee.models import CommitteeTask, QuarterlyEntry, ReportingQuarter
+from civic_app.committee.reports import open_quarter, publish_quarter, submit_entry
 from civic_app.errors import DomainError
 from civic_app.extensions import db
 from civic_app.integrity import allocator
@@ -341,9 +342,9 @@ def test_department_report_racing_the_publication_is_in_it_or_refused(app, sessi
     road_user = make_user("department", department=road).id
     for k in range(6):
         make_task(f"A-{k}", department=road)
-    record = committee.open_quarter(
+    record = open_quarter(
         session,
-        committee.get_committee(session),
+        get_committee(session),
         year=2026,
         quarter=4,
         deadline=dt.date(2026, 12, 4),
@@ -358,7 +359,7 @@ def test_department_report_racing_the_publication_is_in_it_or_refused(app, sessi
         record = own.get(ReportingQuarter, qid)
         actor = own.get(User, secretariat)
         wait()
-        committee.publish_quarter(own, record, actor=actor, now=NOW)
+        publish_quarter(own, record, actor=actor, now=NOW)
         return "published"
 
     def report(entry_id: int, pct: int) -> Job:
@@ -366,7 +367,7 @@ def test_department_report_racing_the_publication_is_in_it_or_refused(app, sessi
             entry = own.get(QuarterlyEntry, entry_id)
             actor = own.get(User, road_user)
             wait()
-            return committee.submit_entry(
+            return submit_entry(
                 own, entry, actor=actor, now=NOW, progress_text="공사 중", progress_pct=pct
             ).progress_pct
 

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from civic_app.errors import ValidationFailed
 from civic_app.meetings.queries import tongtong_days
 from civic_app.timeutil import to_seoul
-from civic_app.visits import planner, services
+from civic_app.visits import planner
+from civic_app.visits.cycles import replan_cycle
 from civic_app.visits.models import MayorUnavailable, Visit, VisitCycle
+from civic_app.visits.schedule import change_status, move_visit, set_locked
 from civic_app.workdays.services import WorkCalendar
 from tests.factories import NOW, make_dong
 from tests.factories_visits import add_blackout, add_closed, hold_all, make_city, plan
@@ -144,12 +146,12 @@ def test_replan_keeps_held_locked_and_moved_visits(session):
     visits = sorted(cycle.visits, key=lambda v: v.start_at)
     held, locked, moved = visits[0], visits[10], visits[30]
     held.status = "held"
-    services.set_locked(session, locked, True, actor_id=None, now=NOW)
-    services.move_visit(session, moved, day=dt.date(2020, 11, 3), actor_id=None, now=NOW)
+    set_locked(session, locked, True, actor_id=None, now=NOW)
+    move_visit(session, moved, day=dt.date(2020, 11, 3), actor_id=None, now=NOW)
     kept = {v.id: (v.dong_id, v.start_at) for v in (held, locked, moved)}
     session.flush()
 
-    services.replan_cycle(session, cycle, actor_id=None, now=NOW)
+    replan_cycle(session, cycle, actor_id=None, now=NOW)
     first = {v.dong_id: v.start_at for v in session.scalars(select(Visit).where(Visit.cycle_id == cycle.id))}
     for visit_id, (dong_id, start_at) in kept.items():
         row = session.get(Visit, visit_id)
@@ -158,7 +160,7 @@ def test_replan_keeps_held_locked_and_moved_visits(session):
     days = Counter(to_seoul(s).date().year for s in first.values())
     assert days == {2019: 19, 2020: 20}
 
-    services.replan_cycle(session, cycle, actor_id=None, now=NOW)
+    replan_cycle(session, cycle, actor_id=None, now=NOW)
     again = {v.dong_id: v.start_at for v in session.scalars(select(Visit).where(Visit.cycle_id == cycle.id))}
     assert again == first  # deterministic for the same input
 
@@ -167,8 +169,8 @@ def test_cancelled_visit_frees_its_dong_for_replanning(session):
     make_city(39)
     cycle = plan(dt.date(2019, 1, 1), dt.date(2020, 12, 31), [19, 20])
     victim = sorted(cycle.visits, key=lambda v: v.start_at)[5]
-    services.change_status(session, victim, "cancelled", reason="태풍 북상", actor_id=None, now=NOW)
-    services.replan_cycle(session, cycle, actor_id=None, now=NOW)
+    change_status(session, victim, "cancelled", reason="태풍 북상", actor_id=None, now=NOW)
+    replan_cycle(session, cycle, actor_id=None, now=NOW)
     rows = session.scalars(
         select(Visit).where(Visit.cycle_id == cycle.id, Visit.dong_id == victim.dong_id)
     ).all()
@@ -208,7 +210,7 @@ def test_priority_weights_are_configurable_and_kept_for_replanning(session):
     )
     first = min(cycle.visits, key=lambda v: v.start_at)
     assert first.dong_id == village.id
-    services.replan_cycle(session, cycle, actor_id=None, now=NOW)
+    replan_cycle(session, cycle, actor_id=None, now=NOW)
     session.expire_all()
     ordered = sorted(session.get(VisitCycle, cycle.id).visits, key=lambda v: v.start_at)
     assert [v.dong_id for v in ordered[:2]] == [village.id, contested.id]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
+from civic_app.committee.evaluations import open_evaluation_round, record_evaluation
+from civic_app.committee.reports import open_quarter, publish_quarter, submit_entry
 from tests.factories import NOW, login, make_department, make_user
 from tests.factories_committee import make_member, make_task
 
@@ -21,8 +23,8 @@ def _setup(session):
         make_task("U-3", title="하천 정비", field="도시계획/환경"),
         make_task("A-1", title="다른 분과 과제", field="행정/재정", department=road),
     ]
-    committee = services.get_committee(session)
-    q3 = services.open_quarter(
+    committee = get_committee(session)
+    q3 = open_quarter(
         session,
         committee,
         year=2026,
@@ -32,7 +34,7 @@ def _setup(session):
         now=NOW - dt.timedelta(days=60),
     )
     by_code = {e.task_code: e for e in q3.entries}
-    services.submit_entry(
+    submit_entry(
         session,
         by_code["U-1"],
         actor=secretariat,
@@ -40,8 +42,8 @@ def _setup(session):
         progress_text="설계 착수",
         progress_pct=20,
     )
-    services.publish_quarter(session, q3, actor=secretariat, now=NOW - dt.timedelta(days=40))
-    q4 = services.open_quarter(
+    publish_quarter(session, q3, actor=secretariat, now=NOW - dt.timedelta(days=40))
+    q4 = open_quarter(
         session,
         committee,
         year=2026,
@@ -51,7 +53,7 @@ def _setup(session):
         now=NOW,
     )
     u2 = next(e for e in q4.entries if e.task_code == "U-2")
-    services.submit_entry(
+    submit_entry(
         session,
         u2,
         actor=secretariat,
@@ -60,8 +62,8 @@ def _setup(session):
         progress_pct=35,
         issues="예산 부족",
     )
-    record = services.open_evaluation_round(session, committee, year=2026, half=2, actor=secretariat, now=NOW)
-    services.record_evaluation(session, record, tasks[0], actor=member_user, score=4, comment="", now=NOW)
+    record = open_evaluation_round(session, committee, year=2026, half=2, actor=secretariat, now=NOW)
+    record_evaluation(session, record, tasks[0], actor=member_user, score=4, comment="", now=NOW)
     return member_user, record, tasks, q3
 
 

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
+from civic_app.committee.meetings import save_meeting
 from civic_app.committee.models import CommitteeMeeting
 from civic_app.errors import ValidationFailed
 from civic_app.workdays.models import BlackoutRange, ClosedDate
@@ -61,10 +62,10 @@ def test_weekends_closed_dates_and_blackouts_are_refused_too(client, session, da
 
 def test_moving_a_meeting_onto_a_holiday_is_refused_but_other_edits_keep_working(session):
     secretariat = make_user("committee_secretariat")
-    committee = services.get_committee(session)
+    committee = get_committee(session)
     start = dt.datetime(2026, 9, 22, 5, 0, tzinfo=dt.UTC)
     kwargs = {"kind": "regular", "location": "", "agenda": "", "actor": secretariat, "now": NOW}
-    meeting = services.save_meeting(
+    meeting = save_meeting(
         session,
         committee,
         None,
@@ -75,7 +76,7 @@ def test_moving_a_meeting_onto_a_holiday_is_refused_but_other_edits_keep_working
     )
     moved = start + dt.timedelta(days=3)
     with pytest.raises(ValidationFailed) as error:
-        services.save_meeting(
+        save_meeting(
             session,
             committee,
             meeting,
@@ -88,7 +89,7 @@ def test_moving_a_meeting_onto_a_holiday_is_refused_but_other_edits_keep_working
     # A holiday declared after the meeting was scheduled does not block a title change.
     session.add(ClosedDate(day=dt.date(2026, 9, 22), reason="임시공휴일"))
     session.flush()
-    services.save_meeting(
+    save_meeting(
         session,
         committee,
         meeting,

@@ -7,8 +7,9 @@ import re
 import pytest
 from sqlalchemy import event, func, select
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
 from civic_app.committee.models import CommitteeTask
+from civic_app.committee.tasks import import_tasks
 from civic_app.extensions import db
 from tests.factories import NOW, login, make_department, make_user
 from tests.factories_committee import make_member, make_task
@@ -31,7 +32,7 @@ def test_replaced_and_merged_tasks_show_their_lineage_on_both_ends(client, sessi
         "M-9,통합 돌봄,복지/여성/보건의료,new,active,,\n",
         encoding="utf-8",
     )
-    services.import_tasks(session, path, now=NOW)
+    import_tasks(session, path, now=NOW)
     session.commit()
     old = lineage_section(client.get("/committee/tasks/R-1").get_data(as_text=True))
     assert 'href="/committee/tasks/S-1"' in old
@@ -173,7 +174,7 @@ def test_demo_data_reproduces_the_source_table(session):
     load_core(session, ctx)
     load_demo(session, ctx)
     load_demo(session, ctx)  # idempotent
-    summary = services.get_committee(session)
+    summary = get_committee(session)
     from civic_app.committee import queries
 
     table = queries.summary(session, summary)

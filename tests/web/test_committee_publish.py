@@ -7,8 +7,9 @@ import html
 
 from sqlalchemy import select
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
 from civic_app.committee.models import ReportingQuarter, ReportVersion
+from civic_app.committee.reports import open_quarter, publish_quarter, submit_entry
 from civic_app.extensions import db
 from civic_app.timeutil import today_seoul, utcnow
 from tests.factories import login, make_department, make_user
@@ -26,16 +27,16 @@ def _setup(session, n_tasks: int = 3):
     for i in range(1, n_tasks + 1):
         make_task(f"A-{i}", title=f"과제 {i}", department=road)
     today = today_seoul(utcnow())  # the views read the real clock
-    quarter = services.open_quarter(
+    quarter = open_quarter(
         session,
-        services.get_committee(session),
+        get_committee(session),
         year=2026,
         quarter=4,
         deadline=today + dt.timedelta(days=9),
         actor=secretariat,
         now=utcnow(),
     )
-    services.submit_entry(
+    submit_entry(
         session, quarter.entries[0], actor=road_user, now=utcnow(), progress_text="설계 완료", progress_pct=30
     )
     return secretariat, road_user, quarter
@@ -86,7 +87,7 @@ def test_publishing_needs_the_confirmation(client, session):
 
 def test_late_report_amendment_and_public_diff(client, session):
     secretariat, road_user, quarter = _setup(session)
-    services.publish_quarter(session, quarter, actor=secretariat, now=utcnow())
+    publish_quarter(session, quarter, actor=secretariat, now=utcnow())
     entry_id = quarter.entries[1].id
 
     # The department still sees the missing task and reports it late.

@@ -6,7 +6,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from civic_app.committee import services
+from civic_app.committee.committees import get_committee
+from civic_app.committee.evaluations import record_evaluation
+from civic_app.committee.meetings import add_advisory_item, record_minutes, save_meeting
 from civic_app.committee.models import (
     CommitteeMeeting,
     CommitteeMember,
@@ -160,7 +162,7 @@ def test_evaluation_round_results_page(client, session):
     user = make_user("committee_member")
     make_member(user=user)
     task = make_task("A-1", title="정보공개")
-    services.record_evaluation(session, record, task, actor=user, score=4, comment="좋습니다", now=NOW)
+    record_evaluation(session, record, task, actor=user, score=4, comment="좋습니다", now=NOW)
     session.commit()
     page = client.get(f"/committee/admin/evaluations/{record.id}").get_data(as_text=True)
     assert "4.00" in page
@@ -219,9 +221,9 @@ def test_viewing_a_members_contacts_is_audited(client, session):
 
 def test_public_meeting_page_shows_agenda_and_items_but_not_attendance(client, session):
     sec = make_user("committee_secretariat")
-    committee = services.get_committee(session)
+    committee = get_committee(session)
     start = dt.datetime(2027, 4, 15, 5, 0, tzinfo=dt.UTC)
-    meeting = services.save_meeting(
+    meeting = save_meeting(
         session,
         committee,
         None,
@@ -235,10 +237,8 @@ def test_public_meeting_page_shows_agenda_and_items_but_not_attendance(client, s
         now=NOW,
     )
     member = make_member("출석위원")
-    services.record_minutes(
-        session, meeting, minutes="의결함", present_member_ids={member.id}, actor=sec, now=NOW
-    )
-    services.add_advisory_item(
+    record_minutes(session, meeting, minutes="의결함", present_member_ids={member.id}, actor=sec, now=NOW)
+    add_advisory_item(
         session,
         meeting,
         code="M-1",
@@ -281,3 +281,23 @@ def test_secretariat_starts_a_proposed_task_but_cannot_mark_it_replaced(client, 
     assert "과제 고치기" in client.get("/committee/tasks/N-1").get_data(as_text=True)
     client.post("/logout")
     assert "과제 고치기" not in client.get("/committee/tasks/N-1").get_data(as_text=True)
+
+
+def test_a_bad_dashboard_form_is_shown_again_with_its_errors_and_opens_nothing(client, session):
+    secretariat(client)
+    make_task("A-1", department=make_department("도로과", code="ROAD"))
+    session.commit()
+    bad_year = client.post("/committee/admin/quarters", data={"year": "1999", "quarter": "1", "deadline": ""})
+    assert bad_year.status_code == 400
+    page = bad_year.get_data(as_text=True)
+    assert "연도는 2000~2100 사이여야 합니다." in page
+    assert "마감일을 입력해 주세요." in page
+    past = client.post(
+        "/committee/admin/quarters", data={"year": "2026", "quarter": "1", "deadline": "2020-01-01"}
+    )
+    assert past.status_code == 400
+    assert "마감일은 오늘 이후여야 합니다." in past.get_data(as_text=True)  # the service's rule, on the field
+    assert session.scalar(select(ReportingQuarter)) is None
+    no_title = client.post("/committee/admin/reviews", data={"title": ""})
+    assert no_title.status_code == 400
+    assert session.scalar(select(MidtermReview)) is None

@@ -153,6 +153,20 @@ def test_admin_duplicate_dong_code_is_a_korean_message(client, session):
     assert db.session.scalar(select(func.count(Dong.id))) == 1
 
 
+def test_renaming_a_department_to_a_name_in_use_is_refused_and_changes_nothing(client, session):
+    make_department("도로과", code="ROAD")
+    park = make_department("공원과", code="PARK")
+    session.commit()
+    login(client, make_user("admin"))
+    response = client.post(
+        f"/admin/departments/{park.id}", data={"code": "PARK", "name": "도로과", "active": "y"}
+    )
+    assert response.status_code == 400
+    assert "같은 코드나 이름이 이미 있습니다." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Department, park.id).name == "공원과"
+
+
 def test_admin_departments_and_hosts(client, session):
     dept = make_department("도로과", code="ROAD")
     login(client, make_user("admin"))

@@ -150,7 +150,9 @@ def test_other_public_visit_texts_refuse_personal_data(session):
     import pytest
 
     from civic_app.errors import ValidationFailed
-    from civic_app.visits import services as visit_services
+    from civic_app.visits.results import add_suggestion
+    from civic_app.visits.schedule import change_status
+    from civic_app.visits.tours import create_tour
 
     make_user("citizen", name=NAME, phone=PHONE, email=EMAIL)
     dong = make_dong("중앙동")
@@ -179,7 +181,7 @@ def test_other_public_visit_texts_refuse_personal_data(session):
     session.add_all([held, planned])
     session.flush()
     with pytest.raises(ValidationFailed) as refused:
-        visit_services.add_suggestion(
+        add_suggestion(
             session,
             held,
             actor_id=None,
@@ -191,12 +193,10 @@ def test_other_public_visit_texts_refuse_personal_data(session):
     assert [field for field, _m in refused.value.errors] == ["description"]
     assert "이름: 홍 길동" in refused.value.errors[0][1]
     with pytest.raises(ValidationFailed) as refused:
-        visit_services.change_status(
-            session, planned, "postponed", actor_id=None, now=NOW, reason="홍길동 씨 요청으로 연기"
-        )
+        change_status(session, planned, "postponed", actor_id=None, now=NOW, reason="홍길동 씨 요청으로 연기")
     assert refused.value.errors[0][0] == "reason"
     with pytest.raises(ValidationFailed) as refused:
-        visit_services.create_tour(
+        create_tour(
             session,
             actor_id=None,
             now=NOW,

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from civic_app.errors import ValidationFailed
 from civic_app.extensions import db
 from civic_app.timeutil import seoul_datetime, to_seoul
-from civic_app.visits import services
+from civic_app.visits.cycles import replan_cycle
 from civic_app.visits.models import HELD, Visit, VisitCycle
+from civic_app.visits.schedule import blocked_visits, move_visit, swap_visits
 from tests.factories import NOW, login, make_dong, make_user
 from tests.factories_visits import add_blackout, make_city, plan
 
@@ -46,12 +47,12 @@ def test_swap_into_a_blackout_is_refused_like_a_move(session):
     # The election blackout arrives after publishing and covers b's day.
     add_blackout(dt.date(2027, 5, 17), dt.date(2027, 5, 21))
     with pytest.raises(ValidationFailed) as refused:
-        services.swap_visits(session, a, b, actor_id=None, now=NOW)
+        swap_visits(session, a, b, actor_id=None, now=NOW)
     assert "행사 제한 기간" in refused.value.message
     # Refused before anything changed.
     assert (_day(a), _day(b)) == (dt.date(2027, 4, 6), dt.date(2027, 5, 18))
     with pytest.raises(ValidationFailed):
-        services.move_visit(session, a, day=dt.date(2027, 5, 19), actor_id=None, now=NOW)
+        move_visit(session, a, day=dt.date(2027, 5, 19), actor_id=None, now=NOW)
 
 
 def test_swap_over_http_shows_the_reason_and_changes_nothing(client, session, staff):
@@ -86,7 +87,7 @@ def test_adding_a_blackout_lists_the_published_visits_it_hits_and_moves_them(cli
     assert moved.status_code == 302
     db.session.expire_all()
     assert _day(db.session.get(Visit, a.id)) == dt.date(2027, 4, 12)
-    assert services.blocked_visits(db.session, dt.date(2027, 4, 5), dt.date(2027, 4, 9)) == []
+    assert blocked_visits(db.session, dt.date(2027, 4, 5), dt.date(2027, 4, 9)) == []
     # A blackout that hits nothing keeps the admin on the workdays page.
     calm = client.post(
         "/admin/workdays/blackouts",
@@ -127,7 +128,7 @@ def test_planning_page_has_the_same_max_per_day(client, session, staff):
     assert session.scalar(select(VisitCycle.max_per_day)) == 2
     # Re-planning keeps the cycle's limit.
     cycle = session.scalar(select(VisitCycle))
-    assert services.replan_cycle(session, cycle, actor_id=None, now=NOW) == 3
+    assert replan_cycle(session, cycle, actor_id=None, now=NOW) == 3
 
 
 def test_public_list_searches_filters_and_paginates(client, session):

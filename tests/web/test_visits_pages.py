@@ -13,8 +13,9 @@ from civic_app.cards.models import CardItem
 from civic_app.extensions import db
 from civic_app.notify.models import OutboxMessage
 from civic_app.timeutil import seoul_datetime, to_seoul
-from civic_app.visits import services
 from civic_app.visits.models import HELD, Visit, VisitCycle
+from civic_app.visits.results import add_suggestion, publish_results, record_held
+from civic_app.visits.tours import create_tour
 from tests.factories import NOW, login, make_department, make_dong, make_user
 from tests.factories_visits import make_city, plan
 
@@ -211,7 +212,7 @@ def test_hold_before_the_day_is_refused(session):
     cycle = plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [1])
     visit = cycle.visits[0]
     with pytest.raises(Exception, match="아직 방문일이 되지 않았습니다"):
-        services.record_held(
+        record_held(
             session, visit, agenda=[], residents_count=None, participant_groups=[], actor_id=None, now=NOW
         )
     assert visit.status == "planned"
@@ -295,7 +296,7 @@ def _held_visits(n: int, session):
         visit.status = HELD
         visit.dong_id = dong
         visit.departments = [dept]
-        services.add_suggestion(
+        add_suggestion(
             session, visit, title=f"건의 {i}", description="", category="안전", actor_id=None, now=NOW
         )
     session.commit()
@@ -465,7 +466,7 @@ def test_swap_and_lock_from_the_staff_pages(client, session, staff):
 
 def test_tour_suggestion_goes_to_the_site_dong_card(session):
     dong = make_dong("강변동", code="4199061000")
-    tour = services.create_tour(
+    tour = create_tour(
         session,
         day=dt.date(2026, 8, 4),
         start_time=dt.time(14),
@@ -476,14 +477,14 @@ def test_tour_suggestion_goes_to_the_site_dong_card(session):
         actor_id=None,
         now=NOW,
     )
-    services.record_held(
+    record_held(
         session, tour, agenda=["field"], residents_count=12, participant_groups=[], actor_id=None, now=NOW
     )
-    item = services.add_suggestion(
+    item = add_suggestion(
         session, tour, title="그늘막 추가 설치", description="", category="안전", actor_id=None, now=NOW
     )
     assert (item.dong_id, item.source_kind, item.source_ref) == (dong.id, "visit", tour.id)
-    services.publish_results(session, tour, summary="쉼터 3곳을 점검했습니다.", actor_id=None, now=NOW)
+    publish_results(session, tour, summary="쉼터 3곳을 점검했습니다.", actor_id=None, now=NOW)
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.subject_ref == f"visit:{tour.id}"))
     assert message.payload["title"] == "[민생현장 탐방 결과] 폭염 대비 무더위쉼터 점검"
 
@@ -511,3 +512,48 @@ def test_cli_refuses_a_window_with_too_few_working_days(runner, session):
     assert result.exit_code != 0
     assert "2027년 기간에 방문할 수 있는 근무일이 부족합니다" in result.output
     assert session.scalar(select(func.count(Visit.id))) == 0
+
+
+def test_every_staff_change_is_in_the_audit_log_with_its_target(client, session, staff):
+    from civic_app.audit.models import AuditLog
+    from civic_app.visits.models import MayorUnavailable
+
+    make_city(2)
+    session.commit()
+    login(client, staff)
+    form = {"c-start": "2027-01-01", "c-end": "2027-12-31", "c-quotas": "2", "c-max_per_week": "3"}
+    created = client.post("/staff/visits/cycles", data={**form, "c-weights": "3,2,2"})
+    assert created.status_code == 302
+    cycle = session.scalar(select(VisitCycle))
+    visit = cycle.visits[0]
+    client.post(f"/staff/visits/cycles/{cycle.id}/publish")
+    client.post(f"/staff/visits/{visit.id}/lock", data={"locked": "1"})
+    client.post(f"/staff/visits/{visit.id}/status", data={"st-status": "confirmed"})
+    client.post("/staff/visits/unavailable", data={"u-day": "2027-11-30", "u-reason": "해외 출장"})
+    day_off = session.scalar(select(MayorUnavailable))
+    client.post(f"/staff/visits/unavailable/{day_off.id}/delete")
+    refused = client.post(f"/staff/visits/{visit.id}/move", data={"m-day": "2027-02-08"})  # 설날
+    assert refused.status_code == 400
+    rows = session.execute(
+        select(AuditLog.action, AuditLog.target_type, AuditLog.target_id, AuditLog.actor_id).order_by(
+            AuditLog.id
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("visit_cycle.create", "visit_cycle", str(cycle.id), staff.id),
+        ("visit_cycle.publish", "visit_cycle", str(cycle.id), staff.id),
+        ("visit.lock", "visit", str(visit.id), staff.id),
+        ("visit.status", "visit", str(visit.id), staff.id),
+        ("visit.mayor_unavailable.create", "mayor_unavailable", "2027-11-30", staff.id),
+        ("visit.mayor_unavailable.delete", "mayor_unavailable", str(day_off.id), staff.id),
+    ]  # the refused move left no entry
+
+
+def test_a_page_past_the_end_of_the_public_list_shows_the_last_page(client, session):
+    make_city(24)
+    plan(dt.date(2027, 1, 1), dt.date(2027, 12, 31), [24], publish=True)
+    session.commit()
+    page = client.get("/visits?page=999").get_data(as_text=True)
+    assert "모두 24건" in page
+    assert "2 / 2쪽" in page
+    assert page.count('class="visit-item"') == 4  # 20 a page
