@@ -25,6 +25,7 @@ from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
+from civic_app.accounts.roles import CITIZEN_ROLES
 from civic_app.accounts.services import verify_password
 from civic_app.audit.services import record
 from civic_app.errors import NotAllowed, ValidationFailed
@@ -33,7 +34,7 @@ from civic_app.timeutil import iso_seoul
 EXPORT_ACTION = "account.export"
 DELETE_ACTION = "account.delete"
 EXPORT_FORMAT = "civic_app.personal-data/1"
-SELF_SERVICE_ROLES = frozenset({"citizen"})
+SELF_SERVICE_ROLES = CITIZEN_ROLES
 
 
 @dataclass(frozen=True)

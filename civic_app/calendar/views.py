@@ -22,21 +22,20 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from civic_app.calendar import services, sources
-from civic_app.calendar.ical import CalEvent, build_calendar
-from civic_app.extensions import db
-from civic_app.timeutil import utcnow
-from civic_app.web.policy import (
+from civic_app.accounts.roles import (
     ADMIN,
-    CIVIC_STAFF,
+    CIVIC_OFFICE_ROLES,
     COMMITTEE_MEMBER,
     COMMITTEE_SECRETARIAT,
     HOST,
     POLICY_OFFICE,
     STAFF_ROLES,
-    public,
-    roles_required,
 )
+from civic_app.calendar import services, sources
+from civic_app.calendar.ical import CalEvent, build_calendar
+from civic_app.extensions import db
+from civic_app.timeutil import utcnow
+from civic_app.web.policy import public, roles_required
 
 bp = Blueprint("calendar", __name__)
 
@@ -114,7 +113,7 @@ def personal_events(user, now: dt.datetime) -> list[CalEvent]:
     """What this person needs in their own calendar, by role; never citizens' contact data."""
     roles = user.role_set
     events: list[CalEvent] = []
-    if roles & {CIVIC_STAFF, ADMIN}:
+    if roles & CIVIC_OFFICE_ROLES:
         events += sources.tongtong_events(db.session, now=now)
         events += sources.visit_events(db.session, now=now, unpublished=True)
         events += sources.booking_events(db.session, now=now, host_user_id=None)

@@ -350,8 +350,8 @@ def known_names(session) -> set[str]:
     from sqlalchemy import select
 
     from civic_app.accounts.models import User, UserRole
+    from civic_app.accounts.roles import CITIZEN
     from civic_app.meetings.models import MeetingRequest
-    from civic_app.web.policy import CITIZEN
 
     names = set(
         session.scalars(

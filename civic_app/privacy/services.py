@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole, new_session_token
+from civic_app.accounts.roles import CITIZEN_ROLES
 from civic_app.audit.services import record
 from civic_app.extensions import db
 
@@ -45,8 +46,6 @@ PERSONAL_COLUMNS = (
     "birth_date",
     "accessibility",
 )
-# Roles whose accounts are citizens' own; staff and appointed members are managed by admins.
-CITIZEN_ONLY_ROLES = frozenset({"citizen"})
 
 _purgers: dict[str, Purger] = {}
 
@@ -101,7 +100,7 @@ def _user_fk_activity(session: Session) -> list[sa.Select]:
 
 def stale_citizen_ids(session: Session, cutoff: dt.datetime) -> list[int]:
     """Citizens not yet anonymised whose every trace is older than ``cutoff``."""
-    non_citizen = sa.select(UserRole.user_id).where(UserRole.role.not_in(CITIZEN_ONLY_ROLES))
+    non_citizen = sa.select(UserRole.user_id).where(UserRole.role.not_in(CITIZEN_ROLES))
     last_own = sa.func.coalesce(User.last_login_at, User.created_at)
     candidates = sa.select(User.id).where(
         User.anonymized_at.is_(None),

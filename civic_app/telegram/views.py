@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from civic_app.accounts.roles import CITIZEN, CIVIC_OFFICE_ROLES
 from civic_app.errors import DomainError
 from civic_app.extensions import db
 from civic_app.notify.models import STATUS_FAILED, STATUS_PENDING_APPROVAL
@@ -14,11 +15,11 @@ from civic_app.telegram.forms import ActionForm, EditMessageForm
 from civic_app.telegram.render import KINDS, render_message
 from civic_app.timeutil import utcnow
 from civic_app.web.htmx import render_page_or_fragment
-from civic_app.web.policy import ADMIN, CITIZEN, CIVIC_STAFF, roles_required
+from civic_app.web.policy import roles_required
 from civic_app.web.redirects import safe_next
 
 bp = Blueprint("telegram", __name__)
-STAFF = (CIVIC_STAFF, ADMIN)
+STAFF = tuple(sorted(CIVIC_OFFICE_ROLES))
 
 
 def status_labels() -> dict[str, str]:
