@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.routing import BuildError
 
-from civic_app.calendar.ical import CalEvent
+from civic_app.ical import CalEvent
 from civic_app.meetings.models import MeetingBooking
 from civic_app.privacy import guard
 from civic_app.privacy.guard import mask_name

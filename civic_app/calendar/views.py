@@ -32,8 +32,8 @@ from civic_app.accounts.roles import (
     STAFF_ROLES,
 )
 from civic_app.calendar import services, sources
-from civic_app.calendar.ical import CalEvent, build_calendar
 from civic_app.extensions import db
+from civic_app.ical import CalEvent, build_calendar
 from civic_app.timeutil import utcnow
 from civic_app.web.policy import public, roles_required
 

@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civic_app.calendar.ical import CalEvent, build_calendar
 from civic_app.dongs.models import Department, Host
 from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from civic_app.ical import CalEvent, build_calendar
 from civic_app.integrity import allocator
 from civic_app.meetings.models import (
     ACTIVE_STATUSES,
