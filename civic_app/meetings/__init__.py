@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
-    from civic_app.meetings import api, cli, demo, schedule, views
+    from civic_app.meetings import api, cli, demo, queries, schedule, views
     from civic_app.registry import NavItem, get_registry
     from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT, HOST
 
@@ -38,6 +38,7 @@ def init_app(app) -> None:
         )
     )
     reg.add_reference_loader(10, "tongtong_rule", schedule.ensure_default_rule)
+    reg.add_blocked_days("tongtong", queries.tongtong_days, lambda: str(_l("통통데이")))
     reg.add_demo_loader(50, "tongtong", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     reg.add_home_section(30, views.home_section)
