@@ -2,8 +2,9 @@
 
 Each feature's ``init_app(app)`` registers its blueprints, navigation entries, demo-data
 loader, reference-data loader and OpenAPI paths here, and the hooks through which features
-ask each other without importing each other: the Telegram approval policy (the outbox asks)
-and blocked days (the visit planner asks; 통통데이 registers its session days).
+ask each other without importing each other: the Telegram approval policy (the outbox asks),
+blocked days (the visit planner asks; 통통데이 registers its session days) and personal-name
+sources (the privacy guard asks; 통통데이 registers its requesters' names).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class Registry:
     telegram_approval_policy: Callable[[Any, str], bool] | None = None
     # Days other features keep free of their own appointments (the visit planner asks).
     blocked_days: list[BlockedDaysSource] = field(default_factory=list)
+    # name -> fn(session) -> names of the people a feature stores (walk-in requesters): the
+    # privacy guard keeps them off public surfaces together with the citizens' account names.
+    name_sources: dict[str, Callable[[Any], Iterable[str]]] = field(default_factory=dict)
 
     def add_nav(self, item: NavItem) -> None:
         if all(existing.endpoint != item.endpoint for existing in self.nav):
@@ -83,6 +87,9 @@ class Registry:
     ) -> None:
         if all(existing.name != name for existing in self.blocked_days):
             self.blocked_days.append(BlockedDaysSource(name, days, label))
+
+    def add_name_source(self, name: str, fn: Callable[[Any], Iterable[str]]) -> None:
+        self.name_sources[name] = fn
 
     def blocked_days_between(self, session, start: dt.date, end: dt.date) -> dict[dt.date, BlockedDaysSource]:
         """Every registered blocked day in [start, end] and who keeps it (the first to register)."""

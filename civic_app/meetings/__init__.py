@@ -46,4 +46,9 @@ def init_app(app) -> None:
     from civic_app.meetings import rights
 
     register_rights_hooks("tongtong_requests", export=rights.export, erase=rights.erase)
+    from civic_app.meetings import retention
+    from civic_app.privacy.services import register_purger
+
+    register_purger("meetings", retention.purge_requests)
+    reg.add_name_source("tongtong_requesters", queries.requester_names)
     app.extensions["closure_guard"] = schedule.ClosureGuard
