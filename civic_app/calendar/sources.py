@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
@@ -15,15 +15,19 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from civic_app.committee import queries as committee_queries
-from civic_app.committee.models import CommitteeMeeting
 from civic_app.ical import CalEvent
 from civic_app.meetings import queries as meeting_queries
-from civic_app.meetings.models import MeetingBooking, TongtongSession
 from civic_app.privacy import guard
 from civic_app.privacy.guard import mask_name
 from civic_app.timeutil import as_utc
 from civic_app.visits import queries as visit_queries
-from civic_app.visits.models import KIND_TOUR, Visit
+
+if TYPE_CHECKING:  # the rows the owners' query functions return
+    from civic_app.committee.models import CommitteeMeeting
+    from civic_app.meetings.models import MeetingBooking, TongtongSession
+    from civic_app.visits.models import Visit
+
+    Scheduled = TongtongSession | Visit | CommitteeMeeting | MeetingBooking
 
 # A cancelled event stays in the feeds this long after the cancellation, so subscribed
 # calendars learn about it; past events stay for a year.
@@ -34,9 +38,6 @@ PAST_KEEP = dt.timedelta(days=366)
 CANCELLED_STATES = frozenset({"cancelled", "withdrawn", "rejected", "postponed"})
 TENTATIVE_STATES = frozenset({"planned"})
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-
-# The event rows every source hands over; each has these columns (read, never guessed).
-Scheduled = TongtongSession | Visit | CommitteeMeeting | MeetingBooking
 
 
 def uid_domain() -> str:
@@ -143,7 +144,7 @@ def tongtong_events(session: Session, *, now: dt.datetime) -> list[CalEvent]:
 
 def visit_event(obj: Visit) -> CalEvent:
     dong = obj.dong
-    if obj.kind == KIND_TOUR or dong is None:
+    if visit_queries.is_tour(obj) or dong is None:
         summary = _("민생현장 탐방: %(title)s", title=obj.theme or (dong.name if dong else _("현장 탐방")))
     elif obj.theme:
         summary = _("찾아가는 현장소통: %(dong)s · %(title)s", dong=dong.name, title=obj.theme)

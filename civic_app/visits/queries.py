@@ -294,3 +294,8 @@ def yearly_quotas(session: Session) -> list[tuple[int, int]]:
         for quotas in session.scalars(select(VisitCycle.quotas))
         for year, quota in quotas or []  # [[year, quota], ...]
     ]
+
+
+def is_tour(visit: Visit) -> bool:
+    """A themed field tour (민생현장 탐방), not a regular dong visit."""
+    return visit.kind != KIND_REGULAR
