@@ -7,6 +7,7 @@
 - The readers (calendar, Telegram, dashboard, privacy, notify) reach the features' data only
   through the owner's ``queries`` module (model classes may be named for type checking).
 - No import circle between civic_app modules at module level.
+- Only the outbox worker (and ``enqueue``) changes an outbox message's status.
 - No module over 700 lines.
 """
 
@@ -228,6 +229,44 @@ def test_no_module_over_700_lines():
         if (n := len(source.path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}, f"split these modules (at most {MAX_LINES} lines): {long}"
+
+
+def _status_writes(source: Source) -> list[int]:
+    """Lines that set an outbox message's status: ``x.status = STATUS_…`` with a status of
+    notify.models, or ``update(OutboxMessage)….values(status=…)``."""
+    statuses: set[str] = set()
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "civic_app.notify.models":
+            statuses.update(a.asname or a.name for a in node.names if a.name.startswith("STATUS_"))
+    lines = []
+    for node in ast.walk(source.tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in statuses
+            and any(isinstance(t, ast.Attribute) and t.attr == "status" for t in node.targets)
+        ):
+            lines.append(node.lineno)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "values"
+            and any(k.arg == "status" for k in node.keywords)
+            and any(isinstance(n, ast.Name) and n.id == "OutboxMessage" for n in ast.walk(node.func))
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_outbox_worker_changes_a_messages_status():
+    owners = {"civic_app.notify.worker", "civic_app.notify.services"}  # the worker, and enqueue
+    offenders = [
+        f"{source.rel}:{line}"
+        for source in sources()
+        if source.name not in owners
+        for line in _status_writes(source)
+    ]
+    assert offenders == [], "call civic_app.notify.worker instead: " + ", ".join(offenders)
 
 
 # --- the checker checks what it should --------------------------------------------------------

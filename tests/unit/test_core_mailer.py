@@ -69,6 +69,33 @@ def test_mail_is_delivered_over_smtp(session, smtp_server):
     assert len(smtp_server.messages) == 1
 
 
+def test_text_attachments_state_their_charset_so_korean_arrives_intact(session, smtp_server):
+    """Before: the .ics went out as bytes without a charset and mail clients showed the Korean
+    summary garbled."""
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:통통데이 면담 (시장실)\r\nEND:VCALENDAR\r\n"
+    _queue(
+        session,
+        attachments=[
+            {"filename": "invite.ics", "content_type": "text/calendar", "content": ics, "method": "REQUEST"}
+        ],
+    )
+    assert mailer.deliver_once(session, _config(smtp_server.port), now_fn=lambda: NOW)["sent"] == 1
+    [attachment] = list(smtp_server.messages[0].iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_content_charset() == "utf-8"
+    assert attachment.get_param("method") == "REQUEST"
+    assert "SUMMARY:통통데이 면담 (시장실)" in attachment.get_content()
+
+
+def test_a_broken_smtp_pass_backs_off_one_message_and_stops(session, smtp_server):
+    first, second = _queue(session, key="k1"), _queue(session, key="k2")
+    down = _config(_closed_port())
+    assert mailer.deliver_once(session, down, now_fn=lambda: NOW) == {"sent": 0, "retry": 1, "failed": 0}
+    assert (_row(first.id).status, _row(first.id).attempts) == (STATUS_QUEUED, 1)
+    assert (_row(second.id).status, _row(second.id).attempts) == (STATUS_QUEUED, 0)  # not tried
+    assert _row(second.id).claimed_by is None
+
+
 def test_smtp_down_retries_with_backoff_then_delivers(session, smtp_server):
     row = _queue(session)
     down = _config(_closed_port())
