@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from civic_app.extensions import db
 from civic_app.notify import mailer
+from civic_app.notify import worker as outbox
 from civic_app.notify.models import STATUS_FAILED, STATUS_QUEUED, STATUS_SENT, OutboxMessage
 from civic_app.notify.services import enqueue_email
 from tests.factories import NOW
@@ -151,3 +152,19 @@ def test_mail_send_once_command(runner, session, smtp_server):
     assert result.exit_code == 0, result.output
     assert "보냄 1" in result.output
     assert len(smtp_server.messages) == 1
+
+
+def test_a_mail_left_sending_by_a_dead_sender_is_sent_again_as_an_unknown_outcome(
+    session, smtp_server, caplog
+):
+    """The worker keeps the unknown-outcome window for e-mail too: a claim older than the
+    claim timeout is taken again, and the possible repeat is logged."""
+    row = _queue(session)
+    claim = outbox.claim_next(session, channel="email", now=NOW, worker="dead", claim_timeout=60)
+    assert claim.id == row.id  # the sender died here, after claiming
+    up = _config(smtp_server.port)
+    assert mailer.deliver_once(session, up, now_fn=lambda: NOW + dt.timedelta(minutes=1))["sent"] == 0
+    later = NOW + mailer.CLAIM_TIMEOUT + dt.timedelta(seconds=1)
+    assert mailer.deliver_once(session, up, now_fn=lambda: later)["sent"] == 1
+    assert "UNKNOWN_OUTCOME" in caplog.text
+    assert _row(row.id).status == STATUS_SENT
