@@ -1,12 +1,16 @@
 """Extension points that let feature packages plug in without editing shared files.
 
 Each feature's ``init_app(app)`` registers its blueprints, navigation entries, demo-data
-loader, reference-data loader and OpenAPI paths here.
+loader, reference-data loader and OpenAPI paths here, and the hooks through which features
+ask each other without importing each other: the Telegram approval policy (the outbox asks),
+blocked days (the visit planner asks; 통통데이 registers its session days) and personal-name
+sources (the privacy guard asks; 통통데이 registers its requesters' names).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +23,15 @@ class NavItem:
     order: int = 100
     group: str = "main"  # main | staff
     values: tuple[tuple[str, str], ...] = ()  # url_for arguments
+
+
+@dataclass(frozen=True)
+class BlockedDaysSource:
+    """Days a feature keeps for itself (통통데이): other features schedule nothing on them."""
+
+    name: str
+    days: Callable[[Any, dt.date, dt.date], Iterable[dt.date]]  # fn(session, start, end), inclusive
+    label: Callable[[], str]  # lazy: what the day is, translated when shown ("통통데이")
 
 
 @dataclass
@@ -37,6 +50,11 @@ class Registry:
     # fn(session, kind) -> bool: whether a Telegram outbox message of ``kind`` waits for staff
     # approval. The Telegram feature sets it; unset, every kind is published automatically.
     telegram_approval_policy: Callable[[Any, str], bool] | None = None
+    # Days other features keep free of their own appointments (the visit planner asks).
+    blocked_days: list[BlockedDaysSource] = field(default_factory=list)
+    # name -> fn(session) -> names of the people a feature stores (walk-in requesters): the
+    # privacy guard keeps them off public surfaces together with the citizens' account names.
+    name_sources: dict[str, Callable[[Any], Iterable[str]]] = field(default_factory=dict)
 
     def add_nav(self, item: NavItem) -> None:
         if all(existing.endpoint != item.endpoint for existing in self.nav):
@@ -65,6 +83,26 @@ class Registry:
 
     def set_telegram_approval_policy(self, fn: Callable[[Any, str], bool]) -> None:
         self.telegram_approval_policy = fn
+
+    def add_blocked_days(
+        self,
+        name: str,
+        days: Callable[[Any, dt.date, dt.date], Iterable[dt.date]],
+        label: Callable[[], str],
+    ) -> None:
+        if all(existing.name != name for existing in self.blocked_days):
+            self.blocked_days.append(BlockedDaysSource(name, days, label))
+
+    def add_name_source(self, name: str, fn: Callable[[Any], Iterable[str]]) -> None:
+        self.name_sources[name] = fn
+
+    def blocked_days_between(self, session, start: dt.date, end: dt.date) -> dict[dt.date, BlockedDaysSource]:
+        """Every registered blocked day in [start, end] and who keeps it (the first to register)."""
+        found: dict[dt.date, BlockedDaysSource] = {}
+        for source in self.blocked_days:
+            for day in source.days(session, start, end):
+                found.setdefault(day, source)
+        return found
 
 
 def get_registry(app) -> Registry:

@@ -1,13 +1,16 @@
-"""Delivery and command loops on top of python-telegram-bot's ``Bot``.
+"""The bot's Telegram sender and its command loop, on top of python-telegram-bot's ``Bot``.
 
-Database decisions live in ``civic_app.telegram.delivery``; this module makes the API calls
-and maps python-telegram-bot's errors onto them:
+The outbox worker (:mod:`civic_app.notify.worker`) claims, retries, backs off and records;
+:class:`BotSender` makes one API call per attempt and maps python-telegram-bot's errors onto
+the worker's outcomes:
 
-- ``RetryAfter`` (429): wait exactly ``retry_after`` (int seconds or a timedelta), then retry.
-- ``BadRequest`` / ``Forbidden``: fail at once, the error is shown to staff. ``BadRequest`` is a
-  subclass of ``NetworkError``, so it is caught first.
-- ``TimedOut`` / ``NetworkError``: retry with capped exponential backoff; a timed-out send may
-  have reached Telegram (unknown outcome, logged and counted).
+- ``RetryAfter`` (429): ``RetryAfter`` with exactly ``retry_after`` (int seconds or a timedelta).
+- ``BadRequest`` / ``Forbidden``: ``Rejected``, shown to staff. ``BadRequest`` is a subclass of
+  ``NetworkError``, so it is caught first. A repeated edit or delete is ``Sent``; an edit whose
+  post is gone is posted anew.
+- ``InvalidToken``: ``Fatal``: the bot stops.
+- ``TimedOut`` / ``NetworkError``: ``Transient``; a send that may have reached Telegram is
+  flagged, so the worker logs and counts the unknown outcome.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
@@ -31,8 +33,10 @@ from telegram.error import (
     TimedOut,
 )
 
-from civic_app.telegram import commands, delivery, privacy, services
-from civic_app.telegram.delivery import UNKNOWN_OUTCOME, Blocked, Defer, Outgoing, Settings
+from civic_app.notify import worker as outbox
+from civic_app.notify.worker import Fatal, Outcome, Rejected, Sent, Tally, Transient, Worker
+from civic_app.telegram import commands, privacy, services
+from civic_app.telegram.delivery import Outgoing, Settings, TelegramChannel
 from civic_app.telegram.models import TelegramBotState
 from civic_app.timeutil import utcnow
 
@@ -43,8 +47,8 @@ ALREADY_DONE = ("message is not modified", "message to delete not found")
 EDIT_TARGET_GONE = ("message to edit not found", "message_id_invalid")
 
 
-class FatalBotError(RuntimeError):
-    """The bot cannot work at all (e.g. the token is refused)."""
+# The bot cannot work at all (e.g. the token is refused).
+FatalBotError = outbox.FatalChannelError
 
 
 def retry_after_seconds(exc: RetryAfter | object) -> float:
@@ -72,19 +76,20 @@ def request_may_have_arrived(exc: NetworkError) -> bool:
     return type(cause).__name__ not in NOT_SENT_ERRORS
 
 
-@dataclass
-class Stats:
-    sent: int = 0
-    edited: int = 0
-    deleted: int = 0
-    failed: int = 0
-    blocked: int = 0
-    retried: int = 0
-    deferred: int = 0
-    rate_waits: int = 0
-    unknown_outcome: int = 0
-    replies: int = 0
-    extra: dict = field(default_factory=dict)
+class Stats(Tally):
+    """The worker's counts plus the replies to residents, as the bot prints them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replies = 0
+
+    @property
+    def edited(self) -> int:
+        return self.done["edit"]
+
+    @property
+    def deleted(self) -> int:
+        return self.done["delete"]
 
     def line(self) -> str:
         keys = (
@@ -101,158 +106,38 @@ class Stats:
         return " ".join(f"{k}={getattr(self, k)}" for k in keys)
 
 
-GIVE_UP = "give_up"  # the API looks down: stop this pass
+class BotSender(TelegramChannel):
+    """One Bot API call per attempt, reported as the worker's outcome."""
 
-
-class Runner:
-    def __init__(
-        self,
-        bot: Bot,
-        session_factory: sessionmaker[Session],
-        settings: Settings,
-        *,
-        worker: str,
-        now_fn: Callable[[], dt.datetime] = utcnow,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
+    def __init__(self, bot: Bot, settings: Settings) -> None:
+        super().__init__(settings)
         self.bot = bot
-        self.session_factory = session_factory
-        self.settings = settings
-        self.worker = worker
-        self.now = now_fn
-        self.sleep = sleep
-        self.stats = Stats()
-        self.names = delivery.NameCache(ttl=settings.name_cache_seconds)
 
-    # --- delivery -------------------------------------------------------------------------
-    async def deliver_pass(self) -> Stats:
-        """Deliver every due message once; stop early if the API looks down.
-
-        One session serves the whole pass (each step still commits on its own), which keeps
-        the database round trips per message low.
-        """
-        with self.session_factory() as session:
-            while True:
-                claim = delivery.claim_next(
-                    session, now=self.now(), worker=self.worker, claim_timeout=self.settings.claim_timeout
-                )
-                if claim is None:
-                    return self.stats
-                outcome = await self.deliver(session, claim)
-                session.expunge_all()
-                if outcome == GIVE_UP:
-                    return self.stats
-
-    async def deliver(self, session: Session, claim: delivery.Claim) -> str | None:
-        s = self.settings
-        if claim.reclaimed:
-            self.stats.unknown_outcome += 1
-            log.warning(
-                "%s: outbox %s was left 'sending' by %s; its send may have happened, sending again",
-                UNKNOWN_OUTCOME,
-                claim.id,
-                claim.previous_worker,
-            )
-        row = claim.row
+    async def send(self, plan: Outgoing) -> Outcome:
         try:
-            plan = delivery.prepare(session, row, settings=s, names=self.names.get(session))
-        except Exception as exc:
-            log.exception("outbox %s cannot be rendered", claim.id)
-            session.rollback()
-            delivery.mark_failed(session, claim.id, f"메시지를 만들 수 없습니다: {exc}", now=self.now())
-            self.stats.failed += 1
-            return None
-        if isinstance(plan, Blocked):
-            log.warning("outbox %s blocked by the privacy guard: %s", claim.id, plan.reason)
-            delivery.mark_failed(session, claim.id, plan.reason, now=self.now())
-            self.stats.blocked += 1
-            return None
-        if isinstance(plan, Defer):
-            delivery.release(session, claim.id, now=self.now(), after=plan.seconds)
-            self.stats.deferred += 1
-            return None
-        return await self._send_with_retries(session, claim.id, plan, row.recipient is None)
-
-    async def _send_with_retries(
-        self, session: Session, row_id: int, plan: Outgoing, to_channel: bool
-    ) -> str | None:
-        s = self.settings
-        network_failures = 0
-        while True:
-            if to_channel:
-                wait = delivery.wait_for_rate(session, now=self.now(), settings=s)
-                if wait > 0:
-                    self.stats.rate_waits += 1
-                    await self.sleep(wait)
-            try:
-                external_id = await self._call(plan)
-            except RetryAfter as exc:
-                wait = retry_after_seconds(exc)
-                log.info("outbox %s: flood control, waiting %.1f s as asked", row_id, wait)
-                if wait > s.retry_after_inline_max:
-                    delivery.release(session, row_id, now=self.now(), after=wait, note=f"429: {wait:.0f}s")
-                    return GIVE_UP
-                await self.sleep(wait)
-                delivery.refresh_claim(session, row_id, now=self.now(), worker=self.worker)
-                continue
-            except BadRequest as exc:  # before NetworkError: BadRequest is its subclass
-                text = str(exc).lower()
-                if any(part in text for part in ALREADY_DONE):
-                    external_id = plan.message_id
-                elif plan.action == "edit" and any(part in text for part in EDIT_TARGET_GONE):
-                    log.info("outbox %s: the post to edit is gone; posting anew", row_id)
-                    plan = Outgoing("send", plan.chat_id, plan.text)
-                    continue
-                else:
-                    delivery.mark_failed(
-                        session, row_id, f"Telegram 요청 거부 (BadRequest): {exc}", now=self.now()
-                    )
-                    self.stats.failed += 1
-                    return None
-            except Forbidden as exc:
-                delivery.mark_failed(
-                    session, row_id, f"Telegram 권한 없음 (Forbidden): {exc}", now=self.now()
-                )
-                self.stats.failed += 1
-                return None
-            except InvalidToken as exc:
-                delivery.release(session, row_id, now=self.now(), after=0, note=str(exc))
-                raise FatalBotError(f"Telegram refused the bot token: {exc}") from exc
-            except NetworkError as exc:  # TimedOut included
-                network_failures += 1
-                if plan.action == "send" and request_may_have_arrived(exc):
-                    self.stats.unknown_outcome += 1
-                    log.warning(
-                        "%s: outbox %s failed after the request went out (%s); Telegram may have "
-                        "posted it, so the retry may repeat it",
-                        UNKNOWN_OUTCOME,
-                        row_id,
-                        exc,
-                    )
-                if network_failures > s.inline_retries:
-                    status = delivery.mark_retry(
-                        session, row_id, f"네트워크 오류: {exc}", now=self.now(), settings=s
-                    )
-                    self.stats.retried += 1
-                    log.warning("outbox %s: network still failing (%s); released as %s", row_id, exc, status)
-                    return GIVE_UP
-                wait = s.backoff(network_failures)
-                log.info("outbox %s: network error (%s), retry in %.2f s", row_id, exc, wait)
-                await self.sleep(wait)
-                delivery.refresh_claim(session, row_id, now=self.now(), worker=self.worker)
-                continue
-            except TelegramError as exc:
-                delivery.mark_failed(session, row_id, f"Telegram 오류: {exc}", now=self.now())
-                self.stats.failed += 1
-                return None
-            delivery.mark_sent(session, row_id, now=self.now(), external_id=external_id, action=plan.action)
-            if plan.action == "send":
-                self.stats.sent += 1
-            elif plan.action == "edit":
-                self.stats.edited += 1
-            else:
-                self.stats.deleted += 1
-            return None
+            return Sent(await self._call(plan), plan.action)
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            return outbox.RetryAfter(wait, f"429: {wait:.0f}s")
+        except BadRequest as exc:  # before NetworkError: BadRequest is its subclass
+            text = str(exc).lower()
+            if any(part in text for part in ALREADY_DONE):
+                return Sent(plan.message_id, plan.action)
+            if plan.action == "edit" and any(part in text for part in EDIT_TARGET_GONE):
+                log.info("the post to edit is gone; posting anew")
+                return await self.send(Outgoing("send", plan.chat_id, plan.text, to_channel=plan.to_channel))
+            return Rejected(f"Telegram 요청 거부 (BadRequest): {exc}")
+        except Forbidden as exc:
+            return Rejected(f"Telegram 권한 없음 (Forbidden): {exc}")
+        except InvalidToken as exc:
+            return Fatal(f"Telegram refused the bot token: {exc}")
+        except NetworkError as exc:  # TimedOut included
+            return Transient(
+                f"네트워크 오류: {exc}",
+                may_have_arrived=plan.action == "send" and request_may_have_arrived(exc),
+            )
+        except TelegramError as exc:
+            return Rejected(f"Telegram 오류: {exc}")
 
     async def _call(self, plan: Outgoing) -> str | None:
         timeout = self.settings.read_timeout
@@ -274,6 +159,37 @@ class Runner:
             chat_id=plan.chat_id, message_id=int(plan.message_id or 0), read_timeout=timeout
         )
         return plan.message_id
+
+
+class Runner:
+    def __init__(
+        self,
+        bot: Bot,
+        session_factory: sessionmaker[Session],
+        settings: Settings,
+        *,
+        worker: str,
+        now_fn: Callable[[], dt.datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.session_factory = session_factory
+        self.settings = settings
+        self.worker = worker
+        self.now = now_fn
+        self.sleep = sleep
+        self.stats = Stats()
+        self.sender = BotSender(bot, settings)
+        self.names = self.sender.names
+        self.outbox = Worker(self.sender, name=worker, now_fn=now_fn, sleep=sleep, tally=self.stats)
+
+    # --- delivery ---------------------------------------------------------------------------
+    async def deliver_pass(self) -> Stats:
+        """Deliver every due message once; stop early if the API looks down. One session serves
+        the whole pass (each worker step still commits on its own)."""
+        with self.session_factory() as session:
+            await self.outbox.deliver_pass(session)
+        return self.stats
 
     # --- weekly digest ----------------------------------------------------------------------
     def maybe_queue_digest(self) -> None:

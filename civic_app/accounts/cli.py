@@ -6,10 +6,10 @@ import click
 from flask.cli import AppGroup
 
 from civic_app.accounts import services
+from civic_app.accounts.roles import ROLES
 from civic_app.errors import DomainError
 from civic_app.extensions import db
 from civic_app.timeutil import utcnow
-from civic_app.web.policy import ROLES
 
 users_cli = AppGroup("users", help="계정 관리 (Manage accounts).")
 

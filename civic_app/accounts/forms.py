@@ -14,8 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from civic_app.accounts.roles import ROLES
 from civic_app.web.inputs import bounded_int
-from civic_app.web.policy import ROLES
 
 ROLE_LABELS = {
     "citizen": _l("시민"),

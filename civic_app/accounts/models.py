@@ -69,7 +69,7 @@ class User(db.Model):
 
     @property
     def is_staff(self) -> bool:
-        from civic_app.web.policy import STAFF_ROLES
+        from civic_app.accounts.roles import STAFF_ROLES
 
         return bool(self.role_set & STAFF_ROLES)
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User
+from civic_app.accounts.roles import CITIZEN_ROLES
 from civic_app.accounts.services import verify_password
 from civic_app.audit.services import record
 from civic_app.errors import NotAllowed, ValidationFailed
@@ -33,7 +33,7 @@ from civic_app.timeutil import iso_seoul
 EXPORT_ACTION = "account.export"
 DELETE_ACTION = "account.delete"
 EXPORT_FORMAT = "civic_app.personal-data/1"
-SELF_SERVICE_ROLES = frozenset({"citizen"})
+SELF_SERVICE_ROLES = CITIZEN_ROLES
 
 
 @dataclass(frozen=True)
@@ -151,24 +151,6 @@ def delete_account(
 
 def _erase_mail(session: Session, email: str, *, now: dt.datetime) -> None:
     """E-mails to the address (sent or not) carry it and often the name: destroy both."""
-    from civic_app.notify.models import (
-        CHANNEL_EMAIL,
-        STATUS_FAILED,
-        STATUS_PENDING_APPROVAL,
-        STATUS_QUEUED,
-        STATUS_WITHDRAWN,
-        OutboxMessage,
-    )
+    from civic_app.notify.worker import erase_mail_to
 
-    unsent = (STATUS_QUEUED, STATUS_FAILED, STATUS_PENDING_APPROVAL)
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.channel == CHANNEL_EMAIL, OutboxMessage.recipient == email)
-        .values(
-            recipient="anonymized@invalid.invalid",
-            payload={"subject": "", "body": "", "attachments": []},
-            status=case((OutboxMessage.status.in_(unsent), STATUS_WITHDRAWN), else_=OutboxMessage.status),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    erase_mail_to(session, email, now=now, placeholder="anonymized@invalid.invalid")

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole, new_session_token
+from civic_app.accounts.roles import CITIZEN, ROLES
 from civic_app.errors import DomainError, NotFound, ValidationFailed
 from civic_app.integrity.conflicts import is_unique_violation, savepoint
 from civic_app.notify.services import enqueue_email
 from civic_app.timeutil import to_seoul
-from civic_app.web.policy import CITIZEN, ROLES
 
 # Argon2id with the library's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()

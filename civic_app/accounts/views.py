@@ -22,6 +22,7 @@ from civic_app.accounts.forms import (
     StaffUserForm,
 )
 from civic_app.accounts.models import User
+from civic_app.accounts.roles import ADMIN
 from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.dongs.models import Department
 from civic_app.errors import DomainError
@@ -30,7 +31,7 @@ from civic_app.timeutil import utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.i18n import LANG_COOKIE
 from civic_app.web.inputs import query_int
-from civic_app.web.policy import ADMIN, public, roles_required, signed_in
+from civic_app.web.policy import public, roles_required, signed_in
 from civic_app.web.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)

@@ -1,27 +1,33 @@
-"""Where calendar events come from. Each feature's models are imported lazily, inside the
-functions, so a feature that is missing (or not yet merged) leaves its feed empty instead of
-breaking the application start. Every function runs a fixed number of SQL statements."""
+"""Where calendar events come from: each owning feature's query functions (``meetings.queries``,
+``visits.queries``, ``committee.queries``), never their models. Every function runs a fixed
+number of SQL statements."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
-from werkzeug.routing import BuildError
+from sqlalchemy.orm import Session
 
-from civic_app.calendar.ical import CalEvent
-from civic_app.meetings.models import MeetingBooking
+from civic_app.committee import queries as committee_queries
+from civic_app.ical import CalEvent
+from civic_app.meetings import queries as meeting_queries
 from civic_app.privacy import guard
 from civic_app.privacy.guard import mask_name
 from civic_app.timeutil import as_utc
+from civic_app.visits import queries as visit_queries
+
+if TYPE_CHECKING:  # the rows the owners' query functions return
+    from civic_app.committee.models import CommitteeMeeting
+    from civic_app.meetings.models import MeetingBooking, TongtongSession
+    from civic_app.visits.models import Visit
+
+    Scheduled = TongtongSession | Visit | CommitteeMeeting | MeetingBooking
 
 # A cancelled event stays in the feeds this long after the cancellation, so subscribed
 # calendars learn about it; past events stay for a year.
@@ -29,18 +35,9 @@ CANCELLED_KEEP = dt.timedelta(days=60)
 PAST_KEEP = dt.timedelta(days=366)
 # A postponed visit has no date any more: calendars drop it until it is planned again (its
 # SEQUENCE is raised then, so clients accept the revival).
-CANCELLED_STATES = frozenset({"cancelled", "canceled", "withdrawn", "rejected", "postponed"})
-TENTATIVE_STATES = frozenset({"planned", "draft", "proposed", "tentative", "requested"})
+CANCELLED_STATES = frozenset({"cancelled", "withdrawn", "rejected", "postponed"})
+TENTATIVE_STATES = frozenset({"planned"})
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-
-
-def load_model(module: str, name: str) -> Any | None:
-    """``civic_app.<module>.models.<name>`` or None when that feature is not there."""
-    try:
-        mod = importlib.import_module(f"civic_app.{module}.models")
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
 
 
 def uid_domain() -> str:
@@ -59,173 +56,137 @@ def absolute(path: str) -> str:
     return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + path
 
 
-def page_url(candidates: Iterable[tuple[str, dict]], fallback: str) -> str:
-    """The first of ``candidates`` (endpoint, values) the app can build, as an absolute URL."""
-    for endpoint, values in candidates:
-        try:
-            return absolute(url_for(endpoint, **values))
-        except BuildError:
-            continue
-    return absolute(fallback)
+def page_url(endpoint: str, **values: Any) -> str:
+    return absolute(url_for(endpoint, **values))
 
 
 def ical_status(status: str | None) -> str:
     value = (status or "").lower()
-    if value in CANCELLED_STATES or value.startswith("cancel"):
+    if value in CANCELLED_STATES:
         return "CANCELLED"
     if value in TENTATIVE_STATES:
         return "TENTATIVE"
     return "CONFIRMED"
 
 
-def changed_at(obj: Any) -> dt.datetime:
-    for attr in ("updated_at", "created_at"):
-        value = getattr(obj, attr, None)
-        if value is not None:
-            return as_utc(value)
-    return EPOCH
+def changed_at(obj: Scheduled) -> dt.datetime:
+    value = obj.updated_at or obj.created_at
+    return as_utc(value) if value is not None else EPOCH
 
 
-def visible(obj: Any, now: dt.datetime) -> bool:
+def _keep(status: str, end: dt.datetime, obj: Scheduled, now: dt.datetime) -> bool:
     """In the feed window: not too old, and cancellations only for CANCELLED_KEEP."""
-    end = getattr(obj, "end_at", None) or getattr(obj, "start_at", None)
-    if end is None or as_utc(end) < now - PAST_KEEP:
+    if as_utc(end) < now - PAST_KEEP:
         return False
-    return not (
-        ical_status(getattr(obj, "status", None)) == "CANCELLED" and changed_at(obj) < now - CANCELLED_KEEP
-    )
-
-
-def _end(obj: Any, default: dt.timedelta) -> dt.datetime:
-    end = getattr(obj, "end_at", None)
-    start = as_utc(obj.start_at)
-    return as_utc(end) if end is not None else start + default
+    return not (status == "CANCELLED" and changed_at(obj) < now - CANCELLED_KEEP)
 
 
 def _event(
-    kind: str, obj: Any, *, summary: str, url: str, description: str = "", location: str = ""
+    kind: str,
+    obj: Scheduled,
+    *,
+    status: str,
+    summary: str,
+    url: str,
+    description: str = "",
+    location: str = "",
 ) -> CalEvent:
-    status = ical_status(getattr(obj, "status", None))
     if status == "CANCELLED":
         summary = _("[취소] %(s)s", s=summary)
     # Feeds are public surfaces (a personal feed URL gets shared): mask what staff typed.
     return CalEvent(
         uid=make_uid(kind, obj.id),
         start=as_utc(obj.start_at),
-        end=_end(obj, dt.timedelta(hours=1)),
+        end=as_utc(obj.end_at),
         summary=guard.mask(summary),
         dtstamp=changed_at(obj),
-        sequence=int(getattr(obj, "sequence", 0) or 0),
+        sequence=obj.sequence or 0,
         status=status,
         description=guard.mask(description),
-        location=guard.mask(location or (getattr(obj, "location", None) or "")),
+        location=guard.mask(location),
         url=url,
     )
 
 
-def _window(model: Any, now: dt.datetime):
-    return select(model).where(model.start_at >= now - PAST_KEEP).order_by(model.start_at, model.id)
+def _since(now: dt.datetime) -> dt.datetime:
+    return now - PAST_KEEP
 
 
 # --- 통통데이 sessions --------------------------------------------------------------------
 
 
-def tongtong_event(obj: Any) -> CalEvent:
-    moved = getattr(obj, "moved_from", None)
+def tongtong_event(obj: TongtongSession) -> CalEvent:
+    status = ical_status(obj.status)
     lines = [_("매월 둘째·넷째 목요일, 시민이 시장을 직접 만나는 날입니다.")]
-    if moved is not None and not hasattr(moved, "id"):
+    if obj.moved_from is not None:
         lines.append(_("일정이 변경되었습니다."))
-    reason = getattr(obj, "cancel_reason", None)
-    if reason and ical_status(getattr(obj, "status", None)) == "CANCELLED":
-        lines.append(_("취소 사유: %(r)s", r=reason))
-    url = page_url(
-        [
-            ("meetings.session_detail", {"session_id": obj.id}),
-            ("meetings.public_index", {"_anchor": f"session-{obj.id}"}),
-        ],
-        "/tongtong",
-    )
+    if obj.cancel_reason and status == "CANCELLED":
+        lines.append(_("취소 사유: %(r)s", r=obj.cancel_reason))
+    url = page_url("meetings.public_index", _anchor=f"session-{obj.id}")
     return _event(
         "tongtong",
         obj,
+        status=status,
         summary=_("통통데이 (시민과 시장의 만남)"),
         url=url,
         description="\n".join([*lines, url]),
+        location=obj.location or "",
     )
 
 
 def tongtong_events(session: Session, *, now: dt.datetime) -> list[CalEvent]:
-    model = load_model("meetings", "TongtongSession")
-    if model is None:
-        return []
-    rows = session.scalars(_window(model, now)).all()
-    return [tongtong_event(row) for row in rows if visible(row, now)]
+    rows = meeting_queries.calendar_sessions(session, since=_since(now))
+    return [tongtong_event(r) for r in rows if _keep(ical_status(r.status), r.end_at, r, now)]
 
 
 # --- dong visits and themed tours --------------------------------------------------------
 
 
-def is_published(obj: Any) -> bool:
-    for attr in ("published", "is_published"):
-        value = getattr(obj, attr, None)
-        if value is not None:
-            return bool(value)
-    if hasattr(obj, "published_at"):
-        return obj.published_at is not None
-    state = getattr(obj, "publication", None) or getattr(obj, "publish_state", None)
-    if state is not None:
-        return str(state).lower() in ("published", "public")
-    return True
-
-
-def visit_event(obj: Any) -> CalEvent:
-    dong = getattr(obj, "dong", None)
-    theme = getattr(obj, "theme", None)
-    if getattr(obj, "kind", "regular") == "tour" or dong is None:
-        fallback = dong.name if dong else _("현장 탐방")
-        summary = _("민생현장 탐방: %(title)s", title=theme or fallback)
-    elif theme:
-        summary = _("찾아가는 현장소통: %(dong)s · %(title)s", dong=dong.name, title=theme)
+def visit_event(obj: Visit) -> CalEvent:
+    dong = obj.dong
+    if visit_queries.is_tour(obj) or dong is None:
+        summary = _("민생현장 탐방: %(title)s", title=obj.theme or (dong.name if dong else _("현장 탐방")))
+    elif obj.theme:
+        summary = _("찾아가는 현장소통: %(dong)s · %(title)s", dong=dong.name, title=obj.theme)
     else:
         summary = _("찾아가는 현장소통: %(dong)s", dong=dong.name)
-    url = page_url(
-        [("visits.detail", {"visit_id": obj.id}), ("visits.visit", {"visit_id": obj.id})],
-        f"/visits/{obj.id}",
+    url = page_url("visits.detail", visit_id=obj.id)
+    location = ", ".join(site.name for site in obj.sites) or (dong.name if dong else "")
+    return _event(
+        "visit",
+        obj,
+        status=ical_status(obj.status),
+        summary=summary,
+        url=url,
+        description=url,
+        location=location,
     )
-    sites = [site.name for site in getattr(obj, "sites", None) or []]
-    location = ", ".join(sites) or (dong.name if dong else "")
-    return _event("visit", obj, summary=summary, url=url, description=url, location=location or "")
 
 
 def visit_events(session: Session, *, now: dt.datetime, unpublished: bool = False) -> list[CalEvent]:
-    model = load_model("visits", "Visit")
-    if model is None:
-        return []
-    query = _window(model, now)
-    if not unpublished and hasattr(model, "published"):
-        query = query.where(model.published.is_(True))
-    rows = session.scalars(query).unique().all()
-    return [visit_event(r) for r in rows if visible(r, now) and (unpublished or is_published(r))]
+    rows = visit_queries.calendar_visits(session, since=_since(now), include_unpublished=unpublished)
+    return [visit_event(r) for r in rows if _keep(ical_status(r.status), r.end_at, r, now)]
 
 
 # --- committee meetings -------------------------------------------------------------------
 
 
-def committee_event(obj: Any) -> CalEvent:
-    url = page_url(
-        [("committee.meeting_detail", {"meeting_id": obj.id}), ("committee.tasks", {})],
-        "/committee/",
+def committee_event(obj: CommitteeMeeting) -> CalEvent:
+    url = page_url("committee.meeting_detail", meeting_id=obj.id)
+    return _event(
+        "committee",
+        obj,
+        status=ical_status(obj.status),
+        summary=obj.title or _("시정참여정책위원회 회의"),
+        url=url,
+        description=url,
+        location=obj.location or "",
     )
-    title = getattr(obj, "title", None) or _("시정참여정책위원회 회의")
-    return _event("committee", obj, summary=title, url=url, description=url)
 
 
 def committee_events(session: Session, *, now: dt.datetime) -> list[CalEvent]:
-    model = load_model("committee", "CommitteeMeeting")
-    if model is None:
-        return []
-    rows = session.scalars(_window(model, now)).unique().all()
-    return [committee_event(r) for r in rows if visible(r, now)]
+    rows = committee_queries.calendar_meetings(session, since=_since(now))
+    return [committee_event(r) for r in rows if _keep(ical_status(r.status), r.end_at, r, now)]
 
 
 # --- personal: a host's (or staff's) citizen meetings ----------------------------------------
@@ -251,37 +212,28 @@ def booking_event(obj: MeetingBooking, *, for_host: bool = False) -> CalEvent:
     if obj.host is not None:
         lines.append(_("면담자: %(h)s", h=obj.host.title))
     if for_host:
-        url = page_url([("meetings.host_schedule", {})], "/host/tongtong")
+        url = page_url("meetings.host_schedule")
     else:
-        url = page_url(
-            [("meetings.review_detail", {"request_id": request.id})],
-            "/staff/tongtong/requests",
-        )
+        url = page_url("meetings.review_detail", request_id=request.id)
     lines.append(url)
-    event = _event("meeting", obj, summary=summary, url=url, description="\n".join(lines))
+    event = _event(
+        "meeting",
+        obj,
+        status="CONFIRMED",
+        summary=summary,
+        url=url,
+        description="\n".join(lines),
+        location=obj.location or "",
+    )
     if not obj.active:  # released: the host's calendar must drop it
         event = replace(event, status="CANCELLED", summary=_("[취소] %(s)s", s=summary))
     return event
 
 
 def booking_events(session: Session, *, now: dt.datetime, host_user_id: int | None) -> list[CalEvent]:
-    model = load_model("meetings", "MeetingBooking")
-    if model is None:
-        return []
-    query = _window(model, now).options(selectinload(model.request))
-    if host_user_id is not None:
-        from civic_app.dongs.models import Host
-
-        query = query.where(model.host_id.in_(select(Host.id).where(Host.user_id == host_user_id)))
-    rows = session.scalars(query).unique().all()
+    rows = meeting_queries.calendar_bookings(session, since=_since(now), host_user_id=host_user_id)
     events = [booking_event(r, for_host=host_user_id is not None) for r in rows]
-    return [e for e, r in zip(events, rows, strict=True) if _keep(e, r, now)]
-
-
-def _keep(event: CalEvent, obj: Any, now: dt.datetime) -> bool:
-    if as_utc(event.end) < now - PAST_KEEP:
-        return False
-    return not (event.status == "CANCELLED" and changed_at(obj) < now - CANCELLED_KEEP)
+    return [e for e, r in zip(events, rows, strict=True) if _keep(e.status, e.end, r, now)]
 
 
 # --- one event -----------------------------------------------------------------------------
@@ -289,26 +241,19 @@ def _keep(event: CalEvent, obj: Any, now: dt.datetime) -> bool:
 
 @dataclass(frozen=True)
 class Kind:
-    module: str
-    model: str
+    find: Callable[[Session, int], Any]  # the owner's query: the public row or None
     build: Callable[[Any], CalEvent]
-    public: Callable[[Any], bool] = lambda obj: True
 
 
 KINDS: dict[str, Kind] = {
-    "tongtong": Kind("meetings", "TongtongSession", tongtong_event),
-    "visit": Kind("visits", "Visit", visit_event, is_published),
-    "committee": Kind("committee", "CommitteeMeeting", committee_event),
+    "tongtong": Kind(meeting_queries.session_by_id, tongtong_event),
+    "visit": Kind(visit_queries.published_visit, visit_event),
+    "committee": Kind(committee_queries.meeting_by_id, committee_event),
 }
 
 
 def public_event(session: Session, kind: str, ident: int) -> CalEvent | None:
     """One public event for a per-event download, or None (unknown, unpublished)."""
     spec = KINDS.get(kind)
-    model = load_model(spec.module, spec.model) if spec else None
-    if spec is None or model is None:
-        return None
-    obj = session.get(model, ident)
-    if obj is None or not spec.public(obj):
-        return None
-    return spec.build(obj)
+    obj = spec.find(session, ident) if spec else None
+    return spec.build(obj) if spec and obj is not None else None

@@ -22,21 +22,21 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from civic_app.calendar import services, sources
-from civic_app.calendar.ical import CalEvent, build_calendar
-from civic_app.extensions import db
-from civic_app.timeutil import utcnow
-from civic_app.web.policy import (
+from civic_app.accounts.roles import (
     ADMIN,
-    CIVIC_STAFF,
+    CIVIC_OFFICE_ROLES,
     COMMITTEE_MEMBER,
     COMMITTEE_SECRETARIAT,
     HOST,
     POLICY_OFFICE,
     STAFF_ROLES,
-    public,
-    roles_required,
 )
+from civic_app.calendar import services, sources
+from civic_app.extensions import db
+from civic_app.ical import CalEvent, build_calendar
+from civic_app.timeutil import utcnow
+from civic_app.web.actions import run
+from civic_app.web.policy import public, roles_required
 
 bp = Blueprint("calendar", __name__)
 
@@ -114,7 +114,7 @@ def personal_events(user, now: dt.datetime) -> list[CalEvent]:
     """What this person needs in their own calendar, by role; never citizens' contact data."""
     roles = user.role_set
     events: list[CalEvent] = []
-    if roles & {CIVIC_STAFF, ADMIN}:
+    if roles & CIVIC_OFFICE_ROLES:
         events += sources.tongtong_events(db.session, now=now)
         events += sources.visit_events(db.session, now=now, unpublished=True)
         events += sources.booking_events(db.session, now=now, host_user_id=None)
@@ -136,15 +136,16 @@ def personal_feed(token: str):
     feed_token = services.find(db.session, token)
     served = feed_token is not None and services.resolve(db.session, token) is not None
     if feed_token is not None:  # every fetch by a known address is logged, served or not
-        services.record_fetch(
-            db.session,
-            feed_token,
-            now=now,
-            ip=request.remote_addr,
-            user_agent=request.headers.get("User-Agent"),
-            served=served,
+        run(
+            lambda: services.record_fetch(
+                db.session,
+                feed_token,
+                now=now,
+                ip=request.remote_addr,
+                user_agent=request.headers.get("User-Agent"),
+                served=served,
+            )
         )
-        db.session.commit()
     if not served:
         abort(404)
     with force_locale("ko"):
@@ -171,8 +172,7 @@ def account():
 @bp.route("/account/calendar/renew", methods=["POST"])
 @roles_required(*PERSONAL_ROLES)
 def renew():
-    raw = services.renew(db.session, user_id=current_user.id, now=utcnow())
-    db.session.commit()
+    raw = run(lambda: services.renew(db.session, user_id=current_user.id, now=utcnow())).value
     session[_SESSION_KEY] = raw
     flash(_("새 캘린더 주소를 만들었습니다. 이전 주소는 더 이상 쓸 수 없습니다."), "success")
     return redirect(url_for("calendar.account"))
@@ -181,8 +181,7 @@ def renew():
 @bp.route("/account/calendar/revoke", methods=["POST"])
 @roles_required(*PERSONAL_ROLES)
 def revoke():
-    services.revoke(db.session, user_id=current_user.id, now=utcnow())
-    db.session.commit()
+    run(lambda: services.revoke(db.session, user_id=current_user.id, now=utcnow()))
     session.pop(_SESSION_KEY, None)
     flash(_("캘린더 주소를 폐기했습니다. 구독 중인 캘린더는 더 이상 갱신되지 않습니다."), "success")
     return redirect(url_for("calendar.account"))

@@ -416,3 +416,30 @@ def budget_totals(view: BudgetView) -> dict[str, int]:
         if fit is not None and fit.verdict in ("fits", "fits_remainder")
     )
     return {"planned": planned, "fitting": fitting}
+
+
+# --- read by other features ------------------------------------------------------------------
+# The Telegram commands and the dashboard read 동 관리카드 through these functions only.
+
+
+def dong_status_summary(session: Session, dong: Dong) -> list[tuple[str, int]]:
+    """(status label in the current language, item count) of a dong's card, by status code."""
+    from civic_app.cards.models import STATUS_LABELS
+
+    counts = dong_status_counts(session, dong)
+    return [(str(STATUS_LABELS.get(status, status)), counts[status]) for status in sorted(counts)]
+
+
+def counts_by_dong_and_status(
+    session: Session, *, start: dt.datetime, end: dt.datetime, dong_id: int | None = None
+) -> list[tuple[int, str, int]]:
+    """(dong id, status, count) of items raised in [start, end), merged duplicates left out
+    (they live on in the item they were merged into)."""
+    query = (
+        select(CardItem.dong_id, CardItem.status, func.count())
+        .where(CardItem.created_at >= start, CardItem.created_at < end, CardItem.status != MERGED)
+        .group_by(CardItem.dong_id, CardItem.status)
+    )
+    if dong_id is not None:
+        query = query.where(CardItem.dong_id == dong_id)
+    return [(dong, status, count) for dong, status, count in session.execute(query)]

@@ -395,3 +395,52 @@ def meeting_items(session: Session, meeting: CommitteeMeeting) -> list[Committee
             select(CommitteeTask).where(CommitteeTask.meeting_id == meeting.id).order_by(CommitteeTask.code)
         )
     )
+
+
+# --- read by other features ------------------------------------------------------------------
+# The calendar feeds and the dashboard read the committee through these functions only.
+
+
+def calendar_meetings(session: Session, *, since: dt.datetime) -> list[CommitteeMeeting]:
+    """Plenary meetings starting from ``since``, cancelled ones included (feeds announce them)."""
+    return list(
+        session.scalars(
+            select(CommitteeMeeting)
+            .where(CommitteeMeeting.start_at >= since)
+            .order_by(CommitteeMeeting.start_at, CommitteeMeeting.id)
+        ).unique()
+    )
+
+
+def meeting_by_id(session: Session, meeting_id: int) -> CommitteeMeeting | None:
+    return session.get(CommitteeMeeting, meeting_id)
+
+
+@dataclass(frozen=True)
+class FieldTasks:
+    field: str  # the sub-committee's name
+    statuses: list[tuple[str, int]]  # (status, progress) of each of its tasks
+
+
+def tasks_by_field(session: Session) -> list[FieldTasks]:
+    """The default committee's sub-committees in their order, with the status and reported
+    progress of each task (empty before the committee exists). Three statements."""
+    from civic_app.committee.models import DEFAULT_COMMITTEE
+
+    committee = session.scalar(select(Committee).where(Committee.name == DEFAULT_COMMITTEE))
+    if committee is None:
+        return []
+    subs = session.scalars(
+        select(SubCommittee)
+        .where(SubCommittee.committee_id == committee.id)
+        .order_by(SubCommittee.position, SubCommittee.id)
+    ).all()
+    tasks: dict[int, list[tuple[str, int]]] = {s.id: [] for s in subs}
+    for sub_id, status, progress in session.execute(
+        select(CommitteeTask.subcommittee_id, CommitteeTask.status, CommitteeTask.progress).where(
+            CommitteeTask.committee_id == committee.id
+        )
+    ):
+        if sub_id in tasks:
+            tasks[sub_id].append((status, progress or 0))
+    return [FieldTasks(s.name, tasks[s.id]) for s in subs]

@@ -1,9 +1,9 @@
 """Aggregate statistics shared by the dashboard page, the JSON API and the CSV files, so the
 three always show the same numbers. Aggregates only: no personal data leaves this module.
 
-Other features' models are imported inside the functions: a feature that is missing leaves
-its section empty instead of breaking the application start. Each function runs a fixed
-number of SQL statements whatever the data size.
+Other features are read through their query functions (``meetings.queries``,
+``visits.queries``, ``cards.queries``, ``committee.queries``), never their models. Each function
+runs a fixed number of SQL statements whatever the data size.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civic_app.calendar.sources import load_model
+from civic_app.cards import queries as card_queries
+from civic_app.committee import queries as committee_queries
 from civic_app.dongs.models import Dong
+from civic_app.meetings import queries as meeting_queries
 from civic_app.timeutil import SEOUL, as_utc, to_seoul
+from civic_app.visits import queries as visit_queries
 
 # The source's plan: 통통데이 on the 2nd and 4th Thursday, 24 sessions a year.
 TONGTONG_PER_MONTH = 2
@@ -56,12 +59,9 @@ def dong_choices(session: Session) -> list[Dong]:
 def available_years(session: Session, today: dt.date) -> list[int]:
     """Years with any activity, plus this year; newest first (the year filter's choices)."""
     years = {today.year}
-    for module, name in (("meetings", "TongtongSession"), ("visits", "Visit")):
-        model = load_model(module, name)
-        if model is not None:
-            lo, hi = session.execute(select(func.min(model.start_at), func.max(model.start_at))).one()
-            if lo is not None:
-                years.update(range(to_seoul(lo).year, min(to_seoul(hi).year, today.year + 1) + 1))
+    for lo, hi in (meeting_queries.session_span(session), visit_queries.visit_span(session)):
+        if lo is not None and hi is not None:
+            years.update(range(to_seoul(lo).year, min(to_seoul(hi).year, today.year + 1) + 1))
     return sorted((y for y in years if 2000 <= y <= 2100), reverse=True)
 
 
@@ -85,11 +85,9 @@ def plan_vs_actual(session: Session, *, now: dt.datetime, dong: Dong | None = No
             "tours_held": 0,
         }
     )
-    session_model = load_model("meetings", "TongtongSession")
-    if session_model is not None and dong is None:
-        sessions = session.execute(select(session_model.start_at, session_model.status)).all()
+    if dong is None:
         first_month: dict[int, int] = {}
-        for start_at, status in sessions:
+        for start_at, status in meeting_queries.session_starts_and_statuses(session):
             local = to_seoul(start_at)
             first_month[local.year] = min(first_month.get(local.year, 12), local.month)
             row = table[local.year]
@@ -101,30 +99,21 @@ def plan_vs_actual(session: Session, *, now: dt.datetime, dong: Dong | None = No
         for year, month in first_month.items():
             start_month = month if year == first_year else 1
             table[year]["tongtong_plan"] = TONGTONG_PER_MONTH * (13 - start_month)
-    visit_model = load_model("visits", "Visit")
-    if visit_model is not None:
-        query = select(visit_model.kind, visit_model.start_at, visit_model.status, visit_model.dong_id).where(
-            visit_model.published.is_(True)
-        )
-        if dong is not None:
-            query = query.where(visit_model.dong_id == dong.id)
-        for kind, start_at, status, _dong_id in session.execute(query):
-            row = table[to_seoul(start_at).year]
-            if kind == "tour":
-                row["tours_held"] += status in VISIT_DONE
-                continue
-            if status not in ("cancelled", "postponed"):
-                row["visits_scheduled"] += 1
-            if status in VISIT_DONE:
-                row["visits_held"] += 1
-        cycle_model = load_model("visits", "VisitCycle")
-        if cycle_model is not None and dong is None:
-            for quotas in session.scalars(select(cycle_model.quotas)):
-                for year, quota in quotas or []:  # [[year, quota], ...]
-                    table[int(year)]["visits_plan"] += int(quota)
-        elif dong is not None:
-            for row in table.values():
-                row["visits_plan"] = row["visits_scheduled"]
+    for visit in visit_queries.published_visit_facts(session, dong_id=dong.id if dong else None):
+        row = table[to_seoul(visit.start_at).year]
+        if visit.kind == "tour":
+            row["tours_held"] += visit.status in VISIT_DONE
+            continue
+        if visit.status not in ("cancelled", "postponed"):
+            row["visits_scheduled"] += 1
+        if visit.status in VISIT_DONE:
+            row["visits_held"] += 1
+    if dong is None:
+        for year, quota in visit_queries.yearly_quotas(session):
+            table[year]["visits_plan"] += quota
+    else:
+        for row in table.values():
+            row["visits_plan"] = row["visits_scheduled"]
     rows = []
     for year in sorted(table):
         row = {"year": year, **table[year]}
@@ -150,39 +139,19 @@ def _median(values: list[float]) -> float | None:
 def meeting_requests(session: Session, *, year: int, dong: Dong | None = None) -> dict:
     """Requests received per month of ``year`` and how they were met (the review's route), and
     the median wait in days from the request to its meeting (first active booking)."""
-    request_model = load_model("meetings", "MeetingRequest")
-    booking_model = load_model("meetings", "MeetingBooking")
     months = [
         {"month": m, "requests": 0, **dict.fromkeys(ROUTE_KEYS, 0), "undecided": 0} for m in range(1, 13)
     ]
     result = {"year": year, "dong": dong.code if dong else None, "months": months}
-    if request_model is None:
-        return {**result, "total": _sum_months(months), "median_wait_days": None, "met_in_person": 0}
     lo, hi = year_bounds(year)
-    query = select(request_model.id, request_model.created_at, request_model.route).where(
-        request_model.created_at >= lo, request_model.created_at < hi
-    )
-    if dong is not None:
-        query = query.where(request_model.dong_id == dong.id)
-    rows = session.execute(query).all()
-    starts: dict[int, dt.datetime] = {}
-    if booking_model is not None:
-        booking_query = (
-            select(booking_model.request_id, func.min(booking_model.start_at))
-            .where(
-                booking_model.active.is_(True),
-                booking_model.request_id.in_(query.with_only_columns(request_model.id)),
-            )
-            .group_by(booking_model.request_id)
-        )
-        starts = dict(session.execute(booking_query).all())
+    received = meeting_queries.requests_received(session, start=lo, end=hi, dong_id=dong.id if dong else None)
     waits = []
-    for ident, created_at, route in rows:
-        month = months[to_seoul(created_at).month - 1]
+    for req in received:
+        month = months[to_seoul(req.created_at).month - 1]
         month["requests"] += 1
-        month[route if route in ROUTE_KEYS else "undecided"] += 1
-        if ident in starts and starts[ident] is not None:
-            waits.append((as_utc(starts[ident]) - as_utc(created_at)).total_seconds() / 86400)
+        month[req.route if req.route in ROUTE_KEYS else "undecided"] += 1
+        if req.first_meeting_at is not None:
+            waits.append((as_utc(req.first_meeting_at) - as_utc(req.created_at)).total_seconds() / 86400)
     total = _sum_months(months)
     return {
         **result,
@@ -203,27 +172,21 @@ def _sum_months(months: list[dict]) -> dict:
 def suggestions(session: Session, *, year: int, dong: Dong | None = None) -> dict:
     """Card items raised in ``year`` per dong and their current outcome (merged duplicates are
     left out: they live on in the item they were merged into)."""
-    item_model = load_model("cards", "CardItem")
     dongs = [dong] if dong is not None else dong_choices(session)
     rows = {
         d.id: {"dong_code": d.code, "dong_name": d.name, "total": 0, **dict.fromkeys(OUTCOME_KEYS, 0)}
         for d in dongs
     }
-    if item_model is not None:
-        lo, hi = year_bounds(year)
-        query = (
-            select(item_model.dong_id, item_model.status, func.count())
-            .where(item_model.created_at >= lo, item_model.created_at < hi, item_model.status != "merged")
-            .group_by(item_model.dong_id, item_model.status)
-        )
-        if dong is not None:
-            query = query.where(item_model.dong_id == dong.id)
-        for dong_id, status, count in session.execute(query):
-            row = rows.get(dong_id)
-            if row is None or status not in OUTCOME_KEYS:
-                continue
-            row[status] += count
-            row["total"] += count
+    lo, hi = year_bounds(year)
+    counts = card_queries.counts_by_dong_and_status(
+        session, start=lo, end=hi, dong_id=dong.id if dong else None
+    )
+    for dong_id, status, count in counts:
+        row = rows.get(dong_id)
+        if row is None or status not in OUTCOME_KEYS:
+            continue
+        row[status] += count
+        row["total"] += count
     ordered = sorted(rows.values(), key=lambda r: (-r["total"], r["dong_name"]))
     total = {k: sum(r[k] for r in ordered) for k in ("total", *OUTCOME_KEYS)}
     return {"year": year, "dong": dong.code if dong else None, "rows": ordered, "total": total}
@@ -235,42 +198,20 @@ def suggestions(session: Session, *, year: int, dong: Dong | None = None) -> dic
 def committee_progress(session: Session) -> dict:
     """Tasks of the citizen participation policy committee by field (sub-committee): how many
     in each status and the average reported progress of the tasks still under way."""
-    committee_model = load_model("committee", "Committee")
-    task_model = load_model("committee", "CommitteeTask")
-    sub_model = load_model("committee", "SubCommittee")
-    if committee_model is None or task_model is None or sub_model is None:
-        return {"rows": [], "total": _task_total([])}
-    from civic_app.committee.models import DEFAULT_COMMITTEE
-
-    committee = session.scalar(select(committee_model).where(committee_model.name == DEFAULT_COMMITTEE))
-    if committee is None:
-        return {"rows": [], "total": _task_total([])}
-    subs = session.scalars(
-        select(sub_model)
-        .where(sub_model.committee_id == committee.id)
-        .order_by(sub_model.position, sub_model.id)
-    ).all()
-    rows = {
-        s.id: {"field": s.name, "total": 0, **dict.fromkeys(TASK_STATUS_KEYS, 0), "_progress": []}
-        for s in subs
-    }
-    query = select(task_model.subcommittee_id, task_model.status, task_model.progress).where(
-        task_model.committee_id == committee.id
-    )
-    for sub_id, status, progress in session.execute(query):
-        row = rows.get(sub_id)
-        if row is None:
-            continue
-        row["total"] += 1
-        if status in TASK_STATUS_KEYS:
-            row[status] += 1
-        if status == "active":
-            row["_progress"].append(progress or 0)
-    ordered = [rows[sub.id] for sub in subs]
-    everything = [p for row in ordered for p in row["_progress"]]
-    for row in ordered:
+    rows = []
+    for field_tasks in committee_queries.tasks_by_field(session):
+        row = {"field": field_tasks.field, "total": 0, **dict.fromkeys(TASK_STATUS_KEYS, 0), "_progress": []}
+        for status, progress in field_tasks.statuses:
+            row["total"] += 1
+            if status in TASK_STATUS_KEYS:
+                row[status] += 1
+            if status == "active":
+                row["_progress"].append(progress)
+        rows.append(row)
+    everything = [p for row in rows for p in row["_progress"]]
+    for row in rows:
         row["average_progress"] = _average(row.pop("_progress"))
-    return {"rows": ordered, "total": _task_total(ordered, everything)}
+    return {"rows": rows, "total": _task_total(rows, everything)}
 
 
 def _average(values: list[int]) -> float | None:

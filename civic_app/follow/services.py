@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from civic_app.errors import DomainError, NotAllowed, ValidationFailed
@@ -34,7 +34,8 @@ from civic_app.follow.models import (
     telegram_address,
 )
 from civic_app.follow.notices import BUILDERS, Notice
-from civic_app.notify.models import STATUS_PENDING_APPROVAL, STATUS_QUEUED, STATUS_WITHDRAWN, OutboxMessage
+from civic_app.notify import worker
+from civic_app.notify.models import STATUS_PENDING_APPROVAL, STATUS_QUEUED, OutboxMessage
 
 CONFIRM_MAX_AGE = dt.timedelta(days=7)
 CONFIRM_RESEND_AFTER = dt.timedelta(minutes=10)
@@ -312,14 +313,14 @@ def unsubscribe(session: Session, follows: list[Follow], *, now: dt.datetime) ->
     ids = [f.id for f in follows]
     if not ids:
         return 0
-    session.execute(
-        update(OutboxMessage)
-        .where(
+    unsent = session.scalars(
+        select(OutboxMessage).where(
             OutboxMessage.subject_ref.in_([f"follow:{i}" for i in ids]),
             OutboxMessage.status.in_((STATUS_QUEUED, STATUS_PENDING_APPROVAL)),
         )
-        .values(status=STATUS_WITHDRAWN, last_error="구독 해지", updated_at=now)
     )
+    for message in unsent:
+        worker.withdraw(message, now=now, note="구독 해지")
     session.execute(delete(FollowDigestEntry).where(FollowDigestEntry.follow_id.in_(ids)))
     for follow in follows:
         session.delete(follow)

@@ -6,8 +6,10 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app) -> None:
-    from civic_app.meetings import api, cli, demo, schedule, texts, views
+    from civic_app.meetings import api, cli, demo, queries, schedule, texts
     from civic_app.meetings.base import OFFICE_ROLES
+    from civic_app.meetings.views import citizen, department, review, sessions  # noqa: F401 (routes)
+    from civic_app.meetings.views import common as views
     from civic_app.registry import NavItem, get_registry
     from civic_app.web.policy import DEPARTMENT, HOST
 
@@ -41,6 +43,7 @@ def init_app(app) -> None:
         )
     )
     reg.add_reference_loader(10, "tongtong_rule", schedule.ensure_default_rule)
+    reg.add_blocked_days("tongtong", queries.tongtong_days, lambda: str(_l("통통데이")))
     reg.add_demo_loader(50, "tongtong", demo.load_demo)
     reg.add_openapi(api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     reg.add_home_section(30, views.home_section)
@@ -48,4 +51,9 @@ def init_app(app) -> None:
     from civic_app.meetings import rights
 
     register_rights_hooks("tongtong_requests", export=rights.export, erase=rights.erase)
+    from civic_app.meetings import retention
+    from civic_app.privacy.services import register_purger
+
+    register_purger("meetings", retention.purge_requests)
+    reg.add_name_source("tongtong_requesters", queries.requester_names)
     app.extensions["closure_guard"] = schedule.ClosureGuard

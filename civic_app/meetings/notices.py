@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole
-from civic_app.calendar.ical import CalEvent, build_calendar
 from civic_app.dongs.models import Host
 from civic_app.events import ChangeEvent, publish_change
+from civic_app.ical import CalEvent, build_calendar
 from civic_app.meetings.models import ST_BOOKED, ST_REFERRED, FollowUp, MeetingBooking, MeetingRequest
 from civic_app.meetings.texts import MAYOR, STATUS_NAMES, ko, ko_datetime, next_step_text, why_text
 from civic_app.notify.services import enqueue_email

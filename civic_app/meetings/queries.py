@@ -422,3 +422,117 @@ def dong_history(session: Session, req: MeetingRequest, limit: int = 20) -> tupl
         )
     )
     return earlier, cards
+
+
+# --- read by other features ------------------------------------------------------------------
+# The calendar feeds, the Telegram digest and commands, the dashboard and the privacy guard
+# read 통통데이 through these functions only (never its models), so a renamed column breaks
+# here, in the feature that renamed it.
+
+
+def calendar_sessions(session: Session, *, since: dt.datetime) -> list[TongtongSession]:
+    """Sessions starting from ``since``, cancelled ones included (feeds announce them)."""
+    return list(
+        session.scalars(
+            select(TongtongSession)
+            .where(TongtongSession.start_at >= since)
+            .order_by(TongtongSession.start_at, TongtongSession.id)
+        )
+    )
+
+
+def session_by_id(session: Session, session_id: int) -> TongtongSession | None:
+    return session.get(TongtongSession, session_id)
+
+
+def calendar_bookings(
+    session: Session, *, since: dt.datetime, host_user_id: int | None = None
+) -> list[MeetingBooking]:
+    """Bookings starting from ``since`` with their requests, released ones included (a
+    subscribed calendar must drop them); with ``host_user_id`` only that host account's."""
+    query = (
+        select(MeetingBooking)
+        .where(MeetingBooking.start_at >= since)
+        .order_by(MeetingBooking.start_at, MeetingBooking.id)
+        .options(selectinload(MeetingBooking.request))
+    )
+    if host_user_id is not None:
+        query = query.where(MeetingBooking.host.has(user_id=host_user_id))
+    return list(session.scalars(query).unique())
+
+
+def next_sessions(session: Session, *, now: dt.datetime, limit: int) -> list[TongtongSession]:
+    """Scheduled sessions from ``now`` on, soonest first."""
+    return list(
+        session.scalars(
+            select(TongtongSession)
+            .where(TongtongSession.start_at >= now, TongtongSession.status == SESSION_SCHEDULED)
+            .order_by(TongtongSession.start_at, TongtongSession.id)
+            .limit(limit)
+        )
+    )
+
+
+def latest_requests_of(session: Session, user_id: int, *, limit: int) -> list[MeetingRequest]:
+    """One citizen's requests (only theirs), newest first."""
+    return list(
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.requester_id == user_id)
+            .order_by(MeetingRequest.created_at.desc(), MeetingRequest.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def requester_names(session: Session) -> set[str]:
+    """Every stored requester name (walk-ins included): the privacy guard keeps them off public
+    surfaces (registered as a personal-name source)."""
+    return set(session.scalars(select(MeetingRequest.requester_name).distinct()))
+
+
+def session_span(session: Session) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and the last session's start (None, None without sessions)."""
+    first, last = session.execute(
+        select(func.min(TongtongSession.start_at), func.max(TongtongSession.start_at))
+    ).one()
+    return first, last
+
+
+def session_starts_and_statuses(session: Session) -> list[tuple[dt.datetime, str]]:
+    """Every session's start and status (scheduled, cancelled, held), for the yearly counts."""
+    return [
+        (start_at, status)
+        for start_at, status in session.execute(select(TongtongSession.start_at, TongtongSession.status))
+    ]
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    id: int
+    created_at: dt.datetime
+    route: str | None  # how the review met it (ROUTES); None while undecided
+    first_meeting_at: dt.datetime | None  # start of its first active booking
+
+
+def requests_received(
+    session: Session, *, start: dt.datetime, end: dt.datetime, dong_id: int | None = None
+) -> list[ReceivedRequest]:
+    """Requests received in [start, end) (in one dong with ``dong_id``): two statements."""
+    query = select(MeetingRequest.id, MeetingRequest.created_at, MeetingRequest.route).where(
+        MeetingRequest.created_at >= start, MeetingRequest.created_at < end
+    )
+    if dong_id is not None:
+        query = query.where(MeetingRequest.dong_id == dong_id)
+    rows = session.execute(query).all()
+    firsts = dict(
+        session.execute(
+            select(MeetingBooking.request_id, func.min(MeetingBooking.start_at))
+            .where(
+                MeetingBooking.active.is_(True),
+                MeetingBooking.request_id.in_(query.with_only_columns(MeetingRequest.id)),
+            )
+            .group_by(MeetingBooking.request_id)
+        ).all()
+    )
+    return [ReceivedRequest(ident, created, route, firsts.get(ident)) for ident, created, route in rows]

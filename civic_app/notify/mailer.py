@@ -1,6 +1,9 @@
-"""The e-mail sender: delivers the outbox's mail channel over SMTP with retries.
+"""The e-mail sender: sends one outbox e-mail over SMTP and reports the outcome.
 
-Run it as ``flask --app civic_app mail send`` (continuous) or ``... mail send --once``.
+Claiming, retries, backoff, giving up and the unknown-outcome window belong to the outbox worker
+(:mod:`civic_app.notify.worker`); this module says how e-mail is built and sent, and how long
+the worker waits between tries. Run it as ``flask --app civic_app mail send`` (continuous) or
+``... mail send --once``.
 """
 
 from __future__ import annotations
@@ -13,16 +16,18 @@ import time
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from civic_app.notify.models import (
-    CHANNEL_EMAIL,
-    STATUS_FAILED,
-    STATUS_QUEUED,
-    STATUS_SENDING,
-    STATUS_SENT,
-    OutboxMessage,
+from civic_app.notify.models import CHANNEL_EMAIL, OutboxMessage
+from civic_app.notify.worker import (
+    Outcome,
+    Policy,
+    Rejected,
+    Sent,
+    Transient,
+    Worker,
+    blocking_sleep,
+    run_without_loop,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,13 @@ CLAIM_TIMEOUT = dt.timedelta(minutes=5)
 def backoff(attempts: int) -> dt.timedelta:
     """Capped exponential backoff: 30 s, 60 s, 2 min ... at most 1 hour."""
     return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+POLICY = Policy(
+    max_attempts=MAX_ATTEMPTS,
+    backoff=lambda attempts: backoff(attempts).total_seconds(),
+    claim_timeout=CLAIM_TIMEOUT.total_seconds(),
+)
 
 
 def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
@@ -48,112 +60,79 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     for att in payload.get("attachments", []):
         maintype, _, subtype = att.get("content_type", "application/octet-stream").partition("/")
         content = att.get("content", "")
-        data = content.encode("utf-8") if isinstance(content, str) else content
+        filename = att.get("filename", "attachment")
         params = {"method": att["method"]} if att.get("method") else {}
+        if maintype == "text":
+            # Text (an .ics invitation) says its charset, or Korean arrives garbled.
+            text = content.decode("utf-8") if isinstance(content, bytes) else content
+            msg.add_attachment(
+                text, subtype=subtype or "plain", charset="utf-8", filename=filename, params=params
+            )
+            continue
+        data = content.encode("utf-8") if isinstance(content, str) else content
         msg.add_attachment(
-            data,
-            maintype=maintype,
-            subtype=subtype or "octet-stream",
-            filename=att.get("filename", "attachment"),
-            params=params,
+            data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename, params=params
         )
     return msg
 
 
-def claim_due(session: Session, *, now: dt.datetime, worker: str, limit: int = 50) -> list[OutboxMessage]:
-    """Claim due mail rows; stale claims (a dead sender) are taken again after a timeout."""
-    stale = now - CLAIM_TIMEOUT
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == CHANNEL_EMAIL,
-            or_(
-                (OutboxMessage.status == STATUS_QUEUED) & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == STATUS_SENDING) & (OutboxMessage.claimed_at < stale),
-            ),
-        )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.status = STATUS_SENDING
-        row.claimed_at = now
-        row.claimed_by = worker
-    session.commit()
-    return rows
+class MailSender:
+    """One SMTP connection per worker pass, opened at the first message."""
 
+    channel = CHANNEL_EMAIL
+    policy = POLICY
 
-def deliver_once(session: Session, config: dict, *, now_fn, worker: str = "mailer") -> dict[str, int]:
-    """Send every due mail once; returns counts. Commits per message."""
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    rows = claim_due(session, now=now_fn(), worker=worker)
-    if not rows:
-        return counts
-    try:
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def prepare(self, session: Session, row: OutboxMessage) -> EmailMessage:
+        return build_message(row, self.config["MAIL_FROM"])
+
+    def pace(self, session: Session, now: dt.datetime, plan: EmailMessage) -> float:
+        return 0.0
+
+    async def send(self, plan: EmailMessage) -> Outcome:
+        if self.smtp is None:
+            try:
+                self.smtp = self._connect()
+            except (OSError, smtplib.SMTPException) as exc:
+                log.warning("SMTP unavailable: %s", exc)
+                return Transient(f"SMTP 연결 실패: {exc}")
+        try:
+            self.smtp.send_message(plan)
+        except smtplib.SMTPRecipientsRefused as exc:
+            return Rejected(f"수신자 거부: {exc}")
+        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+            self.close()  # the connection is not trusted again
+            return Transient(str(exc))
+        return Sent()
+
+    def after_sent(self, session: Session, row: OutboxMessage, outcome: Sent, now: dt.datetime) -> None:
+        return None
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.smtp.quit()
+            self.smtp = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
         smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30)
         if config.get("SMTP_STARTTLS"):
             smtp.starttls()
         if config.get("SMTP_USER"):
             smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("SMTP unavailable: %s", exc)
-        for row in rows:
-            _retry(session, row, f"SMTP 연결 실패: {exc}", now_fn())
-            counts["retry"] += 1
-        session.commit()
-        return counts
-    try:
-        for row in rows:
-            try:
-                smtp.send_message(build_message(row, config["MAIL_FROM"]))
-            except smtplib.SMTPRecipientsRefused as exc:
-                _fail(session, row, f"수신자 거부: {exc}", now_fn())
-                counts["failed"] += 1
-            except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-                _retry(session, row, str(exc), now_fn())
-                counts["retry"] += 1
-            else:
-                now = now_fn()
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id)
-                    .values(
-                        status=STATUS_SENT,
-                        sent_at=now,
-                        updated_at=now,
-                        attempts=row.attempts + 1,
-                        last_error=None,
-                    )
-                )
-                counts["sent"] += 1
-            session.commit()
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            smtp.quit()
-    return counts
+        return smtp
 
 
-def _retry(session: Session, row: OutboxMessage, error: str, now: dt.datetime) -> None:
-    row.attempts += 1
-    row.last_error = error[:2000]
-    row.updated_at = now
-    row.claimed_at = None
-    row.claimed_by = None
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = STATUS_FAILED
-    else:
-        row.status = STATUS_QUEUED
-        row.next_attempt_at = now + backoff(row.attempts)
-
-
-def _fail(session: Session, row: OutboxMessage, error: str, now: dt.datetime) -> None:
-    row.attempts += 1
-    row.status = STATUS_FAILED
-    row.last_error = error[:2000]
-    row.updated_at = now
+def deliver_once(session: Session, config: dict, *, now_fn, worker: str = "mailer") -> dict[str, int]:
+    """Send every due mail once (the worker commits per message); returns counts. A failure
+    to reach SMTP backs the message off and ends the pass."""
+    pass_ = Worker(MailSender(config), name=worker, now_fn=now_fn, sleep=blocking_sleep)
+    tally = run_without_loop(pass_.deliver_pass(session))
+    return {"sent": sum(tally.done.values()), "retry": tally.retried, "failed": tally.failed + tally.blocked}
 
 
 def run_forever(session_factory, config: dict, *, now_fn, interval: float = 5.0) -> None:

@@ -7,17 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from civic_app.accounts.roles import CIVIC_OFFICE_ROLES
 from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.extensions import db
 from civic_app.notify.models import CHANNEL_EMAIL, OutboxMessage
 from civic_app.timeutil import utcnow
-from civic_app.web.policy import ADMIN, CIVIC_STAFF, roles_required
+from civic_app.web.policy import roles_required
 
 bp = Blueprint("notify", __name__)
 
 
 @bp.route("/dev/mailbox")
-@roles_required(ADMIN, CIVIC_STAFF)
+@roles_required(*CIVIC_OFFICE_ROLES)
 def dev_mailbox():
     if not current_app.config.get("DEV_MAILBOX"):
         abort(404)
@@ -48,7 +49,7 @@ def init_app(app) -> None:
             NavItem(
                 lambda: _("개발용 메일함"),
                 "notify.dev_mailbox",
-                frozenset({ADMIN, CIVIC_STAFF}),
+                CIVIC_OFFICE_ROLES,
                 990,
                 "staff",
             )

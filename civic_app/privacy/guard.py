@@ -346,17 +346,20 @@ def require_public(
 
 
 def known_names(session) -> set[str]:
-    """Names of every citizen (accounts) and every meeting requester (walk-ins included)."""
+    """Names of every citizen (accounts) and of the people features store without an account
+    (통통데이 walk-in requesters), from the registry's personal-name sources."""
+    from flask import current_app
     from sqlalchemy import select
 
     from civic_app.accounts.models import User, UserRole
-    from civic_app.meetings.models import MeetingRequest
-    from civic_app.web.policy import CITIZEN
+    from civic_app.accounts.roles import CITIZEN
+    from civic_app.registry import get_registry
 
     names = set(
         session.scalars(
             select(User.name).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == CITIZEN)
         )
     )
-    names.update(session.scalars(select(MeetingRequest.requester_name).distinct()))
+    for source in get_registry(current_app).name_sources.values():
+        names.update(source(session))
     return {n.strip() for n in names if n and len(n.strip()) >= 2}

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole, new_session_token
+from civic_app.accounts.roles import CITIZEN_ROLES
 from civic_app.audit.services import record
 from civic_app.extensions import db
 
@@ -27,26 +28,6 @@ Purger = Callable[[Session, dt.datetime, dt.datetime, bool], int]
 
 ANONYMOUS_NAME = "(파기됨)"
 PURGE_ACTION = "privacy.purge"
-# Column names that hold personal data in any feature's request-like tables.
-PERSONAL_COLUMNS = (
-    "name",
-    "applicant_name",
-    "requester_name",
-    "contact_name",
-    "phone",
-    "applicant_phone",
-    "requester_phone",
-    "contact_phone",
-    "email",
-    "applicant_email",
-    "requester_email",
-    "contact_email",
-    "address",
-    "birth_date",
-    "accessibility",
-)
-# Roles whose accounts are citizens' own; staff and appointed members are managed by admins.
-CITIZEN_ONLY_ROLES = frozenset({"citizen"})
 
 _purgers: dict[str, Purger] = {}
 
@@ -101,7 +82,7 @@ def _user_fk_activity(session: Session) -> list[sa.Select]:
 
 def stale_citizen_ids(session: Session, cutoff: dt.datetime) -> list[int]:
     """Citizens not yet anonymised whose every trace is older than ``cutoff``."""
-    non_citizen = sa.select(UserRole.user_id).where(UserRole.role.not_in(CITIZEN_ONLY_ROLES))
+    non_citizen = sa.select(UserRole.user_id).where(UserRole.role.not_in(CITIZEN_ROLES))
     last_own = sa.func.coalesce(User.last_login_at, User.created_at)
     candidates = sa.select(User.id).where(
         User.anonymized_at.is_(None),
@@ -142,13 +123,19 @@ def purge_users(session: Session, cutoff: dt.datetime, now: dt.datetime, dry_run
 
 def purge_email_outbox(session: Session, cutoff: dt.datetime, now: dt.datetime, dry_run: bool) -> int:
     """E-mails finished before the cutoff keep their status but lose address and body."""
-    from civic_app.notify.models import CHANNEL_EMAIL, OutboxMessage
+    from civic_app.notify.models import (
+        CHANNEL_EMAIL,
+        STATUS_FAILED,
+        STATUS_SENT,
+        STATUS_WITHDRAWN,
+        OutboxMessage,
+    )
 
     placeholder = "anonymized@invalid.invalid"
     where = (
         OutboxMessage.channel == CHANNEL_EMAIL,
         OutboxMessage.created_at < cutoff,
-        OutboxMessage.status.in_(("sent", "failed", "withdrawn")),
+        OutboxMessage.status.in_((STATUS_SENT, STATUS_FAILED, STATUS_WITHDRAWN)),
         sa.or_(OutboxMessage.recipient.is_(None), OutboxMessage.recipient != placeholder),
     )
     count = session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(*where)) or 0
@@ -161,74 +148,6 @@ def purge_email_outbox(session: Session, cutoff: dt.datetime, now: dt.datetime, 
         .execution_options(synchronize_session=False)
     )
     return count
-
-
-def meeting_models():
-    """The 통통데이 models module, or None while that feature has none."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("civic_app.meetings.models") is None:
-        return None
-    return importlib.import_module("civic_app.meetings.models")
-
-
-def _request_tables() -> list[sa.Table]:
-    """Tables of the 통통데이 feature that hold a citizen's contact details, if it has any."""
-    module = meeting_models()
-    if module is None:
-        return []
-    tables = []
-    for value in vars(module).values():
-        table = getattr(value, "__table__", None)
-        if (
-            isinstance(table, sa.Table)
-            and table not in tables
-            and any(c in table.c for c in PERSONAL_COLUMNS)
-        ):
-            tables.append(table)
-    return tables
-
-
-def purge_meeting_requests(session: Session, cutoff: dt.datetime, now: dt.datetime, dry_run: bool) -> int:
-    """Defensive purge of meeting requests' personal fields, for when the feature has none.
-
-    A row qualifies when its last change (``updated_at`` or ``created_at``) is before the
-    cutoff and it is not yet anonymised. Free text (the request itself) stays: it is the public
-    record of what was asked, shown masked.
-    """
-    total = 0
-    for table in _request_tables():
-        stamp_cols = [c for c in (table.c.get("updated_at"), table.c.get("created_at")) if c is not None]
-        if not stamp_cols:
-            continue
-        stamp = stamp_cols[0] if len(stamp_cols) == 1 else sa.func.coalesce(*stamp_cols)
-        where = [stamp < cutoff]
-        values: dict = {}
-        if "anonymized_at" in table.c:
-            where.append(table.c.anonymized_at.is_(None))
-            values["anonymized_at"] = now
-        personal = [table.c[name] for name in PERSONAL_COLUMNS if name in table.c]
-        pending: list = []  # "this row still holds personal data"
-        for col in personal:
-            if col.nullable:
-                values[col.name] = None
-                pending.append(col.is_not(None))
-            elif isinstance(col.type, sa.String):
-                values[col.name] = ANONYMOUS_NAME if "name" in col.name else ""
-                pending.append(col != values[col.name])
-        if "anonymized_at" not in table.c:
-            where.append(sa.or_(*pending))
-        if "status" in table.c:
-            # A request still being handled is not past its purpose, however old.
-            active = getattr(meeting_models(), "ACTIVE_STATUSES", ())
-            if active:
-                where.append(table.c.status.not_in(active))
-        count = session.scalar(sa.select(sa.func.count()).select_from(table).where(*where)) or 0
-        if count and not dry_run:
-            session.execute(sa.update(table).where(*where).values(**values))
-        total += count
-    return total
 
 
 register_purger("users", purge_users)
@@ -247,8 +166,6 @@ def run_purge(
     cutoff = cutoff_for(now, retention_days)
     report = PurgeReport(cutoff=cutoff, dry_run=dry_run)
     purgers = registered_purgers()
-    if "meetings" not in purgers:
-        purgers["meetings"] = purge_meeting_requests
     # Accounts first: a feature's purger may touch ``updated_at`` of rows that reference users,
     # which must not make their owners look recently active.
     order = ["users", *[n for n in purgers if n != "users"]]

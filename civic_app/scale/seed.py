@@ -1,17 +1,15 @@
-# ruff: noqa: N806 - model classes looked up at run time keep their class names
 """Seoul-scale data set: 426 dongs and four years of activity, written in bulk.
 
-Core tables first (dongs, departments, hosts, accounts, outbox), then each feature whose models
-exist at run time (visits, 통통데이, cards, committee). Feature models are looked up by name and
-only the columns that shape the pages are named here; :mod:`civic_app.scale.filler` fills the
-rest from the column types, so the seeder keeps working while features add columns.
+Core tables first (dongs, departments, hosts, accounts, outbox), then each feature (visits,
+통통데이, cards, committee). A bench and test tool that writes every feature's tables, so it
+imports their models directly; only the columns that shape the pages are named here and
+:mod:`civic_app.scale.filler` fills the rest from the column types, so the seeder keeps working
+while features add columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,10 +19,26 @@ from sqlalchemy.orm import Session
 
 from civic_app.accounts.models import User, UserRole
 from civic_app.accounts.services import hash_password
+from civic_app.cards import models as card_models
+from civic_app.cards.models import CardItem
+from civic_app.committee import models as committee_models
+from civic_app.committee.models import Committee, CommitteeTask, SubCommittee
 from civic_app.dongs.models import Department, Dong, Host
+from civic_app.meetings import models as meeting_models
+from civic_app.meetings.models import (
+    MeetingBooking,
+    MeetingRequest,
+    MeetingSlot,
+    RequestEvent,
+    TongtongRule,
+    TongtongSession,
+)
+from civic_app.meetings.queries import tongtong_days
 from civic_app.notify.models import OutboxMessage
 from civic_app.scale.filler import Filler
 from civic_app.timeutil import SEOUL, seoul_datetime
+from civic_app.visits import models as visit_models
+from civic_app.visits.models import Visit, VisitCycle
 
 SEOUL_DONGS = 426
 DONG_STEMS = (
@@ -93,18 +107,6 @@ class ScalePlan:
 class SeedResult:
     counts: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-
-
-def _model(module: str, name: str):
-    if importlib.util.find_spec(module.rsplit(".", 1)[0]) is None or importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), name, None)
-
-
-def _const(module: str, name: str, default):
-    if importlib.util.find_spec(module) is None:
-        return default
-    return getattr(importlib.import_module(module), name, default)
 
 
 def _has(model, *columns: str) -> bool:
@@ -293,38 +295,32 @@ class Seeder:
 
     # --- features ---------------------------------------------------------------------------
     def visits(self) -> None:
-        Visit = _model("civic_app.visits.models", "Visit")
-        Cycle = _model("civic_app.visits.models", "VisitCycle")
-        if Visit is None:
-            self.result.skipped.append("visits")
-            return
         rng, now = self.rng, self.now
         cycles: list[tuple[int, dt.datetime, dt.datetime]] = []
-        if Cycle is not None:
-            count = max(1, -(-self.plan.years // 2))  # a two-year rotation cycle
-            step = (self.term_end - self.term_start) / count
-            spans = [(self.term_start + step * k, self.term_start + step * (k + 1)) for k in range(count)]
-            ids = self.f.insert(
-                Cycle,
-                len(spans),
-                lambda i, _id: _only(
-                    Cycle,
-                    {
-                        "name": f"{i + 1}차 순회",
-                        "start_day": spans[i][0].astimezone(SEOUL).date(),
-                        "end_day": spans[i][1].astimezone(SEOUL).date(),
-                        "quotas": [[spans[i][0].year, len(self.dong_ids) // 2]],
-                        "max_per_week": 6,
-                        "created_at": spans[i][0],
-                        "updated_at": spans[i][0],
-                    },
-                ),
-            )
-            cycles = [(cid, a, b) for cid, (a, b) in zip(ids, spans, strict=True)]
+        count = max(1, -(-self.plan.years // 2))  # a two-year rotation cycle
+        step = (self.term_end - self.term_start) / count
+        spans = [(self.term_start + step * k, self.term_start + step * (k + 1)) for k in range(count)]
+        ids = self.f.insert(
+            VisitCycle,
+            len(spans),
+            lambda i, _id: _only(
+                VisitCycle,
+                {
+                    "name": f"{i + 1}차 순회",
+                    "start_day": spans[i][0].astimezone(SEOUL).date(),
+                    "end_day": spans[i][1].astimezone(SEOUL).date(),
+                    "quotas": [[spans[i][0].year, len(self.dong_ids) // 2]],
+                    "max_per_week": 6,
+                    "created_at": spans[i][0],
+                    "updated_at": spans[i][0],
+                },
+            ),
+        )
+        cycles = [(cid, a, b) for cid, (a, b) in zip(ids, spans, strict=True)]
         if not cycles:
             cycles = [(None, self.term_start, self.term_end)]
         plan = [(cycle, dong) for cycle in cycles for dong in self.dong_ids]
-        statuses = _const("civic_app.visits.models", "STATUSES", ("planned",))
+        statuses = visit_models.STATUSES
 
         # The first three visits of the running cycle fall in the coming weeks, so pages that
         # list upcoming visits have some whatever the size of the data set.
@@ -371,79 +367,64 @@ class Seeder:
         self.f.insert(Visit, len(plan), visit)
 
     def meetings(self) -> None:
-        mm = "civic_app.meetings.models"
-        Request = _model(mm, "MeetingRequest")
-        if Request is None:
-            self.result.skipped.append("meetings")
-            return
         rng, now = self.rng, self.now
-        Rule = _model(mm, "TongtongRule")
-        Session_ = _model(mm, "TongtongSession")
-        Slot = _model(mm, "MeetingSlot")
-        Booking = _model(mm, "MeetingBooking")
-        Event = _model(mm, "RequestEvent")
         past_slots: list[tuple[int, int, dt.datetime]] = []  # (slot id, session id, start)
-        if Rule is not None and Session_ is not None:
-            rule_id = self.s.scalar(sa.select(Rule.id).order_by(Rule.id).limit(1))
-            if rule_id is None:
-                rule = _const(mm, "DEFAULT_RULE", {})
-                rule_id = self.f.insert(Rule, 1, lambda _i, _id: _only(Rule, dict(rule)))[0]
-            from civic_app.meetings.queries import tongtong_days
+        rule_id = self.s.scalar(sa.select(TongtongRule.id).order_by(TongtongRule.id).limit(1))
+        if rule_id is None:
+            rule_id = self.f.insert(
+                TongtongRule, 1, lambda _i, _id: _only(TongtongRule, dict(meeting_models.DEFAULT_RULE))
+            )[0]
+        days = sorted(tongtong_days(self.s, self.term_start.date(), self.term_end.date()))
+        existing = set(self.s.scalars(sa.select(TongtongSession.rule_date)))
+        days = [d for d in days if d not in existing]
+        mayor = self.host_ids[0] if self.host_ids else None
 
-            days = sorted(tongtong_days(self.s, self.term_start.date(), self.term_end.date()))
-            existing = set(self.s.scalars(sa.select(Session_.rule_date)))
-            days = [d for d in days if d not in existing]
-            mayor = self.host_ids[0] if self.host_ids else None
+        def session_row(i: int, _id: int) -> dict:
+            start = seoul_datetime(days[i], dt.time(14, 0))
+            return _only(
+                TongtongSession,
+                {
+                    "rule_id": rule_id,
+                    "rule_date": days[i],
+                    "start_at": start,
+                    "end_at": start + dt.timedelta(hours=1),
+                    "status": "held" if start < now else "scheduled",
+                    "host_id": mayor,
+                    "location": "시장실",
+                    "sequence": 0,
+                    "created_at": self.term_start,
+                    "updated_at": self.term_start,
+                },
+            )
 
-            def session_row(i: int, _id: int) -> dict:
-                start = seoul_datetime(days[i], dt.time(14, 0))
-                return _only(
-                    Session_,
-                    {
-                        "rule_id": rule_id,
-                        "rule_date": days[i],
-                        "start_at": start,
-                        "end_at": start + dt.timedelta(hours=1),
-                        "status": "held" if start < now else "scheduled",
-                        "host_id": mayor,
-                        "location": "시장실",
-                        "sequence": 0,
-                        "created_at": self.term_start,
-                        "updated_at": self.term_start,
-                    },
-                )
+        session_ids = self.f.insert(TongtongSession, len(days), session_row)
+        starts = [
+            (sid, seoul_datetime(day, dt.time(14, 0)) + dt.timedelta(minutes=20 * k))
+            for sid, day in zip(session_ids, days, strict=True)
+            for k in range(3)
+        ]
+        slot_ids = self.f.insert(
+            MeetingSlot,
+            len(starts),
+            lambda i, _id: _only(
+                MeetingSlot,
+                {
+                    "kind": "tongtong",
+                    "session_id": starts[i][0],
+                    "host_id": mayor,
+                    "start_at": starts[i][1],
+                    "end_at": starts[i][1] + dt.timedelta(minutes=20),
+                    "location": "시장실",
+                    "active": True,
+                    "created_at": self.term_start,
+                },
+            ),
+        )
+        past_slots = [
+            (slot, sid, start) for slot, (sid, start) in zip(slot_ids, starts, strict=True) if start < now
+        ]
 
-            session_ids = self.f.insert(Session_, len(days), session_row)
-            if Slot is not None:
-                starts = [
-                    (sid, seoul_datetime(day, dt.time(14, 0)) + dt.timedelta(minutes=20 * k))
-                    for sid, day in zip(session_ids, days, strict=True)
-                    for k in range(3)
-                ]
-                slot_ids = self.f.insert(
-                    Slot,
-                    len(starts),
-                    lambda i, _id: _only(
-                        Slot,
-                        {
-                            "kind": "tongtong",
-                            "session_id": starts[i][0],
-                            "host_id": mayor,
-                            "start_at": starts[i][1],
-                            "end_at": starts[i][1] + dt.timedelta(minutes=20),
-                            "location": "시장실",
-                            "active": True,
-                            "created_at": self.term_start,
-                        },
-                    ),
-                )
-                past_slots = [
-                    (slot, sid, start)
-                    for slot, (sid, start) in zip(slot_ids, starts, strict=True)
-                    if start < now
-                ]
-
-        categories = _const(mm, "CATEGORIES", ("기타",))
+        categories = meeting_models.CATEGORIES
         closed = ("held", "answered", "declined", "withdrawn", "referred")
         n = self.plan.requests
         open_count = max(1, n * 3 // 200)  # ~1.5 % still in the queue
@@ -466,7 +447,7 @@ class Seeder:
             uid = rng.choice(self.citizen_ids) if self.citizen_ids and rng.random() < 0.8 else None
             decided = created + dt.timedelta(days=rng.randrange(3, 20))
             return _only(
-                Request,
+                MeetingRequest,
                 {
                     "code": f"TT-{created.astimezone(SEOUL).year}-{ident:05d}",
                     "requester_id": uid,
@@ -499,14 +480,14 @@ class Seeder:
                 },
             )
 
-        request_ids = self.f.insert(Request, n, request)
-        if Booking is not None and past_slots:
+        request_ids = self.f.insert(MeetingRequest, n, request)
+        if past_slots:
             pairs = [(request_ids[i], slot) for i, slot in booked_for.items() if i < len(request_ids)]
             self.f.insert(
-                Booking,
+                MeetingBooking,
                 len(pairs),
                 lambda i, _id: _only(
-                    Booking,
+                    MeetingBooking,
                     {
                         "slot_id": pairs[i][1][0],
                         "request_id": pairs[i][0],
@@ -522,33 +503,28 @@ class Seeder:
                     },
                 ),
             )
-        if Event is not None:
-            events = []
-            for rid, (created, status) in zip(request_ids, request_meta, strict=True):
-                events.append((rid, created, "submitted"))
-                if status != "submitted":
-                    events.append((rid, created + dt.timedelta(days=5), status))
-            self.f.insert(
-                Event,
-                len(events),
-                lambda i, _id: _only(
-                    Event, {"request_id": events[i][0], "at": events[i][1], "kind": events[i][2], "note": ""}
-                ),
-            )
+        events = []
+        for rid, (created, status) in zip(request_ids, request_meta, strict=True):
+            events.append((rid, created, "submitted"))
+            if status != "submitted":
+                events.append((rid, created + dt.timedelta(days=5), status))
+        self.f.insert(
+            RequestEvent,
+            len(events),
+            lambda i, _id: _only(
+                RequestEvent,
+                {"request_id": events[i][0], "at": events[i][1], "kind": events[i][2], "note": ""},
+            ),
+        )
 
     def cards(self) -> None:
-        from civic_app.cards.models import CardItem
-
         rng, now = self.rng, self.now
-        cm = "civic_app.cards.models"
-        statuses = tuple(_const(cm, "STATUSES", None) or ("received",))
-        reviewable = tuple(_const(cm, "REVIEWABLE_STATUSES", statuses[:2]))
+        statuses = card_models.STATUSES
+        reviewable = card_models.REVIEWABLE_STATUSES
         # Merged items need a partner row; the seeder only writes plain items.
         decided = tuple(s for s in statuses if s not in reviewable and s != "merged") or reviewable
-        categories = _const(cm, "DEFAULT_CATEGORIES", None) or _const(
-            "civic_app.visits.models", "CARD_CATEGORIES", ("도로·교통", "안전", "환경", "복지")
-        )
-        sources = _const(cm, "SOURCE_KINDS", ("visit",))
+        categories = card_models.DEFAULT_CATEGORIES
+        sources = card_models.SOURCE_KINDS
 
         def item(i: int, _id: int) -> dict:
             created = self.when()
@@ -578,35 +554,30 @@ class Seeder:
         self.card_ids = self.f.insert(CardItem, self.plan.card_items, item)
 
     def committee(self) -> None:
-        cm = "civic_app.committee.models"
-        Task = _model(cm, "CommitteeTask")
-        Committee = _model(cm, "Committee")
-        Sub = _model(cm, "SubCommittee")
-        if Task is None or Committee is None or Sub is None:
-            self.result.skipped.append("committee")
-            return
         rng = self.rng
         committee_id = self.s.scalar(sa.select(Committee.id).order_by(Committee.id).limit(1))
         if committee_id is None:
             committee_id = self.f.insert(
-                Committee, 1, lambda _i, _id: {"name": _const(cm, "DEFAULT_COMMITTEE", "시정참여정책위원회")}
+                Committee, 1, lambda _i, _id: {"name": committee_models.DEFAULT_COMMITTEE}
             )[0]
-        sub_ids = list(self.s.scalars(sa.select(Sub.id).where(Sub.committee_id == committee_id)))
+        sub_ids = list(
+            self.s.scalars(sa.select(SubCommittee.id).where(SubCommittee.committee_id == committee_id))
+        )
         if not sub_ids:
-            names = _const(cm, "DEFAULT_SUBCOMMITTEES", ("행정/재정",))
+            names = committee_models.DEFAULT_SUBCOMMITTEES
             sub_ids = self.f.insert(
-                Sub,
+                SubCommittee,
                 len(names),
                 lambda i, _id: {"committee_id": committee_id, "name": names[i], "position": i},
             )
-        origins = _const(cm, "ORIGINS", ("baseline",))
-        statuses = _const(cm, "TASK_STATUSES", ("active",))
+        origins = committee_models.ORIGINS
+        statuses = committee_models.TASK_STATUSES
         weights = [6 if s == "active" else 1 for s in statuses]
 
         def task(i: int, ident: int) -> dict:
             created = self.when()
             return _only(
-                Task,
+                CommitteeTask,
                 {
                     "committee_id": committee_id,
                     "code": f"S-{ident:05d}",
@@ -622,7 +593,7 @@ class Seeder:
                 },
             )
 
-        self.f.insert(Task, self.plan.committee_tasks, task)
+        self.f.insert(CommitteeTask, self.plan.committee_tasks, task)
 
     def run(self) -> SeedResult:
         self.core()

@@ -1,18 +1,9 @@
-"""The database side of Telegram delivery: claim, prepare, and record outcomes.
+"""The Telegram channel of the outbox: what to send for a claimed row and what follows a post.
 
-The bot process (``bots/telegram_bot``) makes the API calls; everything it decides is here so
-it is testable without the network. Each step commits on its own, because another process
-must see a claim before this one sends.
-
-Unknown-outcome window
-----------------------
-The Bot API has no idempotency key. A message is claimed (committed as ``sending``), sent,
-then recorded as ``sent`` in the next commit. If the process dies between the API accepting
-the message and that commit, or the API call times out after Telegram received it, the
-outcome is unknown (likewise when the connection drops after the request went out): the
-row is sent again (after ``claim_timeout`` for a dead process, after the backoff otherwise). Those repeats are logged with ``UNKNOWN_OUTCOME`` and
-counted. The window is one message per process: rows are claimed one at a time, so a row
-still ``sending`` after a crash is exactly the message that may have gone out.
+The bot process (``bots/telegram_bot``) makes the API calls and reports each outcome; the
+outbox worker (:mod:`civic_app.notify.worker`) claims rows, retries, backs off, gives up and
+keeps the unknown-outcome window, by the :class:`Settings` here. Nothing in this module changes
+a message's status.
 """
 
 from __future__ import annotations
@@ -23,21 +14,19 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
+from civic_app.notify import worker
 from civic_app.notify.models import (
     CHANNEL_TELEGRAM,
-    STATUS_FAILED,
-    STATUS_PENDING_APPROVAL,
     STATUS_QUEUED,
     STATUS_SENDING,
     STATUS_SENT,
-    STATUS_WITHDRAWN,
     OutboxMessage,
 )
 from civic_app.notify.services import enqueue
+from civic_app.notify.worker import Blocked, Defer, Policy, Sent
 from civic_app.privacy.guard import NameIndex
 from civic_app.telegram import privacy
 from civic_app.telegram.models import TelegramChat
@@ -45,7 +34,7 @@ from civic_app.telegram.render import render_message
 from civic_app.telegram.services import DELETE_KIND, subscriber_chat_ids
 
 log = logging.getLogger("civic_app.telegram.delivery")
-UNKNOWN_OUTCOME = "UNKNOWN_OUTCOME"
+__all__ = ["Blocked", "Defer", "NameCache", "Outgoing", "Settings", "TelegramChannel"]
 
 
 def _float(env: dict, name: str, default: float) -> float:
@@ -86,13 +75,16 @@ class Settings:
         """Capped exponential backoff: base, 2·base, 4·base … at most backoff_max."""
         return min(self.backoff_max, self.backoff_base * 2 ** max(0, attempt - 1))
 
-
-@dataclass(frozen=True)
-class Claim:
-    id: int
-    reclaimed: bool  # it was 'sending' under a dead process: the earlier send may have happened
-    previous_worker: str | None
-    row: OutboxMessage | None = None
+    @property
+    def policy(self) -> Policy:
+        """How the outbox worker treats this channel's failures."""
+        return Policy(
+            max_attempts=self.max_attempts,
+            backoff=self.backoff,
+            claim_timeout=self.claim_timeout,
+            inline_retries=self.inline_retries,
+            retry_after_inline_max=self.retry_after_inline_max,
+        )
 
 
 @dataclass(frozen=True)
@@ -101,17 +93,7 @@ class Outgoing:
     chat_id: str
     text: str = ""
     message_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Blocked:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Defer:
-    seconds: float
-    reason: str
+    to_channel: bool = True  # the public channel (rate-limited), not a private chat
 
 
 @dataclass
@@ -130,56 +112,6 @@ class NameCache:
         return self.names
 
 
-def _due_condition(now: dt.datetime, claim_timeout: float):
-    stale = now - dt.timedelta(seconds=claim_timeout)
-    return (OutboxMessage.channel == CHANNEL_TELEGRAM) & or_(
-        (OutboxMessage.status == STATUS_QUEUED) & (OutboxMessage.next_attempt_at <= now),
-        (OutboxMessage.status == STATUS_SENDING) & (OutboxMessage.claimed_at < stale),
-    )
-
-
-def claim_next(session: Session, *, now: dt.datetime, worker: str, claim_timeout: float) -> Claim | None:
-    """Claim one due row and commit the claim.
-
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets several bot processes claim side by side.
-    SQLite (one bot process): a compare-and-set update, so even a stray second process
-    cannot take a row twice.
-    """
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for _try in range(5):
-        query = (
-            select(OutboxMessage)
-            .where(_due_condition(now, claim_timeout))
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(1)
-        )
-        if postgres:
-            query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-        row = session.scalar(query)
-        if row is None:
-            session.rollback()
-            return None
-        status, previous = row.status, row.claimed_by
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row.id,
-                OutboxMessage.status == status,
-                (OutboxMessage.claimed_by == previous) if previous else OutboxMessage.claimed_by.is_(None),
-            )
-            .values(status=STATUS_SENDING, claimed_at=now, claimed_by=worker)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        if result.rowcount == 1:
-            # Mirror the claim on the loaded object without marking it dirty.
-            for key, value in (("status", STATUS_SENDING), ("claimed_at", now), ("claimed_by", worker)):
-                set_committed_value(row, key, value)
-            return Claim(row.id, reclaimed=status == STATUS_SENDING, previous_worker=previous, row=row)
-        session.expunge(row)
-    return None
-
-
 def _chat_locale(session: Session, chat_id: str) -> str:
     locale = session.scalar(select(TelegramChat.locale).where(TelegramChat.chat_id == chat_id))
     return locale or "ko"
@@ -190,8 +122,11 @@ def prepare(
 ) -> Outgoing | Blocked | Defer:
     """What to do with a claimed row: the API call, or why not (privacy, ordering)."""
     chat_id = row.recipient or settings.channel_id
+    to_channel = row.recipient is None
     if row.kind == DELETE_KIND:
-        return Outgoing("delete", chat_id, message_id=str(row.payload.get("message_id")))
+        return Outgoing(
+            "delete", chat_id, message_id=str(row.payload.get("message_id")), to_channel=to_channel
+        )
     history: list[tuple[int, str, str, str | None]] = []
     if row.recipient is None and row.subject_ref:
         # One query for everything about the same item: ordering and the post to edit.
@@ -227,8 +162,8 @@ def prepare(
         None,
     )
     if previous_id:
-        return Outgoing("edit", chat_id, rendered.text, message_id=previous_id)
-    return Outgoing("send", chat_id, rendered.text)
+        return Outgoing("edit", chat_id, rendered.text, message_id=previous_id, to_channel=to_channel)
+    return Outgoing("send", chat_id, rendered.text, to_channel=to_channel)
 
 
 def wait_for_rate(session: Session, *, now: dt.datetime, settings: Settings) -> float:
@@ -253,46 +188,6 @@ def wait_for_rate(session: Session, *, now: dt.datetime, settings: Settings) -> 
     return max(0.0, (last - now).total_seconds() + interval)
 
 
-def mark_sent(
-    session: Session,
-    row_id: int,
-    *,
-    now: dt.datetime,
-    external_id: str | None,
-    action: str,
-) -> None:
-    """Record success and, for a new channel post about a dong, queue subscribers' messages."""
-    row = session.get(OutboxMessage, row_id)
-    if row is None:
-        return
-    row.status = STATUS_SENT
-    row.sent_at = now
-    row.updated_at = now
-    row.attempts += 1
-    row.last_error = None
-    row.claimed_at = None
-    row.claimed_by = None
-    if external_id is not None:
-        row.external_message_id = external_id
-    if action == "send" and row.recipient is None and row.kind != DELETE_KIND:
-        _queue_subscriber_messages(session, row, now=now)
-    if row.recipient is None and row.subject_ref and action in ("send", "edit"):
-        # A correction published: earlier unapproved versions are superseded.
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.channel == CHANNEL_TELEGRAM,
-                OutboxMessage.recipient.is_(None),
-                OutboxMessage.subject_ref == row.subject_ref,
-                OutboxMessage.id < row.id,
-                OutboxMessage.status == STATUS_PENDING_APPROVAL,
-            )
-            .values(status=STATUS_WITHDRAWN, last_error="새 버전이 게시되어 대체되었습니다.", updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    session.commit()
-
-
 def _queue_subscriber_messages(session: Session, row: OutboxMessage, *, now: dt.datetime) -> None:
     dong_name = row.payload.get("dong_name")
     if not dong_name:
@@ -309,75 +204,33 @@ def _queue_subscriber_messages(session: Session, row: OutboxMessage, *, now: dt.
         )
 
 
-def mark_retry(session: Session, row_id: int, error: str, *, now: dt.datetime, settings: Settings) -> str:
-    """A transient failure: back off, or fail for staff after ``max_attempts``. Returns the status."""
-    row = session.get(OutboxMessage, row_id)
-    if row is None:
-        return ""
-    row.attempts += 1
-    row.last_error = error[:2000]
-    row.updated_at = now
-    row.claimed_at = None
-    row.claimed_by = None
-    if row.attempts >= settings.max_attempts:
-        row.status = STATUS_FAILED
-    else:
-        row.status = STATUS_QUEUED
-        row.next_attempt_at = now + dt.timedelta(seconds=settings.backoff(row.attempts))
-    session.commit()
-    return row.status
+class TelegramChannel:
+    """The outbox worker's sender for Telegram, all but the API call: the bot process
+    subclasses it with ``send`` (python-telegram-bot is imported only there)."""
 
+    channel = CHANNEL_TELEGRAM
 
-def release(
-    session: Session, row_id: int, *, now: dt.datetime, after: float, note: str | None = None
-) -> None:
-    """Put a claimed row back without counting an attempt (rate limits, ordering)."""
-    row = session.get(OutboxMessage, row_id)
-    if row is None:
-        return
-    row.status = STATUS_QUEUED
-    row.next_attempt_at = now + dt.timedelta(seconds=after)
-    row.claimed_at = None
-    row.claimed_by = None
-    row.updated_at = now
-    if note:
-        row.last_error = note[:2000]
-    session.commit()
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.policy = settings.policy
+        self.names = NameCache(ttl=settings.name_cache_seconds)
 
+    def prepare(self, session: Session, row: OutboxMessage) -> Outgoing | Blocked | Defer:
+        return prepare(session, row, settings=self.settings, names=self.names.get(session))
 
-def mark_failed(session: Session, row_id: int, error: str, *, now: dt.datetime) -> None:
-    """A permanent failure (bad request, forbidden, privacy): staff see it and decide."""
-    row = session.get(OutboxMessage, row_id)
-    if row is None:
-        return
-    row.attempts += 1
-    row.status = STATUS_FAILED
-    row.last_error = error[:2000]
-    row.claimed_at = None
-    row.claimed_by = None
-    row.updated_at = now
-    session.commit()
+    def pace(self, session: Session, now: dt.datetime, plan: Outgoing) -> float:
+        return wait_for_rate(session, now=now, settings=self.settings) if plan.to_channel else 0.0
 
+    async def send(self, plan: Outgoing) -> worker.Outcome:
+        raise NotImplementedError("the bot process sends (bots/telegram_bot/runner.py)")
 
-def refresh_claim(session: Session, row_id: int, *, now: dt.datetime, worker: str) -> None:
-    """Keep a claim alive through long waits so no other process takes the row."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == worker)
-        .values(claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    def after_sent(self, session: Session, row: OutboxMessage, outcome: Sent, now: dt.datetime) -> None:
+        """A new channel post about a dong goes to its subscribers too; a published correction
+        supersedes the earlier versions still waiting for approval."""
+        if outcome.action == "send" and row.recipient is None and row.kind != DELETE_KIND:
+            _queue_subscriber_messages(session, row, now=now)
+        if row.recipient is None and row.subject_ref and outcome.action in ("send", "edit"):
+            worker.withdraw_superseded(session, row, now=now)
 
-
-def pending_count(session: Session, *, now: dt.datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.channel == CHANNEL_TELEGRAM,
-                OutboxMessage.status.in_((STATUS_QUEUED, STATUS_SENDING)),
-                OutboxMessage.next_attempt_at <= now,
-            )
-        )
-        or 0
-    )
+    def close(self) -> None:
+        return None

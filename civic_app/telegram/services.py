@@ -17,6 +17,7 @@ from civic_app.accounts.models import User
 from civic_app.audit.services import record
 from civic_app.dongs.models import Dong
 from civic_app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from civic_app.notify import worker as outbox
 from civic_app.notify.models import (
     CHANNEL_TELEGRAM,
     STATUS_FAILED,
@@ -123,9 +124,7 @@ def edit_message(
 def approve(session: Session, message: OutboxMessage, *, actor: User, now: dt.datetime) -> OutboxMessage:
     if message.status != STATUS_PENDING_APPROVAL:
         raise InvalidTransition(_("승인 대기 중인 메시지가 아닙니다."))
-    message.status = STATUS_QUEUED
-    message.next_attempt_at = now
-    message.updated_at = now
+    outbox.approve(message, now=now)
     session.flush()
     _audit(session, message, "telegram.approve", actor, now)
     return message
@@ -134,12 +133,7 @@ def approve(session: Session, message: OutboxMessage, *, actor: User, now: dt.da
 def retry(session: Session, message: OutboxMessage, *, actor: User, now: dt.datetime) -> OutboxMessage:
     if message.status != STATUS_FAILED:
         raise InvalidTransition(_("실패한 메시지만 다시 보낼 수 있습니다."))
-    message.status = STATUS_QUEUED
-    message.attempts = 0
-    message.next_attempt_at = now
-    message.claimed_at = None
-    message.claimed_by = None
-    message.updated_at = now
+    outbox.requeue(message, now=now)
     session.flush()
     _audit(session, message, "telegram.retry", actor, now)
     return message
@@ -185,10 +179,8 @@ def withdraw(
                     OutboxMessage.kind != DELETE_KIND,
                 )
             ):
-                other.status = STATUS_WITHDRAWN
-                other.updated_at = now
-    message.status = STATUS_WITHDRAWN
-    message.updated_at = now
+                outbox.withdraw(other, now=now)
+    outbox.withdraw(message, now=now)
     session.flush()
     if actor is not None:
         _audit(session, message, "telegram.withdraw", actor, now)

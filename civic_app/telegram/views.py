@@ -6,19 +6,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from civic_app.errors import DomainError
+from civic_app.accounts.roles import CITIZEN, CIVIC_OFFICE_ROLES
 from civic_app.extensions import db
 from civic_app.notify.models import STATUS_FAILED, STATUS_PENDING_APPROVAL
 from civic_app.telegram import policy, privacy, queries, services
 from civic_app.telegram.forms import ActionForm, EditMessageForm
 from civic_app.telegram.render import KINDS, render_message
 from civic_app.timeutil import utcnow
+from civic_app.web.actions import run
 from civic_app.web.htmx import render_page_or_fragment
-from civic_app.web.policy import ADMIN, CITIZEN, CIVIC_STAFF, roles_required
+from civic_app.web.policy import roles_required
 from civic_app.web.redirects import safe_next
 
 bp = Blueprint("telegram", __name__)
-STAFF = (CIVIC_STAFF, ADMIN)
+STAFF = tuple(sorted(CIVIC_OFFICE_ROLES))
 
 
 def status_labels() -> dict[str, str]:
@@ -78,8 +79,8 @@ def message(message_id: int):
             abort(409)
         form = EditMessageForm()
         if form.validate_on_submit():
-            try:
-                services.edit_message(
+            outcome = run(
+                lambda: services.edit_message(
                     db.session,
                     row,
                     title=form.title.data,
@@ -88,11 +89,8 @@ def message(message_id: int):
                     actor=current_user,
                     now=utcnow(),
                 )
-            except DomainError as error:
-                db.session.rollback()
-                flash(error.message, "error")
-            else:
-                db.session.commit()
+            )
+            if outcome.ok:
                 flash(_("고쳤습니다."), "success")
                 return redirect(url_for("telegram.message", message_id=row.id))
     preview = render_message(row.kind, row.payload, private=row.recipient is not None)
@@ -119,13 +117,7 @@ def _action(message_id: int, fn, done: str):
     if not form.validate_on_submit():
         abort(400)
     row = services.get_message(db.session, message_id)
-    try:
-        fn(db.session, row, actor=current_user, now=utcnow())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if run(lambda: fn(db.session, row, actor=current_user, now=utcnow())).ok:
         flash(done, "success")
     return redirect(safe_next(request.form.get("next"), url_for("telegram.message", message_id=message_id)))
 
@@ -155,12 +147,16 @@ def settings():
     if form.validate_on_submit():
         chosen = set(request.form.getlist("approval"))
         now = utcnow()
-        for kind in KINDS:
-            services.set_kind_policy(
-                db.session, kind, requires_approval=kind in chosen, actor=current_user, now=now
-            )
-        db.session.commit()
-        flash(_("저장했습니다."), "success")
+        outcome = run(
+            lambda: [
+                services.set_kind_policy(
+                    db.session, kind, requires_approval=kind in chosen, actor=current_user, now=now
+                )
+                for kind in KINDS
+            ]
+        )
+        if outcome.ok:
+            flash(_("저장했습니다."), "success")
         return redirect(url_for("telegram.settings"))
     current = {kind: policy.needs_approval(db.session, kind) for kind in KINDS}
     return render_template(
@@ -184,8 +180,7 @@ def new_code():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    code = services.create_link_code(db.session, current_user, now=utcnow())
-    db.session.commit()
+    code = run(lambda: services.create_link_code(db.session, current_user, now=utcnow())).value
     chat = services.linked_chat(db.session, current_user)
     response = render_template("telegram/account.html", chat=chat, code=code, form=ActionForm())
     # The code is shown once; keep it out of caches.
@@ -198,8 +193,7 @@ def unlink():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    if services.unlink(db.session, current_user, now=utcnow()):
-        db.session.commit()
+    if run(lambda: services.unlink(db.session, current_user, now=utcnow())).value:
         flash(_("텔레그램 연결을 해제했습니다."), "success")
     return redirect(url_for("telegram.account"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, noload, selectinload
@@ -193,3 +194,75 @@ def public_years(session: Session) -> list[int]:
     if first is None:
         return []
     return list(range(to_seoul(last).year, to_seoul(first).year - 1, -1))
+
+
+# --- read by other features ------------------------------------------------------------------
+# The calendar feeds, the Telegram digest and commands and the dashboard read visits through
+# these functions only (never the models), so a renamed column breaks here.
+
+
+def calendar_visits(
+    session: Session, *, since: dt.datetime, include_unpublished: bool = False
+) -> list[Visit]:
+    """Visits starting from ``since``, cancelled and postponed ones included (feeds announce
+    them); only published ones unless ``include_unpublished`` (staff feeds)."""
+    query = select(Visit).where(Visit.start_at >= since).order_by(Visit.start_at, Visit.id)
+    if not include_unpublished:
+        query = query.where(Visit.published.is_(True))
+    return list(session.scalars(query).unique())
+
+
+def published_visit(session: Session, visit_id: int) -> Visit | None:
+    """A published visit in any state (a cancelled one still downloads, as cancelled)."""
+    return session.scalar(select(Visit).where(Visit.id == visit_id, Visit.published.is_(True)))
+
+
+def published_from(
+    session: Session, *, start: dt.datetime, dong_id: int | None = None, limit: int
+) -> list[Visit]:
+    """Published visits starting from ``start`` that still hold their day (not postponed or
+    cancelled), soonest first; in one dong with ``dong_id``."""
+    query = (
+        select(Visit)
+        .where(Visit.start_at >= start, Visit.published.is_(True), Visit.status.not_in(FREED))
+        .order_by(Visit.start_at, Visit.id)
+        .limit(limit)
+    )
+    if dong_id is not None:
+        query = query.where(Visit.dong_id == dong_id)
+    return list(session.scalars(query).unique())
+
+
+def visit_span(session: Session) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and the last visit's start (None, None without visits)."""
+    first, last = session.execute(select(func.min(Visit.start_at), func.max(Visit.start_at))).one()
+    return first, last
+
+
+@dataclass(frozen=True)
+class VisitFact:
+    kind: str  # regular | tour
+    start_at: dt.datetime
+    status: str
+
+
+def published_visit_facts(session: Session, *, dong_id: int | None = None) -> list[VisitFact]:
+    """Kind, start and status of every published visit (of one dong with ``dong_id``)."""
+    query = select(Visit.kind, Visit.start_at, Visit.status).where(Visit.published.is_(True))
+    if dong_id is not None:
+        query = query.where(Visit.dong_id == dong_id)
+    return [VisitFact(kind, start_at, status) for kind, start_at, status in session.execute(query)]
+
+
+def yearly_quotas(session: Session) -> list[tuple[int, int]]:
+    """(year, planned regular visits) of every cycle's quotas, one pair per cycle and year."""
+    return [
+        (int(year), int(quota))
+        for quotas in session.scalars(select(VisitCycle.quotas))
+        for year, quota in quotas or []  # [[year, quota], ...]
+    ]
+
+
+def is_tour(visit: Visit) -> bool:
+    """A themed field tour (민생현장 탐방), not a regular dong visit."""
+    return visit.kind != KIND_REGULAR

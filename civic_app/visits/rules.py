@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civic_app.dongs.models import Department
 from civic_app.errors import ValidationFailed
+from civic_app.registry import BlockedDaysSource, get_registry
 from civic_app.timeutil import seoul_datetime
 from civic_app.visits.models import MayorUnavailable, Visit
 from civic_app.workdays.services import WorkCalendar
@@ -30,23 +32,23 @@ DEFAULT_DURATION = dt.timedelta(hours=2)
 
 @dataclass
 class BlockedDays:
-    """Why a day cannot hold a visit: working-day calendar, 통통데이, mayor unavailable."""
+    """Why a day cannot hold a visit: working-day calendar, days other features keep (통통데이,
+    through the registry's blocked-days hook), mayor unavailable."""
 
     calendar: WorkCalendar
-    tongtong: set[dt.date]
+    kept: dict[dt.date, BlockedDaysSource]
     mayor: dict[dt.date, str]
 
     @classmethod
     def load(cls, session: Session, start: dt.date, end: dt.date) -> BlockedDays:
-        from civic_app.meetings.queries import tongtong_days
-
         mayor = {
             row.day: row.reason
             for row in session.scalars(
                 select(MayorUnavailable).where(MayorUnavailable.day >= start, MayorUnavailable.day <= end)
             )
         }
-        return cls(WorkCalendar.load(session, start, end), tongtong_days(session, start, end), mayor)
+        kept = get_registry(current_app).blocked_days_between(session, start, end)
+        return cls(WorkCalendar.load(session, start, end), kept, mayor)
 
     def problem(self, day: dt.date) -> str | None:
         """A Korean reason why ``day`` is closed to visits, or None."""
@@ -58,8 +60,8 @@ class BlockedDays:
         reason = self.calendar.blackout_reason(day)
         if reason:
             return _("행사 제한 기간(%(reason)s)에는 방문을 잡을 수 없습니다.", reason=reason)
-        if day in self.tongtong:
-            return _("통통데이에는 방문을 잡을 수 없습니다.")
+        if day in self.kept:
+            return _("%(name)s에는 방문을 잡을 수 없습니다.", name=self.kept[day].label())
         if day in self.mayor:
             return _("시장 일정 불가일(%(reason)s)에는 방문을 잡을 수 없습니다.", reason=self.mayor[day])
         return None
@@ -67,7 +69,7 @@ class BlockedDays:
     def is_blocked(self, day: dt.date) -> bool:
         return (
             day.weekday() >= 5
-            or day in self.tongtong
+            or day in self.kept
             or day in self.mayor
             or not self.calendar.is_working_day(day)
         )

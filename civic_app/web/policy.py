@@ -14,31 +14,46 @@ from dataclasses import dataclass
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-CITIZEN = "citizen"
-CIVIC_STAFF = "civic_staff"
-BUDGET_OFFICE = "budget_office"
-POLICY_OFFICE = "policy_office"
-DEPARTMENT = "department"
-HOST = "host"
-COMMITTEE_SECRETARIAT = "committee_secretariat"
-COMMITTEE_MEMBER = "committee_member"
-ADMIN = "admin"
-
-ROLES: tuple[str, ...] = (
-    CITIZEN,
-    CIVIC_STAFF,
+from civic_app.accounts.roles import (
+    ADMIN,
     BUDGET_OFFICE,
-    POLICY_OFFICE,
+    CITIZEN,
+    CIVIC_OFFICE_ROLES,
+    CIVIC_STAFF,
+    COMMITTEE_MEMBER,
+    COMMITTEE_SECRETARIAT,
     DEPARTMENT,
     HOST,
-    COMMITTEE_SECRETARIAT,
-    COMMITTEE_MEMBER,
-    ADMIN,
+    POLICY_OFFICE,
+    ROLES,
+    SECRETARIAT_ROLES,
+    STAFF_ROLES,
 )
-STAFF_ROLES: frozenset[str] = frozenset(ROLES) - {CITIZEN, COMMITTEE_MEMBER}
-# Narrower staff groups, each defined once: 소통민원팀 (dong visits, 통통데이) and the committee secretariat.
-CIVIC_OFFICE_ROLES: frozenset[str] = frozenset({CIVIC_STAFF, ADMIN})
-SECRETARIAT_ROLES: frozenset[str] = frozenset({COMMITTEE_SECRETARIAT, ADMIN})
+
+# Role constants live in accounts (one definition); re-exported here for route declarations.
+__all__ = [
+    "ADMIN",
+    "BUDGET_OFFICE",
+    "CITIZEN",
+    "CIVIC_OFFICE_ROLES",
+    "CIVIC_STAFF",
+    "COMMITTEE_MEMBER",
+    "COMMITTEE_SECRETARIAT",
+    "DEPARTMENT",
+    "HOST",
+    "POLICY_OFFICE",
+    "ROLES",
+    "SECRETARIAT_ROLES",
+    "STAFF_ROLES",
+    "Policy",
+    "current_roles",
+    "enforce_policy",
+    "has_role",
+    "policy_for_endpoint",
+    "public",
+    "roles_required",
+    "signed_in",
+]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from civic_app.notify import worker as outbox
 from civic_app.notify.models import OutboxMessage
 from civic_app.telegram import delivery
 from tests.bots.conftest import CHANNEL, ROOT, bot_command, bot_env
@@ -286,13 +287,15 @@ def test_default_rate_is_20_per_minute():
 def test_a_fresh_claim_is_not_taken_but_a_stale_one_is(app, session):
     row = queue("card_done")
     session.commit()
-    first = delivery.claim_next(session, now=NOW, worker="a", claim_timeout=60)
+
+    def claim(at: dt.datetime, worker: str):
+        return outbox.claim_next(session, channel="telegram", now=at, worker=worker, claim_timeout=60)
+
+    first = claim(NOW, "a")
     assert first.id == row.id
     assert not first.reclaimed
-    assert (
-        delivery.claim_next(session, now=NOW + dt.timedelta(seconds=30), worker="b", claim_timeout=60) is None
-    )
-    again = delivery.claim_next(session, now=NOW + dt.timedelta(seconds=61), worker="b", claim_timeout=60)
+    assert claim(NOW + dt.timedelta(seconds=30), "b") is None
+    again = claim(NOW + dt.timedelta(seconds=61), "b")
     assert again.id == row.id
     assert again.reclaimed
     assert again.previous_worker == "a"

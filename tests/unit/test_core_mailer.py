@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from civic_app.extensions import db
 from civic_app.notify import mailer
+from civic_app.notify import worker as outbox
 from civic_app.notify.models import STATUS_FAILED, STATUS_QUEUED, STATUS_SENT, OutboxMessage
 from civic_app.notify.services import enqueue_email
 from tests.factories import NOW
@@ -69,6 +70,33 @@ def test_mail_is_delivered_over_smtp(session, smtp_server):
     assert len(smtp_server.messages) == 1
 
 
+def test_text_attachments_state_their_charset_so_korean_arrives_intact(session, smtp_server):
+    """Before: the .ics went out as bytes without a charset and mail clients showed the Korean
+    summary garbled."""
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:통통데이 면담 (시장실)\r\nEND:VCALENDAR\r\n"
+    _queue(
+        session,
+        attachments=[
+            {"filename": "invite.ics", "content_type": "text/calendar", "content": ics, "method": "REQUEST"}
+        ],
+    )
+    assert mailer.deliver_once(session, _config(smtp_server.port), now_fn=lambda: NOW)["sent"] == 1
+    [attachment] = list(smtp_server.messages[0].iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_content_charset() == "utf-8"
+    assert attachment.get_param("method") == "REQUEST"
+    assert "SUMMARY:통통데이 면담 (시장실)" in attachment.get_content()
+
+
+def test_a_broken_smtp_pass_backs_off_one_message_and_stops(session, smtp_server):
+    first, second = _queue(session, key="k1"), _queue(session, key="k2")
+    down = _config(_closed_port())
+    assert mailer.deliver_once(session, down, now_fn=lambda: NOW) == {"sent": 0, "retry": 1, "failed": 0}
+    assert (_row(first.id).status, _row(first.id).attempts) == (STATUS_QUEUED, 1)
+    assert (_row(second.id).status, _row(second.id).attempts) == (STATUS_QUEUED, 0)  # not tried
+    assert _row(second.id).claimed_by is None
+
+
 def test_smtp_down_retries_with_backoff_then_delivers(session, smtp_server):
     row = _queue(session)
     down = _config(_closed_port())
@@ -124,3 +152,19 @@ def test_mail_send_once_command(runner, session, smtp_server):
     assert result.exit_code == 0, result.output
     assert "보냄 1" in result.output
     assert len(smtp_server.messages) == 1
+
+
+def test_a_mail_left_sending_by_a_dead_sender_is_sent_again_as_an_unknown_outcome(
+    session, smtp_server, caplog
+):
+    """The worker keeps the unknown-outcome window for e-mail too: a claim older than the
+    claim timeout is taken again, and the possible repeat is logged."""
+    row = _queue(session)
+    claim = outbox.claim_next(session, channel="email", now=NOW, worker="dead", claim_timeout=60)
+    assert claim.id == row.id  # the sender died here, after claiming
+    up = _config(smtp_server.port)
+    assert mailer.deliver_once(session, up, now_fn=lambda: NOW + dt.timedelta(minutes=1))["sent"] == 0
+    later = NOW + mailer.CLAIM_TIMEOUT + dt.timedelta(seconds=1)
+    assert mailer.deliver_once(session, up, now_fn=lambda: later)["sent"] == 1
+    assert "UNKNOWN_OUTCOME" in caplog.text
+    assert _row(row.id).status == STATUS_SENT

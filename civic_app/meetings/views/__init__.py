@@ -5,12 +5,7 @@
 - :mod:`.sessions`: sessions and their rule, hosts' slots, statistics, the host's briefing;
 - :mod:`.department`: department accounts' answers and follow-up actions.
 
-Importing this package registers every route on :data:`bp`.
+The blueprint lives in :mod:`.common`; ``meetings.init_app`` imports the route modules (which
+add their views to it) before registering it. This package imports nothing itself, so the
+route modules and ``common`` form no import circle through it.
 """
-
-from __future__ import annotations
-
-from civic_app.meetings.views import citizen, department, review, sessions
-from civic_app.meetings.views.common import bp, home_section
-
-__all__ = ["bp", "citizen", "department", "home_section", "review", "sessions"]

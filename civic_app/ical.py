@@ -1,5 +1,8 @@
 """A typed, pure iCalendar builder (after indico's ical.py). Every .ics of the app comes
-from here: public feeds, personal feeds, per-event downloads, e-mail attachments."""
+from here: public feeds, personal feeds, per-event downloads, e-mail attachments.
+
+A shared module below the features: the calendar feeds and the meetings' e-mail invitations
+both build on it, and it imports nothing of theirs."""
 
 from __future__ import annotations
 
