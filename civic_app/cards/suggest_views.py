@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from civic_app.cards import items as card_items
 from civic_app.cards import photos as card_photos
+from civic_app.cards import policy, suggest_queries, suggestions
 from civic_app.cards import settings as card_settings
-from civic_app.cards import suggest_queries, suggestions
 from civic_app.cards.forms import MergeForm, choices
 from civic_app.cards.models import ANSWER_LABELS, MERGED, SOURCE_LABELS, STATUS_LABELS, CardItem
 from civic_app.cards.suggest_forms import AnswerForm, SuggestionForm, SupportForm
@@ -49,7 +49,7 @@ from civic_app.web.policy import (
 bp = Blueprint("cards_suggest", __name__, url_prefix="/cards/suggestions")
 staff = Blueprint("cards_suggest_staff", __name__, url_prefix="/staff/cards/suggestions")
 
-CARD_ROLES = (BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, CIVIC_STAFF, ADMIN)
+CARD_ROLES = tuple(sorted(policy.CARD_ROLES))  # roles_required(*CARD_ROLES)
 MERGE_ROLES = (CIVIC_STAFF, BUDGET_OFFICE, POLICY_OFFICE, ADMIN)
 
 

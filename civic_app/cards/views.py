@@ -22,7 +22,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from civic_app.cards import queries
+from civic_app.cards import policy, queries
 from civic_app.cards.models import (
     BUDGET_KIND_LABELS,
     CRITERIA,
@@ -41,9 +41,9 @@ from civic_app.extensions import db
 from civic_app.timeutil import utcnow
 from civic_app.web.actions import run
 from civic_app.web.inputs import query_int
-from civic_app.web.policy import ADMIN, BUDGET_OFFICE, CIVIC_STAFF, DEPARTMENT, POLICY_OFFICE
+from civic_app.web.policy import ADMIN, BUDGET_OFFICE, CIVIC_STAFF, POLICY_OFFICE
 
-CARD_ROLES = (BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, CIVIC_STAFF, ADMIN)
+CARD_ROLES = tuple(sorted(policy.CARD_ROLES))  # roles_required(*CARD_ROLES)
 MANAGERS = (CIVIC_STAFF, BUDGET_OFFICE, POLICY_OFFICE, ADMIN)  # edit, merge and split items
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")

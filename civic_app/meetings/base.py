@@ -12,14 +12,15 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from civic_app.accounts.roles import CIVIC_OFFICE_ROLES
 from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from civic_app.meetings.models import MeetingRequest, RequestEvent
 from civic_app.meetings.texts import KoText
-from civic_app.web.policy import ADMIN, CIVIC_STAFF, DEPARTMENT
+from civic_app.web.policy import DEPARTMENT
 
 # The 소통 office that runs 통통데이 (reviews requests, runs sessions); not every staff role.
 # The role constants live in web/policy.py until accounts owns them.
-OFFICE_ROLES: frozenset[str] = frozenset({CIVIC_STAFF, ADMIN})
+OFFICE_ROLES: frozenset[str] = CIVIC_OFFICE_ROLES  # 소통민원팀 runs 통통데이 (one definition, in accounts)
 
 
 def is_staff(actor) -> bool:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from civic_app.accounts.roles import CIVIC_OFFICE_ROLES
 from civic_app.extensions import db
 from civic_app.satisfaction import queries, services
 from civic_app.satisfaction.forms import PublishForm, SurveyForm
@@ -24,12 +25,12 @@ from civic_app.satisfaction.models import PROCESS_LABELS, PROCESSES, SurveyRespo
 from civic_app.timeutil import utcnow
 from civic_app.web.actions import run
 from civic_app.web.inputs import query_int
-from civic_app.web.policy import ADMIN, CIVIC_STAFF, public, roles_required
+from civic_app.web.policy import public, roles_required
 
 bp = Blueprint("satisfaction", __name__)
 staff = Blueprint("satisfaction_staff", __name__, url_prefix="/staff/satisfaction")
 
-STAFF_ROLES = (CIVIC_STAFF, ADMIN)
+STAFF_ROLES = tuple(sorted(CIVIC_OFFICE_ROLES))  # the civic office runs the survey
 # Where staff read the subject of an answer: prefix of ``subject_ref`` -> (endpoint, argument).
 SUBJECT_PAGES = {
     "meeting": ("meetings.review_detail", "request_id"),
