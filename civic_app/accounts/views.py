@@ -136,19 +136,27 @@ def register():
     return render_template("accounts/register.html", form=form), status
 
 
-@bp.route("/account/verify/<token>")
-@public
-def verify(token: str):
+def _token_user(token: str, purpose: str, max_age_setting: str):
+    """The account a signed link (``purpose``: verify | reset) names, or None with the reason
+    (expired, already used, tampered) flashed."""
     try:
-        user = services.read_token(
+        return services.read_token(
             db.session,
             current_app.config["SECRET_KEY"],
-            "verify",
+            purpose,
             token,
-            current_app.config["EMAIL_VERIFY_MAX_AGE"],
+            current_app.config[max_age_setting],
         )
     except DomainError as error:
         flash(error.message, "error")
+        return None
+
+
+@bp.route("/account/verify/<token>")
+@public
+def verify(token: str):
+    user = _token_user(token, "verify", "EMAIL_VERIFY_MAX_AGE")
+    if user is None:
         return render_template("accounts/verify_result.html", ok=False), 400
     services.verify_email(db.session, user, now=utcnow())
     db.session.commit()
@@ -195,16 +203,8 @@ def forgot_password():
 @bp.route("/account/reset/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token: str):
-    try:
-        user = services.read_token(
-            db.session,
-            current_app.config["SECRET_KEY"],
-            "reset",
-            token,
-            current_app.config["PASSWORD_RESET_MAX_AGE"],
-        )
-    except DomainError as error:
-        flash(error.message, "error")
+    user = _token_user(token, "reset", "PASSWORD_RESET_MAX_AGE")
+    if user is None:
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():

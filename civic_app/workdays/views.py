@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 from civic_app.audit.services import record
 from civic_app.extensions import db
 from civic_app.timeutil import utcnow
+from civic_app.web.actions import audit
 from civic_app.web.policy import ADMIN, CIVIC_STAFF, roles_required
 from civic_app.workdays.models import BlackoutRange, ClosedDate
 
@@ -87,15 +88,26 @@ def index():
     return _page()
 
 
+def _review(form, kind: str, start, end):
+    """Before closing ``start``..``end`` (``kind``: closed | blackout): the page to show instead
+    (the form with its errors, or the 통통데이 sessions it hits, to confirm first) and the
+    conflicts; the page is None when the change may be saved now."""
+    name = f"{kind}_form"
+    if not form.validate_on_submit():
+        return _page(400, **{name: form}), []
+    conflicts = _conflicts(start, end)
+    if conflicts and not _confirmed():
+        return _page(200, **{name: form}, conflicts=conflicts, conflict_kind=kind), conflicts
+    return None, conflicts
+
+
 @bp.route("/closed", methods=["POST"])
 @roles_required(ADMIN, CIVIC_STAFF)
 def add_closed():
     form = ClosedDateForm(prefix="c")
-    if not form.validate_on_submit():
-        return _page(400, closed_form=form)
-    conflicts = _conflicts(form.day.data, form.day.data)
-    if conflicts and not _confirmed():
-        return _page(200, closed_form=form, conflicts=conflicts, conflict_kind="closed")
+    shown, conflicts = _review(form, "closed", form.day.data, form.day.data)
+    if shown is not None:
+        return shown
     db.session.add(ClosedDate(day=form.day.data, reason=form.reason.data))
     try:
         db.session.flush()
@@ -103,22 +115,20 @@ def add_closed():
         db.session.rollback()
         flash(_("이미 등록된 날짜입니다."), "error")
         return _page(400, closed_form=form)
-    record(
-        db.session,
-        actor_id=current_user.id,
-        action="closed_date.create",
-        target_type="closed_date",
-        target_id=form.day.data.isoformat(),
-        now=utcnow(),
-        ip=request.remote_addr,
-    )
+    audit("closed_date.create", now=utcnow(), target_type="closed_date", target_id=form.day.data.isoformat())
+    return _closed(form.day.data, form.day.data, form.reason.data, conflicts, _("휴무일을 추가했습니다."))
+
+
+def _closed(start, end, reason: str, conflicts, message: str):
+    """After a closed day or a blackout range was added (and audited): settle the 통통데이
+    sessions it hits, commit, tell, and show the dong visits it hits."""
     if conflicts:
-        _resolve(form.day.data, form.day.data, form.reason.data)
+        _resolve(start, end, reason)
     db.session.commit()
-    flash(_("휴무일을 추가했습니다."), "success")
+    flash(message, "success")
     if conflicts:
         flash(_("그날의 통통데이 회차를 처리하고 예약한 시민에게 알렸습니다."), "success")
-    return _after_closing(form.day.data, form.day.data)
+    return _after_closing(start, end)
 
 
 def _after_closing(start, end):
@@ -141,30 +151,20 @@ def _after_closing(start, end):
 @roles_required(ADMIN, CIVIC_STAFF)
 def add_blackout():
     form = BlackoutForm(prefix="b")
-    if not form.validate_on_submit():
-        return _page(400, blackout_form=form)
-    conflicts = _conflicts(form.start_day.data, form.end_day.data)
-    if conflicts and not _confirmed():
-        return _page(200, blackout_form=form, conflicts=conflicts, conflict_kind="blackout")
+    shown, conflicts = _review(form, "blackout", form.start_day.data, form.end_day.data)
+    if shown is not None:
+        return shown
     row = BlackoutRange(start_day=form.start_day.data, end_day=form.end_day.data, reason=form.reason.data)
     db.session.add(row)
     db.session.flush()
-    record(
-        db.session,
-        actor_id=current_user.id,
-        action="blackout.create",
-        target_type="blackout",
-        target_id=row.id,
-        now=utcnow(),
-        ip=request.remote_addr,
+    audit("blackout.create", now=utcnow(), target_type="blackout", target_id=row.id)
+    return _closed(
+        form.start_day.data,
+        form.end_day.data,
+        form.reason.data,
+        conflicts,
+        _("행사 제한 기간을 추가했습니다."),
     )
-    if conflicts:
-        _resolve(form.start_day.data, form.end_day.data, form.reason.data)
-    db.session.commit()
-    flash(_("행사 제한 기간을 추가했습니다."), "success")
-    if conflicts:
-        flash(_("그날의 통통데이 회차를 처리하고 예약한 시민에게 알렸습니다."), "success")
-    return _after_closing(form.start_day.data, form.end_day.data)
 
 
 @bp.route("/<any(closed, blackouts):kind>/<int:item_id>/delete", methods=["POST"])
