@@ -17,6 +17,7 @@ import re
 import pytest
 
 from civic_app.extensions import db
+from civic_app.web.filters import format_date
 from civic_app.meetings.outcomes import add_followup, record_answer
 from civic_app.meetings.review import decide_mayor, decide_written
 from civic_app.notify.mailer import deliver_once
@@ -412,7 +413,7 @@ def test_department_answers_referred_requests_and_closes_followups(
     to_citizen = _mails_to(smtp_server, "tt-j11@example.com")
     interim = next(m for m in to_citizen if "중간 답변" in m["Subject"])
     assert "현장 측량을 마치고 설계 중입니다." in _text(interim)
-    assert new_due.isoformat() in _text(interim)
+    assert format_date(new_due, english=False) in _text(interim)  # the Korean date, not ISO
     final = next(m for m in to_citizen if m["Subject"] == f"[통통데이] 답변 안내 ({req.code})")
     assert "내년 3월 보도를 설치합니다." in _text(final)
     assert f"{live_server}/tongtong/requests/{req.code}" in _text(final)

@@ -121,7 +121,7 @@ def paginate(query: Select, per_page: int):
 
 
 def form_error_text(form: FlaskForm) -> str:
-    return " ".join(message for messages in form.errors.values() for message in messages)
+    return " ".join(str(message) for messages in form.errors.values() for message in messages)
 
 
 def act(
