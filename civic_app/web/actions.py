@@ -40,7 +40,7 @@ class Outcome(Generic[T]):
 
 def error_text(error: DomainError) -> str:
     """All messages of a domain error as one line (field errors joined), for a flash."""
-    messages = [message for _field, message in getattr(error, "errors", None) or []]
+    messages = [str(message) for _field, message in getattr(error, "errors", None) or []]
     return " ".join(messages) or error.message
 
 
