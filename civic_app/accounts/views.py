@@ -307,9 +307,35 @@ def change_password():
     return _account_page(form), 400
 
 
+def _check_language_switch() -> None:
+    """CSRF for the language switch. Signed-in users and visitors with a session send the
+    usual token. An anonymous visitor on a page without a form has no token (pages give one
+    only when a form needs it, so a reader gets no session cookie); their switch only sets a
+    cookie in their own browser, and a cross-site form posting here is refused by its origin:
+    browsers send ``Origin`` (or at least ``Referer``) with every cross-origin POST."""
+    from urllib.parse import urlsplit
+
+    from flask import session
+    from flask_wtf.csrf import CSRFError
+
+    from civic_app.extensions import csrf
+
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if current_user.is_authenticated or request.form.get(field) or field in session:
+        csrf.protect()
+        return
+    source = urlsplit(request.headers.get("Origin") or request.headers.get("Referer") or "")
+    here = urlsplit(request.host_url)
+    if not source.netloc or (source.scheme, source.netloc) != (here.scheme, here.netloc):
+        raise CSRFError("The CSRF token is missing.")
+
+
 @bp.route("/lang", methods=["POST"])
 @public
 def set_language():
+    _check_language_switch()
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
@@ -453,6 +479,9 @@ def admin_user_edit(user_id: int):
 def init_app(app) -> None:
     from civic_app.registry import NavItem, get_registry
 
+    from civic_app.extensions import csrf
+
+    csrf.exempt(set_language)  # it checks the token itself (or the origin, see above)
     app.register_blueprint(bp)
     reg = get_registry(app)
     reg.add_nav(NavItem(lambda: _("계정 관리"), "accounts.admin_users", frozenset({ADMIN}), 900, "staff"))
