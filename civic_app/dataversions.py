@@ -236,7 +236,7 @@ def current() -> dict[str, int]:
     """Every feature's version (0: never written), read once per request and memoised on ``g``."""
     memo = g.get(_MEMO)
     if memo is None:
-        memo = {name: 0 for name in GROUPS.names()}
+        memo = dict.fromkeys(GROUPS.names(), 0)
         memo.update(db.session.execute(sa.select(TABLE.c.name, TABLE.c.version)).tuples().all())
         g._data_versions = memo
     return memo

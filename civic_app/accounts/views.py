@@ -477,9 +477,8 @@ def admin_user_edit(user_id: int):
 
 
 def init_app(app) -> None:
-    from civic_app.registry import NavItem, get_registry
-
     from civic_app.extensions import csrf
+    from civic_app.registry import NavItem, get_registry
 
     csrf.exempt(set_language)  # it checks the token itself (or the origin, see above)
     app.register_blueprint(bp)

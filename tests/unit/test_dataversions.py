@@ -24,7 +24,9 @@ def test_statements_name_the_features_they_write(app):
     assert GROUPS.written("SELECT * FROM dongs") == frozenset()
     assert GROUPS.written("SELECT id FROM card_items FOR UPDATE") == frozenset()
     assert GROUPS.written("INSERT INTO dongs (code, name) VALUES (?, ?)") == {"dongs"}
-    assert GROUPS.written('UPDATE "card_items" SET status=%(status)s WHERE card_items.id = %(id)s') == {"cards"}
+    assert GROUPS.written('UPDATE "card_items" SET status=%(status)s WHERE card_items.id = %(id)s') == {
+        "cards"
+    }
     assert GROUPS.written("DELETE FROM meeting_requests WHERE id = ?") == {"meetings"}
     assert GROUPS.written("TRUNCATE dongs, card_items RESTART IDENTITY CASCADE") == {"dongs", "cards"}
     assert GROUPS.written(

@@ -20,7 +20,9 @@ TOKEN_RE = re.compile(r'"X-CSRFToken": "([^"]*)"')
 @pytest.fixture
 def cached_app(database_url, app):
     # No app context of its own: each request gets a fresh one (and a fresh g), as in production.
-    return create_app(make_config(database_url, CACHE_PAGES=True, SQL_COUNT_HEADER=True, WTF_CSRF_ENABLED=True))
+    return create_app(
+        make_config(database_url, CACHE_PAGES=True, SQL_COUNT_HEADER=True, WTF_CSRF_ENABLED=True)
+    )
 
 
 def _sql(response) -> int:
@@ -85,7 +87,9 @@ def test_a_visitor_with_a_session_gets_their_own_token_in_a_cached_page(cached_a
     page1 = first.get("/").get_data(as_text=True)
     page2 = second.get("/").get_data(as_text=True)
     token1, token2 = TOKEN_RE.search(page1).group(1), TOKEN_RE.search(page2).group(1)
-    assert token1 and token2 and token1 != token2
+    assert token1
+    assert token2
+    assert token1 != token2
     response = second.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token2})
     assert response.status_code == 302
     # The other visitor's token is refused: tokens are bound to their own session.
@@ -97,7 +101,9 @@ def test_the_language_switch_without_a_session_checks_the_origin(cached_app):
     same = client.post("/lang", data={"lang": "en", "next": "/"}, headers={"Origin": "http://localhost"})
     assert same.status_code == 302
     assert "lang=en" in same.headers["Set-Cookie"]
-    forged = client.post("/lang", data={"lang": "en", "next": "/"}, headers={"Origin": "https://evil.example"})
+    forged = client.post(
+        "/lang", data={"lang": "en", "next": "/"}, headers={"Origin": "https://evil.example"}
+    )
     assert forged.status_code == 400
     assert client.post("/lang", data={"lang": "en", "next": "/"}).status_code == 400  # no origin at all
 
@@ -129,7 +135,8 @@ def test_cache_pages_off_renders_every_time(database_url, app):
     plain = create_app(make_config(database_url, CACHE_PAGES=False, SQL_COUNT_HEADER=True))
     client = plain.test_client()
     counts = {_sql(client.get("/api/v1/dongs")) for _ in range(2)}
-    assert len(counts) == 1 and counts.pop() > 1
+    assert len(counts) == 1
+    assert counts.pop() > 1
 
 
 def test_signed_in_users_never_get_the_anonymous_page(cached_app):
@@ -141,4 +148,5 @@ def test_signed_in_users_never_get_the_anonymous_page(cached_app):
     cached_app.config["WTF_CSRF_ENABLED"] = False
     login(client, user)
     signed_in = client.get("/").get_data(as_text=True)
-    assert "로그아웃" in signed_in and "로그아웃" not in anonymous
+    assert "로그아웃" in signed_in
+    assert "로그아웃" not in anonymous
