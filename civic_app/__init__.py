@@ -32,6 +32,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config())
     if config:
         app.config.update(config)
+        if config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in config:
+            app.config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]  # login limits shared too
     check_production(app.config)
     _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -307,3 +309,6 @@ def _init_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(dongs_cli)
     app.cli.add_command(mail_cli)
+    from civic_app.web.pagecache import cache_cli
+
+    app.cli.add_command(cache_cli)

@@ -10,9 +10,10 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, lazyload, selectinload
 
+from civic_app.db_types import seoul_month
 from civic_app.meetings import schedule
 from civic_app.meetings.models import (
     OPEN_STATUSES,
@@ -28,7 +29,7 @@ from civic_app.meetings.models import (
     MeetingSlot,
     TongtongSession,
 )
-from civic_app.timeutil import to_seoul, today_seoul
+from civic_app.timeutil import SEOUL, as_utc, today_seoul
 
 
 def nth_weekdays(year: int, month: int, weekday: int, ordinals: tuple[int, ...]) -> list[dt.date]:
@@ -319,61 +320,88 @@ def _year_earlier(day: dt.date) -> dt.date:
 def statistics_for(
     session: Session, now: dt.datetime, period_start: dt.date | None = None, period_end: dt.date | None = None
 ) -> Stats:
-    """Aggregates only: no personal data. Three statements whatever the data size. The period
-    comparison counts requests received in [period_start, period_end] (default: this year up to
-    today) and
-    in the same days a year earlier."""
-    rows = session.execute(
+    """Aggregates only: no personal data. Three statements computed in SQL, one pass over the
+    requests whatever their number (only booked requests' dates are read, for the median
+    wait). The period comparison counts requests received in [period_start, period_end]
+    (default: this year up to today) and in the same days a year earlier."""
+    today = today_seoul(now)
+    end = period_end or today
+    start = period_start or dt.date(end.year, 1, 1)
+    if start > end:
+        start, end = end, start
+    previous_start, previous_end = _year_earlier(start), _year_earlier(end)
+    stats = Stats(
+        period_start=start, period_end=end, previous_start=previous_start, previous_end=previous_end
+    )
+
+    def count_if(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    def received(lo: dt.date, hi: dt.date):
+        return count_if(
+            and_(
+                MeetingRequest.created_at >= _seoul_midnight(lo),
+                MeetingRequest.created_at < _seoul_midnight(hi + dt.timedelta(days=1)),
+            )
+        )
+
+    # One pass: counts per (month, route, category); the groups are bounded by the calendar
+    # and the code lists, not by the number of requests.
+    month = seoul_month(MeetingRequest.created_at)
+    months: Counter = Counter()
+    routes: Counter = Counter()
+    categories: Counter = Counter()
+    for first_day, route, category, n, waiting, in_period, in_previous in session.execute(
         select(
-            MeetingRequest.id,
-            MeetingRequest.created_at,
-            MeetingRequest.status,
+            month,
             MeetingRequest.route,
             MeetingRequest.category,
-        )
-    ).all()
-    starts = dict(
-        session.execute(
-            select(MeetingBooking.request_id, func.min(MeetingBooking.start_at))
-            .where(MeetingBooking.active.is_(True))
-            .group_by(MeetingBooking.request_id)
-        ).all()
-    )
-    today = today_seoul(now)
-    follow = session.execute(select(FollowUp.status, FollowUp.due_date)).all()
-    stats = Stats(total=len(rows))
-    months = Counter(to_seoul(r.created_at).strftime("%Y-%m") for r in rows)
+            func.count(),
+            count_if(MeetingRequest.status.in_(OPEN_STATUSES)),
+            received(start, end),
+            received(previous_start, previous_end),
+        ).group_by(month, MeetingRequest.route, MeetingRequest.category)
+    ):
+        months[str(first_day)[:7]] += n
+        if route:
+            routes[route] += n
+        categories[category] += n
+        stats.total += n
+        stats.waiting += waiting
+        stats.period_count += in_period
+        stats.previous_count += in_previous
     stats.per_month = sorted(months.items())
-    routes = Counter(r.route for r in rows if r.route)
     decided = sum(routes.values())
     stats.by_route = [
         (route, routes.get(route, 0), (100.0 * routes.get(route, 0) / decided) if decided else 0.0)
         for route in ROUTES
     ]
-    stats.by_category = Counter(r.category for r in rows).most_common()
-    waits = []
-    for r in rows:
-        start = starts.get(r.id)
-        if start is not None:
-            from civic_app.timeutil import as_utc
+    stats.by_category = sorted(categories.items(), key=lambda item: (-item[1], item[0]))
 
-            waits.append((as_utc(start) - as_utc(r.created_at)).total_seconds() / 86400)
+    stats.open_followups, stats.overdue_followups = session.execute(
+        select(func.count(FollowUp.id), count_if(FollowUp.due_date < today)).where(FollowUp.status == "open")
+    ).one()
+
+    # Requests that got a meeting: as many as there were places, whatever the number of requests.
+    booked = session.execute(
+        select(MeetingRequest.created_at, func.min(MeetingBooking.start_at))
+        .join(MeetingBooking, MeetingBooking.request_id == MeetingRequest.id)
+        .where(MeetingBooking.active.is_(True))
+        .group_by(MeetingRequest.id, MeetingRequest.created_at)
+    ).all()
+    waits = [
+        (as_utc(begin) - as_utc(created)).total_seconds() / 86400
+        for created, begin in booked
+        if begin is not None
+    ]
     if waits:
         stats.median_wait_days = round(statistics.median(waits), 1)
         stats.p90_wait_days = round(percentile(waits, 90) or 0, 1)
-    stats.open_followups = sum(1 for f in follow if f.status == "open")
-    stats.overdue_followups = sum(1 for f in follow if f.status == "open" and f.due_date < today)
-    stats.waiting = sum(1 for r in rows if r.status in (*OPEN_STATUSES,))
-    end = period_end or today
-    start = period_start or dt.date(end.year, 1, 1)
-    if start > end:
-        start, end = end, start
-    days = [to_seoul(r.created_at).date() for r in rows]
-    stats.period_start, stats.period_end = start, end
-    stats.previous_start, stats.previous_end = _year_earlier(start), _year_earlier(end)
-    stats.period_count = sum(1 for d in days if start <= d <= end)
-    stats.previous_count = sum(1 for d in days if stats.previous_start <= d <= stats.previous_end)
     return stats
+
+
+def _seoul_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=SEOUL).astimezone(dt.UTC)
 
 
 def overdue_followups(session: Session, now: dt.datetime) -> list[FollowUp]:

@@ -25,7 +25,9 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 from flask import Flask, Response, current_app, g, request, session
+from flask.cli import AppGroup
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -193,6 +195,20 @@ def cached(view: Callable, store, *, per_user: bool) -> Callable:
 
 def store_of(app: Flask):
     return app.extensions["civic_page_cache"]
+
+
+cache_cli = AppGroup("cache", help="캐시 (rendered-page and reference-data caches).")
+
+
+@cache_cli.command("clear")
+def clear_command() -> None:
+    """모든 캐시를 비웁니다 (new data versions for every feature, e.g. after editing data by hand)."""
+    from civic_app.extensions import db
+
+    dataversions.clear_all(db.session)
+    db.session.commit()
+    store_of(current_app).clear()
+    click.echo("캐시를 비웠습니다 (every data version renewed).")
 
 
 def init_app(app: Flask) -> None:

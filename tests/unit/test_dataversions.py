@@ -80,3 +80,14 @@ def test_versions_are_read_once_per_request_and_renewed_by_a_commit(app, session
         session.commit()
         assert not dataversions.wrote_uncommitted()
         assert dataversions.current()["dongs"] != first["dongs"]
+
+
+def test_cache_clear_gives_every_feature_a_new_version(app, runner):
+    make_dong()
+    db.session.commit()
+    before = _versions()
+    result = runner.invoke(args=["cache", "clear"])
+    assert result.exit_code == 0, result.output
+    after = _versions()
+    assert set(after) >= set(GROUPS.names())
+    assert after["dongs"] != before["dongs"]
