@@ -147,7 +147,7 @@ def _on_execute(conn, _cursor, statement, _parameters, _context, _executemany) -
     if groups:
         conn.info.setdefault(_PENDING, set()).update(groups)
         if has_app_context():
-            g._data_versions_wrote = True
+            g._data_versions_wrote = g.get(_WROTE, frozenset()) | groups
 
 
 def _upsert_sql(dialect: sa.Dialect, count: int) -> str:
@@ -242,10 +242,12 @@ def current() -> dict[str, int]:
     return memo
 
 
-def wrote_uncommitted() -> bool:
-    """Whether this request wrote rows not yet committed: what it reads must not be cached
-    (the transaction may still roll back)."""
-    return bool(g.get(_WROTE))
+def wrote_uncommitted(group: str | None = None) -> bool:
+    """Whether this request (app context) wrote rows not yet committed (of ``group``, or of any
+    feature): what it reads must not come from a cache nor go into one (the transaction sees its
+    own rows, and may still roll back)."""
+    wrote = g.get(_WROTE) if has_app_context() else None
+    return bool(wrote) if group is None else bool(wrote and group in wrote)
 
 
 def clear_all(session) -> None:

@@ -382,6 +382,11 @@ def admin_users():
             or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
         )
     page = db.paginate(query, page=query_int("page", 1), per_page=USERS_PER_PAGE, error_out=False)
+    args = {"q": q} if q else {}
+    # Rendered before the commit, which would expire the 50 accounts (one reload each).
+    body = render_template(
+        "accounts/admin_users.html", users=page.items, page=page, q=q, args=args, role_labels=ROLE_LABELS
+    )
     record(
         db.session,
         actor_id=current_user.id,
@@ -392,10 +397,7 @@ def admin_users():
         ip=request.remote_addr,
     )
     db.session.commit()
-    args = {"q": q} if q else {}
-    return render_template(
-        "accounts/admin_users.html", users=page.items, page=page, q=q, args=args, role_labels=ROLE_LABELS
-    )
+    return body
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

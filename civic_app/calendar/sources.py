@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 from werkzeug.routing import BuildError
 
 from civic_app.calendar.ical import CalEvent
@@ -123,8 +123,12 @@ def _event(
     )
 
 
-def _window(model: Any, now: dt.datetime):
-    return select(model).where(model.start_at >= now - PAST_KEEP).order_by(model.start_at, model.id)
+def _window(model: Any, now: dt.datetime, *unused: str):
+    """The rows of a feed; ``unused``: collections the events never read (the models load them
+    eagerly for other pages), left unloaded so a feed costs one statement per kind of row."""
+    query = select(model).where(model.start_at >= now - PAST_KEEP).order_by(model.start_at, model.id)
+    skipped = [lazyload(getattr(model, name)) for name in unused if hasattr(model, name)]
+    return query.options(*skipped) if skipped else query
 
 
 # --- 통통데이 sessions --------------------------------------------------------------------
@@ -158,7 +162,7 @@ def tongtong_events(session: Session, *, now: dt.datetime) -> list[CalEvent]:
     model = load_model("meetings", "TongtongSession")
     if model is None:
         return []
-    rows = session.scalars(_window(model, now)).all()
+    rows = session.scalars(_window(model, now, "slots")).all()
     return [tongtong_event(row) for row in rows if visible(row, now)]
 
 
@@ -201,7 +205,7 @@ def visit_events(session: Session, *, now: dt.datetime, unpublished: bool = Fals
     model = load_model("visits", "Visit")
     if model is None:
         return []
-    query = _window(model, now)
+    query = _window(model, now, "departments")
     if not unpublished and hasattr(model, "published"):
         query = query.where(model.published.is_(True))
     rows = session.scalars(query).unique().all()
@@ -224,7 +228,7 @@ def committee_events(session: Session, *, now: dt.datetime) -> list[CalEvent]:
     model = load_model("committee", "CommitteeMeeting")
     if model is None:
         return []
-    rows = session.scalars(_window(model, now)).unique().all()
+    rows = session.scalars(_window(model, now, "attendance", "committee")).unique().all()
     return [committee_event(r) for r in rows if visible(r, now)]
 
 
@@ -268,7 +272,14 @@ def booking_events(session: Session, *, now: dt.datetime, host_user_id: int | No
     model = load_model("meetings", "MeetingBooking")
     if model is None:
         return []
-    query = _window(model, now).options(selectinload(model.request))
+    from civic_app.meetings.models import MeetingRequest
+
+    # The request's dong is joined; its bookings, events and follow-ups are never read here.
+    query = _window(model, now, "slot", "tongtong_session").options(
+        selectinload(model.request).options(
+            lazyload(MeetingRequest.bookings), lazyload(MeetingRequest.events), lazyload(MeetingRequest.followups)
+        )
+    )
     if host_user_id is not None:
         from civic_app.dongs.models import Host
 

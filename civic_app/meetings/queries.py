@@ -10,8 +10,9 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from civic_app.db_types import seoul_month
 from civic_app.meetings import schedule
@@ -59,24 +60,61 @@ class SessionRow:
     session: TongtongSession
     slots: int
     free: int
+    open_slots: list[MeetingSlot] = field(default_factory=list)  # active slots without a booking
 
 
 def sessions_between(
     session: Session, start: dt.datetime | None, end: dt.datetime | None
 ) -> list[SessionRow]:
-    query = select(TongtongSession).order_by(TongtongSession.start_at)
+    """Sessions with their slots and free places: three statements (sessions, slots, booked
+    slots) whatever the number of sessions."""
+    query = (
+        select(TongtongSession)
+        .options(selectinload(TongtongSession.slots).lazyload(MeetingSlot.booking))
+        .order_by(TongtongSession.start_at)
+    )
     if start is not None:
         query = query.where(TongtongSession.start_at >= start)
     if end is not None:
         query = query.where(TongtongSession.start_at < end)
     rows = session.scalars(query).all()
-    counts = booked_counts(session, [r.id for r in rows])
+    booked = session.execute(
+        select(MeetingSlot.session_id, MeetingBooking.slot_id)
+        .join(MeetingBooking, MeetingBooking.slot_id == MeetingSlot.id)
+        .where(MeetingSlot.session_id.in_([r.id for r in rows] or [0]))
+    ).all()
+    counts = Counter(session_id for session_id, _slot in booked)
+    taken = {slot_id for _session, slot_id in booked}
     result = []
     for row in rows:
         total = len([s for s in row.slots if s.active])
         free = 0 if row.status != SESSION_SCHEDULED else max(0, total - counts.get(row.id, 0))
-        result.append(SessionRow(row, total, free))
+        open_slots = [s for s in row.slots if s.active and s.id not in taken]
+        result.append(SessionRow(row, total, free, open_slots))
     return result
+
+
+def request_with_history(session: Session, request_id: int) -> MeetingRequest:
+    """A request with its bookings, timeline and follow-ups in one statement (a handful of rows
+    each), for the review page."""
+    from civic_app.errors import NotFound
+
+    req = (
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.id == request_id)
+            .options(
+                joinedload(MeetingRequest.bookings),
+                joinedload(MeetingRequest.events),
+                joinedload(MeetingRequest.followups),
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+    if req is None:
+        raise NotFound(_("신청을 찾을 수 없습니다."))
+    return req
 
 
 def upcoming_sessions(session: Session, now: dt.datetime, limit: int = 8) -> list[SessionRow]:
@@ -108,7 +146,9 @@ class QueueInfo:
     estimated: dt.datetime | None
 
 
-def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> QueueInfo:
+def queue_info(
+    session: Session, req: MeetingRequest, now: dt.datetime, upcoming_rows: list[SessionRow] | None = None
+) -> QueueInfo:
     """Place among the requests waiting for review or a free place, and the estimated date:
     filling the free places in queue order, each request ahead takes the first free place
     among its candidate sessions (the sessions it chose, then later ones), and this request's
@@ -130,7 +170,7 @@ def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> Queue
         .order_by(MeetingRequest.queue_since, MeetingRequest.id)
     ).all()
     place = len(ahead) + 1
-    rows = upcoming_sessions(session, now, limit=24)
+    rows = upcoming_rows if upcoming_rows is not None else upcoming_sessions(session, now, limit=24)
     upcoming = [r.session for r in rows]
     free = {r.session.id: r.free for r in rows}
     for other in ahead:

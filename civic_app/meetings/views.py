@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from civic_app import refdata
 from civic_app.audit.services import VIEW_PERSONAL_DATA, record
-from civic_app.dongs.models import Department, Dong, Host
+from civic_app.dongs.models import Department, Host
 from civic_app.errors import Conflict, DomainError
 from civic_app.extensions import db
 from civic_app.meetings import queries, schedule, services
@@ -60,15 +61,11 @@ def _upload_dir() -> str:
 
 
 def _dong_choices() -> list[tuple[int, str]]:
-    dongs = db.session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.name)).all()
-    return [(0, _("(선택 안 함)"))] + [(d.id, d.name) for d in dongs]
+    return [(0, _("(선택 안 함)"))] + [(d.id, d.name) for d in refdata.dongs()]  # per-process cache
 
 
 def _dept_choices(blank: bool = True) -> list[tuple[int, str]]:
-    depts = db.session.scalars(
-        select(Department).where(Department.active.is_(True)).order_by(Department.name)
-    ).all()
-    return ([(0, _("(없음)"))] if blank else []) + [(d.id, d.name) for d in depts]
+    return ([(0, _("(없음)"))] if blank else []) + [(d.id, d.name) for d in refdata.departments()]
 
 
 # --- public ----------------------------------------------------------------------------------------
@@ -353,27 +350,29 @@ def _detail_context(req, now: dt.datetime, **forms) -> dict:
         for s in slots
     ] + [(0, _("(아래에서 새 면담 시간을 엽니다)"))]
     decision["written"].department_id.choices = _dept_choices(blank=False)
-    sess = queries.upcoming_sessions(db.session, now, limit=8)
+    upcoming = queries.upcoming_sessions(db.session, now, limit=24)  # read once for the form and the queue
     decision["mayor"].slot_id.choices = [(0, _("자동 (희망 회차 또는 가장 가까운 회차)"))] + [
-        (slot.id, f"{format_datetime(slot.start_at)}")
-        for row in sess
-        for slot in services.free_slots(db.session, row.session)
+        (slot.id, f"{format_datetime(slot.start_at)}") for row in upcoming[:8] for slot in row.open_slots
     ]
     followup = forms.get("followup") or FollowUpForm()
     followup.department_id.choices = _dept_choices()
-    preferred = list(
-        db.session.scalars(
-            select(TongtongSession)
-            .where(TongtongSession.id.in_(req.preferred_session_ids or [0]))
-            .order_by(TongtongSession.start_at)
+    known = {row.session.id: row.session for row in upcoming}
+    wanted = req.preferred_session_ids or []
+    preferred = sorted([known[i] for i in wanted if i in known], key=lambda t: t.start_at)
+    if any(i not in known for i in wanted):
+        preferred = list(
+            db.session.scalars(
+                select(TongtongSession)
+                .where(TongtongSession.id.in_(wanted))
+                .order_by(TongtongSession.start_at)
+            )
         )
-    )
     return {
         "preferred_sessions": preferred,
         "change_form": forms.get("change") or ChangeDecisionForm(),
         "req": req,
         "now": now,
-        "queue": queries.queue_info(db.session, req, now),
+        "queue": queries.queue_info(db.session, req, now, upcoming),
         "mayor_form": decision["mayor"],
         "fallback_form": decision["fallback"],
         "written_form": decision["written"],
@@ -402,15 +401,16 @@ def _log_view(req, now: dt.datetime) -> None:
 
 
 def _render_detail(req, now: dt.datetime, status: int = 200, **forms):
+    body = render_template("meetings/review_detail.html", **_detail_context(req, now, **forms))
     _log_view(req, now)
-    db.session.commit()
-    return render_template("meetings/review_detail.html", **_detail_context(req, now, **forms)), status
+    db.session.commit()  # after rendering: the commit expires everything the page read
+    return body, status
 
 
 @bp.route("/staff/tongtong/requests/<int:request_id>")
 @roles_required(*STAFF)
 def review_detail(request_id: int):
-    req = services.get_request(db.session, request_id)
+    req = queries.request_with_history(db.session, request_id)
     return _render_detail(req, utcnow())
 
 
