@@ -81,9 +81,9 @@ def departments(active_only: bool = True) -> tuple[DepartmentRef, ...]:
 
     def load() -> tuple[DepartmentRef, ...]:
         rows = db.session.execute(
-            select(Department.id, Department.code, Department.name, Department.field, Department.active).order_by(
-                Department.name, Department.id
-            )
+            select(
+                Department.id, Department.code, Department.name, Department.field, Department.active
+            ).order_by(Department.name, Department.id)
         )
         return tuple(DepartmentRef(*row) for row in rows)
 

@@ -277,7 +277,9 @@ def booking_events(session: Session, *, now: dt.datetime, host_user_id: int | No
     # The request's dong is joined; its bookings, events and follow-ups are never read here.
     query = _window(model, now, "slot", "tongtong_session").options(
         selectinload(model.request).options(
-            lazyload(MeetingRequest.bookings), lazyload(MeetingRequest.events), lazyload(MeetingRequest.followups)
+            lazyload(MeetingRequest.bookings),
+            lazyload(MeetingRequest.events),
+            lazyload(MeetingRequest.followups),
         )
     )
     if host_user_id is not None:

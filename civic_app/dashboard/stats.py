@@ -14,9 +14,10 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from civic_app.calendar.sources import load_model
+from civic_app.db_types import seoul_month
 from civic_app.dongs.models import Dong
 from civic_app.timeutil import SEOUL, as_utc, to_seoul
 
@@ -49,17 +50,27 @@ def dong_by_code(session: Session, code: str | None) -> Dong | None:
     return session.scalar(select(Dong).where(Dong.code == code))
 
 
-def dong_choices(session: Session) -> list[Dong]:
-    return list(session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.name)))
+def dong_choices(session: Session) -> list:
+    """Active dongs by name (``id``, ``code``, ``name``), from the per-process reference cache."""
+    from civic_app.refdata import dongs
+
+    return list(dongs())
 
 
 def available_years(session: Session, today: dt.date) -> list[int]:
     """Years with any activity, plus this year; newest first (the year filter's choices)."""
     years = {today.year}
+    bounds = []
     for module, name in (("meetings", "TongtongSession"), ("visits", "Visit")):
         model = load_model(module, name)
         if model is not None:
-            lo, hi = session.execute(select(func.min(model.start_at), func.max(model.start_at))).one()
+            bounds += [
+                select(func.min(model.start_at)).scalar_subquery(),
+                select(func.max(model.start_at)).scalar_subquery(),
+            ]
+    if bounds:
+        values = session.execute(select(*bounds)).one()  # one statement for every feature
+        for lo, hi in zip(values[::2], values[1::2], strict=True):
             if lo is not None:
                 years.update(range(to_seoul(lo).year, min(to_seoul(hi).year, today.year + 1) + 1))
     return sorted((y for y in years if 2000 <= y <= 2100), reverse=True)
@@ -103,20 +114,24 @@ def plan_vs_actual(session: Session, *, now: dt.datetime, dong: Dong | None = No
             table[year]["tongtong_plan"] = TONGTONG_PER_MONTH * (13 - start_month)
     visit_model = load_model("visits", "Visit")
     if visit_model is not None:
-        query = select(visit_model.kind, visit_model.start_at, visit_model.status, visit_model.dong_id).where(
-            visit_model.published.is_(True)
+        # Counted in SQL per month, kind and status: the rows do not grow with the dongs.
+        month = seoul_month(visit_model.start_at)
+        query = (
+            select(month, visit_model.kind, visit_model.status, func.count())
+            .where(visit_model.published.is_(True))
+            .group_by(month, visit_model.kind, visit_model.status)
         )
         if dong is not None:
             query = query.where(visit_model.dong_id == dong.id)
-        for kind, start_at, status, _dong_id in session.execute(query):
-            row = table[to_seoul(start_at).year]
+        for first_day, kind, status, n in session.execute(query):
+            row = table[int(str(first_day)[:4])]
             if kind == "tour":
-                row["tours_held"] += status in VISIT_DONE
+                row["tours_held"] += n if status in VISIT_DONE else 0
                 continue
             if status not in ("cancelled", "postponed"):
-                row["visits_scheduled"] += 1
+                row["visits_scheduled"] += n
             if status in VISIT_DONE:
-                row["visits_held"] += 1
+                row["visits_held"] += n
         cycle_model = load_model("visits", "VisitCycle")
         if cycle_model is not None and dong is None:
             for quotas in session.scalars(select(cycle_model.quotas)):
@@ -159,30 +174,30 @@ def meeting_requests(session: Session, *, year: int, dong: Dong | None = None) -
     if request_model is None:
         return {**result, "total": _sum_months(months), "median_wait_days": None, "met_in_person": 0}
     lo, hi = year_bounds(year)
-    query = select(request_model.id, request_model.created_at, request_model.route).where(
-        request_model.created_at >= lo, request_model.created_at < hi
-    )
+    in_year = [request_model.created_at >= lo, request_model.created_at < hi]
     if dong is not None:
-        query = query.where(request_model.dong_id == dong.id)
-    rows = session.execute(query).all()
-    starts: dict[int, dt.datetime] = {}
-    if booking_model is not None:
-        booking_query = (
-            select(booking_model.request_id, func.min(booking_model.start_at))
-            .where(
-                booking_model.active.is_(True),
-                booking_model.request_id.in_(query.with_only_columns(request_model.id)),
-            )
-            .group_by(booking_model.request_id)
-        )
-        starts = dict(session.execute(booking_query).all())
+        in_year.append(request_model.dong_id == dong.id)
+    # Counted in SQL per month and route; only booked requests' dates are read (the wait).
+    month = seoul_month(request_model.created_at)
+    for first_day, route, n in session.execute(
+        select(month, request_model.route, func.count()).where(*in_year).group_by(month, request_model.route)
+    ):
+        row = months[int(str(first_day)[5:7]) - 1]
+        row["requests"] += n
+        row[route if route in ROUTE_KEYS else "undecided"] += n
     waits = []
-    for ident, created_at, route in rows:
-        month = months[to_seoul(created_at).month - 1]
-        month["requests"] += 1
-        month[route if route in ROUTE_KEYS else "undecided"] += 1
-        if ident in starts and starts[ident] is not None:
-            waits.append((as_utc(starts[ident]) - as_utc(created_at)).total_seconds() / 86400)
+    if booking_model is not None:
+        booked = session.execute(
+            select(request_model.created_at, func.min(booking_model.start_at))
+            .join(booking_model, booking_model.request_id == request_model.id)
+            .where(booking_model.active.is_(True), *in_year)
+            .group_by(request_model.id, request_model.created_at)
+        )
+        waits = [
+            (as_utc(start) - as_utc(created_at)).total_seconds() / 86400
+            for created_at, start in booked
+            if start is not None
+        ]
     total = _sum_months(months)
     return {
         **result,
@@ -242,7 +257,11 @@ def committee_progress(session: Session) -> dict:
         return {"rows": [], "total": _task_total([])}
     from civic_app.committee.models import DEFAULT_COMMITTEE
 
-    committee = session.scalar(select(committee_model).where(committee_model.name == DEFAULT_COMMITTEE))
+    committee = session.scalar(
+        select(committee_model)
+        .where(committee_model.name == DEFAULT_COMMITTEE)
+        .options(lazyload(committee_model.subcommittees))
+    )
     if committee is None:
         return {"rows": [], "total": _task_total([])}
     subs = session.scalars(
@@ -251,33 +270,42 @@ def committee_progress(session: Session) -> dict:
         .order_by(sub_model.position, sub_model.id)
     ).all()
     rows = {
-        s.id: {"field": s.name, "total": 0, **dict.fromkeys(TASK_STATUS_KEYS, 0), "_progress": []}
+        s.id: {"field": s.name, "total": 0, **dict.fromkeys(TASK_STATUS_KEYS, 0), "_progress": (0, 0)}
         for s in subs
     }
-    query = select(task_model.subcommittee_id, task_model.status, task_model.progress).where(
-        task_model.committee_id == committee.id
+    query = (
+        select(
+            task_model.subcommittee_id,
+            task_model.status,
+            func.count(),
+            func.coalesce(func.sum(func.coalesce(task_model.progress, 0)), 0),
+        )
+        .where(task_model.committee_id == committee.id)
+        .group_by(task_model.subcommittee_id, task_model.status)
     )
-    for sub_id, status, progress in session.execute(query):
+    for sub_id, status, n, progress in session.execute(query):
         row = rows.get(sub_id)
         if row is None:
             continue
-        row["total"] += 1
+        row["total"] += n
         if status in TASK_STATUS_KEYS:
-            row[status] += 1
+            row[status] += n
         if status == "active":
-            row["_progress"].append(progress or 0)
+            row["_progress"] = (row["_progress"][0] + int(progress), row["_progress"][1] + n)
     ordered = [rows[sub.id] for sub in subs]
-    everything = [p for row in ordered for p in row["_progress"]]
+    everything = (sum(r["_progress"][0] for r in ordered), sum(r["_progress"][1] for r in ordered))
     for row in ordered:
         row["average_progress"] = _average(row.pop("_progress"))
     return {"rows": ordered, "total": _task_total(ordered, everything)}
 
 
-def _average(values: list[int]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
+def _average(progress: tuple[int, int]) -> float | None:
+    """The mean of (sum, count), to one decimal."""
+    total, count = progress
+    return round(total / count, 1) if count else None
 
 
-def _task_total(rows: list[dict], progress: list[int] | None = None) -> dict:
+def _task_total(rows: list[dict], progress: tuple[int, int] = (0, 0)) -> dict:
     total: dict[str, Any] = {k: sum(r[k] for r in rows) for k in ("total", *TASK_STATUS_KEYS)}
-    total["average_progress"] = _average(progress or [])
+    total["average_progress"] = _average(progress)
     return total
