@@ -1,5 +1,6 @@
-"""Slow-changing reference data (dongs, departments, closed dates, card categories), kept per
-process and keyed by its feature's data version (:mod:`civic_app.dataversions`).
+"""Slow-changing reference data (dongs, departments, closed dates) and a few costly derived
+numbers (the card review queues' counts), kept per process and keyed by their feature's data
+version (:mod:`civic_app.dataversions`).
 
 A page that needs the 426 dongs for a drop-down reads one small row of versions instead of
 building 426 ORM objects; a write to the dongs (in any process) changes the version, so the
@@ -24,6 +25,7 @@ from civic_app import dataversions
 from civic_app.extensions import db
 
 T = TypeVar("T")
+MAX_ENTRIES = 500
 _lock = threading.Lock()
 
 
@@ -58,8 +60,16 @@ def cached(name: str, group: str, load: Callable[[], T]) -> T:
         with _lock:
             for old in [k for k in store if k[0] == name]:
                 del store[old]
+            if len(store) >= MAX_ENTRIES:
+                store.clear()
             store[key] = value
     return value
+
+
+def for_session(session) -> bool:
+    """Whether ``session`` is the app's own session in an app context, where these caches
+    apply (a script or the bot passing its own session reads the database directly)."""
+    return has_app_context() and (session is db.session or session is db.session())
 
 
 def dongs() -> tuple[DongRef, ...]:

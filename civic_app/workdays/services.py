@@ -23,15 +23,6 @@ def _public_holidays(first: int, last: int) -> dict[dt.date, str]:
     return dict(_holidays(first, last))
 
 
-def _is_request_session(session: Session) -> bool:
-    """The app's own session in an app context (reference caches apply), not a script's."""
-    from flask import has_app_context
-
-    from civic_app.extensions import db
-
-    return has_app_context() and (session is db.session or session is db.session())
-
-
 @dataclass
 class WorkCalendar:
     """Answers "is this a working day, and if not why" for a date range, without more SQL."""
@@ -42,11 +33,11 @@ class WorkCalendar:
 
     @classmethod
     def load(cls, session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
-        kr = _public_holidays(start.year, end.year)
-        if _is_request_session(session):
-            from civic_app.refdata import closed_days
+        from civic_app import refdata
 
-            days = closed_days()  # cached per process, keyed by the workdays data version
+        kr = _public_holidays(start.year, end.year)
+        if refdata.for_session(session):
+            days = refdata.closed_days()  # cached per process, keyed by the workdays data version
             closed = {day: reason for day, reason in days.closed if start <= day <= end}
             blackouts = [(a, b, reason) for a, b, reason in days.blackouts if a <= end and b >= start]
             return cls(kr, closed, blackouts)
