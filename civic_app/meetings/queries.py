@@ -316,6 +316,12 @@ def public_summaries(session: Session, limit: int = 20) -> list[MeetingRequest]:
             .where(MeetingRequest.publish_consent.is_(True), MeetingRequest.public_summary.is_not(None))
             .order_by(MeetingRequest.held_at.desc())
             .limit(limit)
+            # The summaries show no bookings, timeline or follow-ups (eager for other pages).
+            .options(
+                lazyload(MeetingRequest.bookings),
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+            )
         )
     )
 
@@ -418,10 +424,26 @@ def statistics_for(
     ]
     stats.by_category = sorted(categories.items(), key=lambda item: (-item[1], item[0]))
 
-    stats.open_followups, stats.overdue_followups = session.execute(
-        select(func.count(FollowUp.id), count_if(FollowUp.due_date < today)).where(FollowUp.status == "open")
-    ).one()
+    _followups_and_waits(session, stats, today)
+    return stats
 
+
+def headline_stats(session: Session, now: dt.datetime) -> Stats:
+    """What the 통통데이 page shows: the number of requests, the median wait, overdue follow-ups
+    (three small statements; the full breakdown is on the statistics page)."""
+    stats = Stats(total=session.scalar(select(func.count()).select_from(MeetingRequest)) or 0)
+    _followups_and_waits(session, stats, today_seoul(now))
+    return stats
+
+
+def _followups_and_waits(session: Session, stats: Stats, today: dt.date) -> None:
+    open_count, overdue = session.execute(
+        select(
+            func.count(FollowUp.id),
+            func.coalesce(func.sum(case((FollowUp.due_date < today, 1), else_=0)), 0),
+        ).where(FollowUp.status == "open")
+    ).one()
+    stats.open_followups, stats.overdue_followups = open_count, overdue
     # Requests that got a meeting: as many as there were places, whatever the number of requests.
     booked = session.execute(
         select(MeetingRequest.created_at, func.min(MeetingBooking.start_at))
@@ -437,7 +459,6 @@ def statistics_for(
     if waits:
         stats.median_wait_days = round(statistics.median(waits), 1)
         stats.p90_wait_days = round(percentile(waits, 90) or 0, 1)
-    return stats
 
 
 def _seoul_midnight(day: dt.date) -> dt.datetime:

@@ -1,4 +1,5 @@
-"""data versions (cache keys every write bumps) and the index of the bot's rate check
+"""data versions (cache keys every write bumps); indexes of the bot's rate check and of the public
+통통데이 summaries
 
 Revision ID: 0013
 Revises: 0009
@@ -16,6 +17,7 @@ branch_labels = None
 depends_on = None
 
 CHANNEL_POSTS = "channel = 'telegram' AND recipient IS NULL"
+WITH_SUMMARY = "public_summary IS NOT NULL"
 
 
 def upgrade():
@@ -33,9 +35,19 @@ def upgrade():
             postgresql_where=sa.text(CHANNEL_POSTS),
             sqlite_where=sa.text(CHANNEL_POSTS),
         )
+    with op.batch_alter_table("meeting_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_meeting_requests_public_summaries",
+            ["held_at"],
+            unique=False,
+            postgresql_where=sa.text(WITH_SUMMARY),
+            sqlite_where=sa.text(WITH_SUMMARY),
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("meeting_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_meeting_requests_public_summaries")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_channel_posts_sent")
     op.drop_table("data_versions")
