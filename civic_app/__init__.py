@@ -94,6 +94,9 @@ def _init_extensions(app: Flask) -> None:
     # may list other catalog directories, so it starts from an empty cache.
     if "domain_instance" in vars(babel):
         babel.domain_instance.cache.clear()
+    from civic_app.web import i18n
+
+    i18n.init_app(app)  # template gettext without a context lookup per string
     csrf.init_app(app)
     _init_limiter(app)
     login_manager.init_app(app)
