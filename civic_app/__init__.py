@@ -40,6 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     _init_extensions(app)
+    from civic_app import storage
+
+    storage.init_app(app)
     _init_features(app)
     from civic_app.web import pagecache
 

@@ -64,6 +64,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # upcoming session becoming past). Writes invalidate at once, whatever this is.
         "PAGE_CACHE_MAX_AGE": _int(env.get("PAGE_CACHE_MAX_AGE"), 300),
         "CACHE_KEY_PREFIX": env.get("CACHE_KEY_PREFIX") or "civic:",
+        # Uploaded files (see civic_app/storage.py): the instance folder by default; with several
+        # machines, one volume shared by all of them.
+        "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or None,
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (see the
         # README). 0: the headers are ignored and the client address is the TCP peer.
         "TRUSTED_PROXY_COUNT": _int(env.get("TRUSTED_PROXY_COUNT"), 0),

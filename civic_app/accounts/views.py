@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -26,6 +25,7 @@ from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.dongs.models import Department
 from civic_app.errors import DomainError
 from civic_app.extensions import db, limiter
+from civic_app.storage import storage
 from civic_app.timeutil import utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.i18n import LANG_COOKIE
@@ -270,7 +270,7 @@ def delete_account():
                 now=utcnow(),
                 ip=request.remote_addr,
                 staff_email=current_app.config.get("TONGTONG_STAFF_EMAIL"),
-                upload_dir=str(Path(current_app.instance_path) / "meeting_uploads"),
+                upload_dir=storage().folder("meeting_uploads"),
             )
         except DomainError as error:
             db.session.rollback()

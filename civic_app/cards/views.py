@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -62,6 +60,7 @@ from civic_app.cards.models import (
 from civic_app.dongs.models import Department, Dong
 from civic_app.errors import DomainError
 from civic_app.extensions import db
+from civic_app.storage import storage
 from civic_app.timeutil import utcnow
 from civic_app.web.filters import format_won_short
 from civic_app.web.forms import apply_domain_error
@@ -109,7 +108,7 @@ def _common() -> dict:
 
 
 def _upload_dir() -> str:
-    return services.photo_folder(current_app.instance_path)
+    return storage().folder("card_photos")
 
 
 def _read_upload(field) -> tuple[str, bytes] | None:
@@ -184,9 +183,7 @@ def item_link(item_id: int):
 
 
 def _send_photo(photo: CardPhoto):
-    response = send_from_directory(_upload_dir(), photo.stored_name, mimetype=photo.content_type)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage().send("card_photos", photo.stored_name, mimetype=photo.content_type)
 
 
 @bp.route("/photos/<int:photo_id>")

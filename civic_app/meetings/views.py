@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -33,6 +32,7 @@ from civic_app.meetings.forms import (
     WalkInForm,
 )
 from civic_app.meetings.models import CATEGORIES, FollowUp, MeetingSlot, TongtongSession
+from civic_app.storage import storage
 from civic_app.timeutil import SEOUL, utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.htmx import is_htmx, render_page_or_fragment
@@ -57,7 +57,7 @@ def _inject() -> dict:
 
 
 def _upload_dir() -> str:
-    return str(Path(current_app.instance_path) / "meeting_uploads")
+    return storage().folder("meeting_uploads")
 
 
 def _dong_choices() -> list[tuple[int, str]]:
@@ -665,11 +665,12 @@ def attachment(request_id: int):
         abort(404)
     _log_view(req, utcnow())
     db.session.commit()
-    path = Path(_upload_dir()) / Path(req.attachment_path).name
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=req.attachment_type, as_attachment=True, download_name=req.attachment_name
+    return storage().send(
+        "meeting_uploads",
+        req.attachment_path,
+        mimetype=req.attachment_type,
+        as_attachment=True,
+        download_name=req.attachment_name,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -454,9 +454,9 @@ def held(visit_id: int):
 
 
 def _photo_dir() -> str:
-    from civic_app.cards.services import photo_folder
+    from civic_app.storage import storage
 
-    return photo_folder(current_app.instance_path)
+    return storage().folder("card_photos")
 
 
 def _read_photo(field) -> tuple[str, bytes] | None:
