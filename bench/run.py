@@ -74,8 +74,8 @@ class Page:
 
 
 PAGES = [
-    Page("/healthz (floor, anonymous)", "/healthz", goal=None),
-    Page("/healthz (floor, signed in)", "/healthz", STAFF_LOGIN, goal=None),
+    Page("floor: /healthz anonymous", "/healthz", goal=None),
+    Page("floor: /healthz signed in", "/healthz", STAFF_LOGIN, goal=None),
     Page("public home", "/"),
     Page("public dong page", "/visits/dongs/{dong_code}"),
     Page("card scoreboard", "/cards/"),

@@ -232,14 +232,42 @@ def init_app(app: Flask) -> None:
 
 
 # --- readers ------------------------------------------------------------------------------------
+_SELECT = "SELECT name, version FROM data_versions"
+
+
 def current() -> dict[str, int]:
-    """Every feature's version (0: never written), read once per request and memoised on ``g``."""
+    """Every feature's version (0: never written), read once per request and memoised on ``g``.
+
+    On PostgreSQL the read goes through a small autocommit engine of its own: one round trip,
+    no transaction to open and roll back, and no connection of the request's session taken
+    (a page cache hit touches nothing else in the database). It runs before the page reads its
+    data, on another connection, and READ COMMITTED lets each later statement see at least what
+    it saw. SQLite (one machine, tests) reads through the session."""
     memo = g.get(_MEMO)
     if memo is None:
         memo = dict.fromkeys(GROUPS.names(), 0)
-        memo.update(db.session.execute(sa.select(TABLE.c.name, TABLE.c.version)).tuples().all())
+        reader = _reader()
+        if reader is None:
+            memo.update(db.session.execute(sa.select(TABLE.c.name, TABLE.c.version)).tuples().all())
+        else:
+            with reader.connect() as conn:
+                memo.update(conn.exec_driver_sql(_SELECT).tuples().all())
         g._data_versions = memo
     return memo
+
+
+def _reader() -> Engine | None:
+    from flask import current_app
+
+    extensions = current_app.extensions
+    if "civic_version_reader" not in extensions:
+        engine = db.engine
+        extensions["civic_version_reader"] = (
+            sa.create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=4)
+            if engine.dialect.name == "postgresql"
+            else None
+        )
+    return extensions["civic_version_reader"]
 
 
 def wrote_uncommitted(group: str | None = None) -> bool:

@@ -92,8 +92,38 @@ class RedisStore:
             self._failed(error)
 
 
+class TieredStore:
+    """This process's memory in front of Redis. Keys name a data version, so an entry is never
+    stale in either tier: memory only saves the Redis round trip for the pages this process
+    serves most; Redis shares every render with every other process and machine."""
+
+    shared = True
+
+    def __init__(self, near: MemoryStore, far: RedisStore) -> None:
+        self.near, self.far = near, far
+
+    def get(self, key: str):
+        hit = self.near.get(key)
+        if hit is None:
+            hit = self.far.get(key)
+            if hit is not None:
+                self.near.set(key, hit, NEAR_TTL)
+        return hit
+
+    def set(self, key: str, value, ttl: int) -> None:
+        self.near.set(key, value, min(ttl, NEAR_TTL))
+        self.far.set(key, value, ttl)
+
+    def clear(self) -> None:
+        self.near.clear()
+        self.far.clear()
+
+
+NEAR_TTL = 60  # seconds an entry stays in a process's memory (time-bound content, see pagecache)
+
+
 def make_store(config: dict):
     url = config.get("REDIS_URL")
     if url:
-        return RedisStore(url, config.get("CACHE_KEY_PREFIX") or "civic:")
+        return TieredStore(MemoryStore(500), RedisStore(url, config.get("CACHE_KEY_PREFIX") or "civic:"))
     return MemoryStore()
