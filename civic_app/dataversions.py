@@ -196,7 +196,8 @@ def _table_exists(conn: sa.Connection) -> bool:
 
 
 def _on_commit(conn) -> None:
-    pending = conn.info.pop(_PENDING, None)
+    info = _pending_of(conn)
+    pending = info.pop(_PENDING, None) if info is not None else None
     if has_app_context():
         g.pop(_MEMO, None)
         g.pop(_WROTE, None)
@@ -205,8 +206,19 @@ def _on_commit(conn) -> None:
     bump(conn, pending)
 
 
+def _pending_of(conn) -> dict | None:
+    """The connection's info, or None when the connection is gone (invalidated: the server
+    closed it; its pending writes went with it)."""
+    try:
+        return conn.info
+    except sa.exc.SQLAlchemyError:
+        return None
+
+
 def _on_rollback(conn) -> None:
-    conn.info.pop(_PENDING, None)
+    info = _pending_of(conn)
+    if info is not None:
+        info.pop(_PENDING, None)
     if has_app_context():
         g.pop(_WROTE, None)
 
