@@ -126,9 +126,15 @@ def _fill_shell_token(response: Response) -> Response:
         return response
     body = response.get_data(as_text=True)
     if SHELL_PLACEHOLDER in body:
-        wanted = _field() in g  # the content rendered a real token: a form needs it
-        response.set_data(_fill(body, wanted))
+        response.set_data(_fill(body, _real_token_in(body)))  # a form on the page needs it
     return response
+
+
+def _real_token_in(body: str) -> bool:
+    """Whether the page holds this visitor's real token (a WTForms ``hidden_tag``). A form
+    built by the view but not rendered also makes one (in ``g``): that does not count."""
+    token = g.get(_field())
+    return bool(token) and token in body
 
 
 # --- the cache -----------------------------------------------------------------------------------
@@ -180,7 +186,7 @@ def cached(view: Callable, store, *, per_user: bool) -> Callable:
         wanted = bool(g.pop("_csrf_wanted", False))
         if (
             response.status_code == 200
-            and _field() not in g  # a WTForms hidden_tag rendered a real token into the page
+            and not _real_token_in(body)  # a WTForms hidden_tag put this visitor's token in
             and "Set-Cookie" not in response.headers
             and "_flashes" not in session
             and not dataversions.wrote_uncommitted()

@@ -12,7 +12,8 @@ import pytest
 from civic_app import create_app
 from civic_app.extensions import db
 from tests.conftest import test_config as make_config
-from tests.factories import login, make_dong, make_user
+from tests.factories import PASSWORD, login, make_dong, make_user
+from tests.factories_meetings import make_request
 
 TOKEN_RE = re.compile(r'"X-CSRFToken": "([^"]*)"')
 
@@ -108,14 +109,21 @@ def test_the_language_switch_without_a_session_checks_the_origin(cached_app):
     assert client.post("/lang", data={"lang": "en", "next": "/"}).status_code == 400  # no origin at all
 
 
+def _sign_in(client, user) -> None:
+    """Through the real form, CSRF token included (the app checks it, as in production)."""
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").text).group(1)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
 def test_staff_queue_is_cached_per_user_and_fresh_after_a_write(cached_app):
     staff = make_user("civic_staff", email="queue-staff@example.com")
     other = make_user("civic_staff", email="queue-other@example.com")
+    make_request()  # a row with its inline form (the view builds a CSRF-protected form)
     db.session.commit()
-    cached_app.config["WTF_CSRF_ENABLED"] = False
     one, two = cached_app.test_client(), cached_app.test_client()
-    login(one, staff)
-    login(two, other)
+    _sign_in(one, staff)
+    _sign_in(two, other)
     one.get("/account")  # the sign-in's flash message is shown (and cleared) here
     two.get("/account")
     miss = one.get("/staff/tongtong/requests")
