@@ -187,11 +187,17 @@ def meeting_requests(session: Session, *, year: int, dong: Dong | None = None) -
         row[route if route in ROUTE_KEYS else "undecided"] += n
     waits = []
     if booking_model is not None:
+        # From the bookings (as many as there were places) to their requests, not the reverse.
+        first = (
+            select(booking_model.request_id, func.min(booking_model.start_at).label("start_at"))
+            .where(booking_model.active.is_(True))
+            .group_by(booking_model.request_id)
+            .subquery()
+        )
         booked = session.execute(
-            select(request_model.created_at, func.min(booking_model.start_at))
-            .join(booking_model, booking_model.request_id == request_model.id)
-            .where(booking_model.active.is_(True), *in_year)
-            .group_by(request_model.id, request_model.created_at)
+            select(request_model.created_at, first.c.start_at)
+            .join(first, first.c.request_id == request_model.id)
+            .where(*in_year)
         )
         waits = [
             (as_utc(start) - as_utc(created_at)).total_seconds() / 86400

@@ -445,11 +445,16 @@ def _followups_and_waits(session: Session, stats: Stats, today: dt.date) -> None
     ).one()
     stats.open_followups, stats.overdue_followups = open_count, overdue
     # Requests that got a meeting: as many as there were places, whatever the number of requests.
-    booked = session.execute(
-        select(MeetingRequest.created_at, func.min(MeetingBooking.start_at))
-        .join(MeetingBooking, MeetingBooking.request_id == MeetingRequest.id)
+    first = (
+        select(MeetingBooking.request_id, func.min(MeetingBooking.start_at).label("start_at"))
         .where(MeetingBooking.active.is_(True))
-        .group_by(MeetingRequest.id, MeetingRequest.created_at)
+        .group_by(MeetingBooking.request_id)
+        .subquery()
+    )
+    booked = session.execute(
+        select(MeetingRequest.created_at, first.c.start_at).join(
+            first, first.c.request_id == MeetingRequest.id
+        )
     ).all()
     waits = [
         (as_utc(begin) - as_utc(created)).total_seconds() / 86400
