@@ -26,8 +26,10 @@ versions per request): then a cached value is never older than its key says.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
+import threading
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -250,34 +252,63 @@ _SELECT = "SELECT name, version FROM data_versions"
 def current() -> dict[str, int]:
     """Every feature's version (0: never written), read once per request and memoised on ``g``.
 
-    On PostgreSQL the read goes through a small autocommit engine of its own: one round trip,
-    no transaction to open and roll back, and no connection of the request's session taken
-    (a page cache hit touches nothing else in the database). It runs before the page reads its
-    data, on another connection, and READ COMMITTED lets each later statement see at least what
-    it saw. SQLite (one machine, tests) reads through the session."""
+    On PostgreSQL the read goes through a connection of its own per thread, in autocommit mode
+    with a prepared statement: one round trip (~25 µs here), no transaction to open and roll
+    back, no pooled connection of the request's session taken (a page cache hit touches nothing
+    else in the database). It runs before the page reads its data, on another connection, and
+    READ COMMITTED lets each later statement see at least what it saw. SQLite (one machine,
+    tests) reads through the session."""
     memo = g.get(_MEMO)
     if memo is None:
         memo = dict.fromkeys(GROUPS.names(), 0)
         reader = _reader()
-        if reader is None:
-            memo.update(db.session.execute(sa.select(TABLE.c.name, TABLE.c.version)).tuples().all())
-        else:
-            with reader.connect() as conn:
-                memo.update(conn.exec_driver_sql(_SELECT).tuples().all())
+        rows = reader.read() if reader is not None else None
+        if rows is None:
+            rows = db.session.execute(sa.select(TABLE.c.name, TABLE.c.version)).tuples().all()
+        memo.update(rows)
         g._data_versions = memo
     return memo
 
 
-def _reader() -> Engine | None:
+class _Reader:
+    """One autocommit psycopg connection per thread for the versions read."""
+
+    def __init__(self, url: sa.URL) -> None:
+        self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.local = threading.local()
+
+    def read(self) -> list | None:
+        import psycopg
+
+        from civic_app.web import sqlcount
+
+        for _attempt in range(2):
+            conn = getattr(self.local, "conn", None)
+            try:
+                if conn is None or conn.closed:
+                    conn = self.local.conn = psycopg.connect(
+                        self.conninfo, autocommit=True, connect_timeout=5
+                    )
+                with conn.cursor() as cursor:
+                    cursor.execute(_SELECT, prepare=True)
+                    rows = cursor.fetchall()
+                sqlcount.count_one()  # X-SQL-Count counts it like the session's statements
+                return rows
+            except psycopg.Error:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                self.local.conn = None
+        return None  # the session will read them (and report the error if there is one)
+
+
+def _reader() -> _Reader | None:
     from flask import current_app
 
     extensions = current_app.extensions
     if "civic_version_reader" not in extensions:
         engine = db.engine
         extensions["civic_version_reader"] = (
-            sa.create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=4)
-            if engine.dialect.name == "postgresql"
-            else None
+            _Reader(engine.url) if engine.dialect.name == "postgresql" else None
         )
     return extensions["civic_version_reader"]
 
