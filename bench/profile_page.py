@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from civic_app import create_app
 
-    app = create_app({"WTF_CSRF_ENABLED": False})
+    app = create_app({"WTF_CSRF_ENABLED": False, "CACHE_PAGES": False})  # profile the render
     client = app.test_client()
     client.environ_base["HTTP_USER_AGENT"] = "civic-bench"
     if args.login:

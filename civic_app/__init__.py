@@ -32,12 +32,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config())
     if config:
         app.config.update(config)
+        if config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in config:
+            app.config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]  # login limits shared too
     check_production(app.config)
     _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
 
     _init_extensions(app)
+    from civic_app import storage
+
+    storage.init_app(app)
     _init_features(app)
     from civic_app.web import pagecache
 
@@ -82,6 +87,9 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
+    from civic_app import dataversions
+
+    dataversions.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", _translation_dirs())
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Seoul")
@@ -89,6 +97,9 @@ def _init_extensions(app: Flask) -> None:
     # may list other catalog directories, so it starts from an empty cache.
     if "domain_instance" in vars(babel):
         babel.domain_instance.cache.clear()
+    from civic_app.web import i18n
+
+    i18n.init_app(app)  # template gettext without a context lookup per string
     csrf.init_app(app)
     _init_limiter(app)
     login_manager.init_app(app)
@@ -98,12 +109,24 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from sqlalchemy import select
+        from sqlalchemy.orm import joinedload
+
         from civic_app.accounts.models import User
 
         ident, _sep, token = user_id.partition(":")
         if not ident.isdigit() or not token:
             return None
-        user = db.session.get(User, int(ident))
+        # One statement: the user, their roles and their department (joined eager loads).
+        user = (
+            db.session.execute(
+                select(User)
+                .options(joinedload(User.roles), joinedload(User.department))
+                .where(User.id == int(ident))
+            )
+            .unique()
+            .scalar_one_or_none()
+        )
         if user is None or not hmac.compare_digest(user.session_token, token) or not user.is_active:
             return None
         return user
@@ -147,6 +170,8 @@ def _reset_request_state() -> None:
 
     g.pop("_login_user", None)
     g.pop("_flask_babel", None)
+    g.pop("csrf_token", None)  # Flask-WTF's token of the previous request's session
+    g.pop("_data_versions", None)
 
 
 def _limits_disabled() -> bool:
@@ -266,6 +291,14 @@ def _init_errors(app: Flask) -> None:
     def database_error(error: DBAPIError):
         """A unique-constraint race or a lock failure is an answer (409, retry), not a 500."""
         db.session.rollback()
+        if error.connection_invalidated:
+            # The server or a proxy dropped the connection (no pre-ping before each request):
+            # the pool has been refreshed, and the next request gets a new connection.
+            app.logger.warning("database connection lost: %s", str(error.orig).splitlines()[0])
+            response = app.make_response(render_error(500))
+            response.status_code = 503
+            response.headers["Retry-After"] = "1"
+            return response
         conflict = conflict_for(error)
         if conflict is None:
             app.logger.exception("unhandled database error")
@@ -282,3 +315,6 @@ def _init_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(dongs_cli)
     app.cli.add_command(mail_cli)
+    from civic_app.web.pagecache import cache_cli
+
+    app.cli.add_command(cache_cli)

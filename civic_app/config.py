@@ -47,9 +47,26 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "CIVIC_ENV": civic_env,
         "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(env.get("DATABASE_URL") or default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping before each checkout (a round trip per request): connections are recycled
+        # before PostgreSQL or a proxy drops idle ones, and a connection found dead mid-request
+        # invalidates the pool (the request answers 503 "try again"; the next one reconnects).
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": False,
+            "pool_recycle": _int(env.get("DB_POOL_RECYCLE_SECONDS"), 1800),
+        },
         "ALLOW_SQLITE_IN_PRODUCTION": _bool(env.get("ALLOW_SQLITE_IN_PRODUCTION")),
+        # Shared by every process and machine: rendered pages, login limits. Required in production.
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Rendered pages are cached, keyed by the data version every write bumps (0: off, for
+        # measurement and debugging).
+        "CACHE_PAGES": _bool(env.get("CACHE_PAGES"), True),
+        # How long a rendered page may live in the cache whatever the data (time passing: an
+        # upcoming session becoming past). Writes invalidate at once, whatever this is.
+        "PAGE_CACHE_MAX_AGE": _int(env.get("PAGE_CACHE_MAX_AGE"), 300),
+        "CACHE_KEY_PREFIX": env.get("CACHE_KEY_PREFIX") or "civic:",
+        # Uploaded files (see civic_app/storage.py): the instance folder by default; with several
+        # machines, one volume shared by all of them.
+        "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or None,
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (see the
         # README). 0: the headers are ignored and the client address is the TCP peer.
         "TRUSTED_PROXY_COUNT": _int(env.get("TRUSTED_PROXY_COUNT"), 0),
@@ -65,8 +82,6 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN") or None,
         "TELEGRAM_CHANNEL_ID": env.get("TELEGRAM_CHANNEL_ID") or None,
         "TELEGRAM_API_BASE_URL": env.get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
-        # Anonymous public pages are shared for this many seconds per process (0: off).
-        "PUBLIC_PAGE_CACHE_SECONDS": _int(env.get("PUBLIC_PAGE_CACHE_SECONDS"), 5),
         "PRIVACY_RETENTION_DAYS": _int(env.get("PRIVACY_RETENTION_DAYS"), 3 * 365),
         # Online suggestions (issue 17): N 공감 within the window oblige the responsible department
         # to answer publicly within the answer period; the agenda count puts the item on the next
@@ -81,6 +96,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # The session cookie is written only when its content changed, never on every request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
@@ -112,6 +129,11 @@ def check_production(cfg: dict) -> None:
     secret = cfg.get("SECRET_KEY")
     if not secret or secret == DEFAULT_SECRET_KEY or len(secret) < 16:
         raise ConfigError("production needs SECRET_KEY set to a long random value")
+    if not cfg.get("REDIS_URL"):
+        raise ConfigError(
+            "production needs REDIS_URL (redis://host:6379/0): the page cache and the login limits "
+            "are shared by every process and machine through it"
+        )
     uri = cfg.get("SQLALCHEMY_DATABASE_URI", "")
     if uri.startswith("sqlite") and not cfg.get("ALLOW_SQLITE_IN_PRODUCTION"):
         raise ConfigError(

@@ -20,3 +20,4 @@ def load_all_models() -> None:
 load_all_models()
 importlib.import_module("civic_app.integrity.models")  # shared by every feature
 importlib.import_module("civic_app.integrity.locks")  # counters flushed as "n = n + 1"
+importlib.import_module("civic_app.dataversions")  # the cache keys every write bumps

@@ -66,7 +66,7 @@ def test_config(database_url: str, **extra) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-        "PUBLIC_PAGE_CACHE_SECONDS": 0,  # tests read their writes at once; the cache has its own test
+        "CACHE_PAGES": False,  # the page cache has its own tests (tests/web/test_core_pagecache.py)
         "RATELIMIT_STORAGE_URI": "memory://",
         "SECRET_KEY": "test-secret-key-not-for-production",
         "PUBLIC_BASE_URL": "http://civic.test",

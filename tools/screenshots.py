@@ -42,7 +42,7 @@ def demo_app(path: Path):
             "SECRET_KEY": "screenshots-only",
             "RATELIMIT_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
-            "PUBLIC_PAGE_CACHE_SECONDS": 0,
+            "CACHE_PAGES": False,
         }
     )
     with app.app_context():

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -27,6 +26,7 @@ from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.dongs.models import Department
 from civic_app.errors import DomainError
 from civic_app.extensions import db, limiter
+from civic_app.storage import storage
 from civic_app.timeutil import utcnow
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.i18n import LANG_COOKIE
@@ -271,7 +271,7 @@ def delete_account():
                 now=utcnow(),
                 ip=request.remote_addr,
                 staff_email=current_app.config.get("TONGTONG_STAFF_EMAIL"),
-                upload_dir=str(Path(current_app.instance_path) / "meeting_uploads"),
+                upload_dir=storage().folder("meeting_uploads"),
             )
         except DomainError as error:
             db.session.rollback()
@@ -308,9 +308,35 @@ def change_password():
     return _account_page(form), 400
 
 
+def _check_language_switch() -> None:
+    """CSRF for the language switch. Signed-in users and visitors with a session send the
+    usual token. An anonymous visitor on a page without a form has no token (pages give one
+    only when a form needs it, so a reader gets no session cookie); their switch only sets a
+    cookie in their own browser, and a cross-site form posting here is refused by its origin:
+    browsers send ``Origin`` (or at least ``Referer``) with every cross-origin POST."""
+    from urllib.parse import urlsplit
+
+    from flask import session
+    from flask_wtf.csrf import CSRFError
+
+    from civic_app.extensions import csrf
+
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if current_user.is_authenticated or request.form.get(field) or field in session:
+        csrf.protect()
+        return
+    source = urlsplit(request.headers.get("Origin") or request.headers.get("Referer") or "")
+    here = urlsplit(request.host_url)
+    if not source.netloc or (source.scheme, source.netloc) != (here.scheme, here.netloc):
+        raise CSRFError("The CSRF token is missing.")
+
+
 @bp.route("/lang", methods=["POST"])
 @public
 def set_language():
+    _check_language_switch()
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
@@ -357,6 +383,11 @@ def admin_users():
             or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
         )
     page = db.paginate(query, page=query_int("page", 1), per_page=USERS_PER_PAGE, error_out=False)
+    args = {"q": q} if q else {}
+    # Rendered before the commit, which would expire the 50 accounts (one reload each).
+    body = render_template(
+        "accounts/admin_users.html", users=page.items, page=page, q=q, args=args, role_labels=ROLE_LABELS
+    )
     record(
         db.session,
         actor_id=current_user.id,
@@ -367,10 +398,7 @@ def admin_users():
         ip=request.remote_addr,
     )
     db.session.commit()
-    args = {"q": q} if q else {}
-    return render_template(
-        "accounts/admin_users.html", users=page.items, page=page, q=q, args=args, role_labels=ROLE_LABELS
-    )
+    return body
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -452,8 +480,10 @@ def admin_user_edit(user_id: int):
 
 
 def init_app(app) -> None:
+    from civic_app.extensions import csrf
     from civic_app.registry import NavItem, get_registry
 
+    csrf.exempt(set_language)  # it checks the token itself (or the origin, see above)
     app.register_blueprint(bp)
     reg = get_registry(app)
     reg.add_nav(NavItem(lambda: _("계정 관리"), "accounts.admin_users", frozenset({ADMIN}), 900, "staff"))

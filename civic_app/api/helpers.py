@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -76,13 +76,29 @@ def date_range_params() -> tuple[dt.date | None, dt.date | None]:
 
 
 def paginate(session: Session, query: Select, serialize) -> dict:
-    """Run ``query`` for the requested page: ``{"items", "total", "page", "per_page"}``."""
+    """Run ``query`` for the requested page: ``{"items", "total", "page", "per_page"}``.
+
+    A CSV download of the whole set (:func:`whole_set`) gets every row in one statement: its
+    cost must not grow page by page with the data."""
+    if g.get("_api_whole_set"):
+        items = [serialize(row) for row in session.execute(query)]
+        return {"items": items, "total": len(items), "page": 1, "per_page": max(1, len(items))}
     page = int_param("page", 1, 1, 1_000_000)
     per_page = int_param("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.execute(query.limit(per_page).offset((page - 1) * per_page))
     items = [serialize(row) for row in rows]
     return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+class whole_set:  # noqa: N801 - a context manager used like a function
+    """Within it, :func:`paginate` answers every row at once (the CSV downloads)."""
+
+    def __enter__(self) -> None:
+        g._api_whole_set = True
+
+    def __exit__(self, *_exc) -> None:
+        g.pop("_api_whole_set", None)
 
 
 # Reusable OpenAPI fragments for features that extend the document.

@@ -134,7 +134,12 @@ def personal_events(user, now: dt.datetime) -> list[CalEvent]:
 def personal_feed(token: str):
     now = utcnow()
     feed_token = services.find(db.session, token)
-    served = feed_token is not None and services.resolve(db.session, token) is not None
+    served = feed_token is not None and feed_token.revoked_at is None and feed_token.user.is_active
+    response = None
+    if served:  # built before the commit below, which would expire what it reads
+        with force_locale("ko"):
+            events = personal_events(feed_token.user, now)
+        response = ics_response(events, name="내 시민소통실 일정", filename="personal.ics", private=True)
     if feed_token is not None:  # every fetch by a known address is logged, served or not
         run(
             lambda: services.record_fetch(
@@ -146,11 +151,9 @@ def personal_feed(token: str):
                 served=served,
             )
         )
-    if not served:
+    if response is None:
         abort(404)
-    with force_locale("ko"):
-        events = personal_events(feed_token.user, now)
-    return ics_response(events, name="내 시민소통실 일정", filename="personal.ics", private=True)
+    return response
 
 
 @bp.route("/calendar")

@@ -13,6 +13,7 @@ from civic_app.cards.base import roles_of
 from civic_app.cards.models import CardItem, CardMilestone, CardPhoto
 from civic_app.cards.policy import CARD_ROLES
 from civic_app.errors import NotAllowed, ValidationFailed
+from civic_app.storage import storage
 
 PHOTO_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
@@ -47,9 +48,10 @@ def read_upload(field) -> tuple[str, bytes] | None:
     return file.filename, file.read(MAX_PHOTO_BYTES + 1)
 
 
-def photo_folder(instance_path: str) -> str:
-    """Where card photos are kept (outside the static folder: served through the views)."""
-    return str(Path(instance_path) / "card_photos")
+def photo_folder() -> str:
+    """Where card photos are kept: the storage's ``card_photos`` area (outside the static
+    folder, served through the views; a volume every machine shares in production)."""
+    return storage().folder("card_photos")
 
 
 def store_photo(

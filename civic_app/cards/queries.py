@@ -208,11 +208,7 @@ def party_queue(
     oldest = session.scalar(ordered.with_only_columns(CardItem.created_at).limit(1))
     clock = review_clock(session, now=now, oldest=oldest)
     limit = clock.cutoff()
-    sub = base.with_only_columns(CardItem.id, CardItem.created_at).subquery()
-    row = session.execute(
-        select(func.count(), func.count().filter(sub.c.created_at < limit)).select_from(sub)
-    ).one()
-    counts = {"waiting": row[0], "overdue": row[1]}
+    counts = _waiting_and_overdue(session, party, department_id, limit)
     result = _page(ordered, page, count=False)
     result.total = counts["waiting"]  # the waiting count is the page total: no second count
     rows = []
@@ -226,14 +222,28 @@ def party_queue(
 def queue_counts(session: Session, *, department_id: int | None, now: dt.datetime) -> dict[str, dict]:
     """Waiting and overdue counts of the three queues (department: the given one, or all)."""
     limit = review_clock(session, now=now).cutoff()
-    out = {}
-    for party in PARTIES:
-        base = _queue_query(party, department_id).subquery()
+    return {party: _waiting_and_overdue(session, party, department_id, limit) for party in PARTIES}
+
+
+def _waiting_and_overdue(session: Session, party: str, department_id: int | None, limit: dt.datetime) -> dict:
+    """How many items wait for ``party`` and how many of them are past the deadline. The count
+    reads every item in review against the party's reviews (tens of milliseconds at Seoul
+    scale), so each process keeps it per data version of the cards: any card write anywhere
+    changes the version and the next request counts again."""
+    from civic_app import refdata
+
+    def count() -> dict:
+        sub = (
+            _queue_query(party, department_id).with_only_columns(CardItem.id, CardItem.created_at).subquery()
+        )
         row = session.execute(
-            select(func.count(), func.count().filter(base.c.created_at < limit)).select_from(base)
+            select(func.count(), func.count().filter(sub.c.created_at < limit)).select_from(sub)
         ).one()
-        out[party] = {"waiting": row[0], "overdue": row[1]}
-    return out
+        return {"waiting": row[0], "overdue": row[1]}
+
+    if not refdata.for_session(session):
+        return count()
+    return dict(refdata.cached(f"card_queue:{party}:{department_id}:{limit.isoformat()}", "cards", count))
 
 
 def ranked(

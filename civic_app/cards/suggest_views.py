@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -31,6 +30,7 @@ from civic_app.cards.models import ANSWER_LABELS, MERGED, SOURCE_LABELS, STATUS_
 from civic_app.cards.suggest_forms import AnswerForm, SuggestionForm, SupportForm
 from civic_app.dongs.models import Dong
 from civic_app.extensions import db
+from civic_app.storage import storage
 from civic_app.timeutil import today_seoul, utcnow
 from civic_app.web.actions import run
 from civic_app.web.htmx import is_htmx
@@ -144,7 +144,7 @@ def new():
                 location=form.location.data,
                 consent=form.consent.data,
                 photos=_read_photos(form),
-                upload_dir=card_photos.photo_folder(current_app.instance_path),
+                upload_dir=storage().folder("card_photos"),
             ),
             form=form,
             on_success=lambda item: target.update(url=_public_url(item)),
@@ -216,11 +216,7 @@ def own_photo(photo_id: int):
     photo = suggest_queries.own_photo(db.session, photo_id, current_user)
     if photo is None:
         abort(404)
-    response = send_from_directory(
-        card_photos.photo_folder(current_app.instance_path), photo.stored_name, mimetype=photo.content_type
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage().send("card_photos", photo.stored_name, mimetype=photo.content_type)
 
 
 # --- staff ----------------------------------------------------------------------------------------

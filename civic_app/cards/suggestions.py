@@ -648,8 +648,6 @@ def erase_personal(session: Session, user, *, now: dt.datetime, **_context) -> l
     Returns the photo files to delete once the transaction has committed."""
     from pathlib import Path
 
-    from flask import current_app
-
     from civic_app.cards.models import CardContact, CardPhoto
 
     item_ids = list(
@@ -672,7 +670,7 @@ def erase_personal(session: Session, user, *, now: dt.datetime, **_context) -> l
             )
         )
     )
-    folder = Path(card_photos.photo_folder(current_app.instance_path))
+    folder = Path(card_photos.photo_folder())
     files = [folder / photo.stored_name for photo in photos]
     for photo in photos:
         session.delete(photo)

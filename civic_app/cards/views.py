@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, send_from_directory
+from flask import Blueprint, abort, flash, redirect
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -34,10 +34,10 @@ from civic_app.cards.models import (
     STATUS_LABELS,
     CardPhoto,
 )
-from civic_app.cards.photos import photo_folder
 from civic_app.dongs.models import Dong
 from civic_app.errors import DomainError, ValidationFailed
 from civic_app.extensions import db
+from civic_app.storage import storage
 from civic_app.timeutil import utcnow
 from civic_app.web.actions import run
 from civic_app.web.inputs import query_int
@@ -134,13 +134,11 @@ def require_valid(form: FlaskForm) -> None:
 
 
 def upload_dir() -> str:
-    return photo_folder(current_app.instance_path)
+    return storage().folder("card_photos")
 
 
 def send_photo(photo: CardPhoto):
-    response = send_from_directory(upload_dir(), photo.stored_name, mimetype=photo.content_type)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage().send("card_photos", photo.stored_name, mimetype=photo.content_type)
 
 
 def home_section() -> dict:

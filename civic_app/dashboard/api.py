@@ -21,6 +21,7 @@ from civic_app.api.helpers import (
     error_response,
     int_param,
     json_ok,
+    whole_set,
 )
 from civic_app.csvutil import csv_bytes
 from civic_app.dashboard import stats
@@ -146,7 +147,7 @@ def collect(endpoint: str, key: str, paginated: bool) -> tuple[list[dict], dict]
     page = 1
     while True:
         query = {**args, "page": page, "per_page": MAX_PER_PAGE} if paginated else args
-        with current_app.test_request_context(path, query_string=query):
+        with current_app.test_request_context(path, query_string=query), whole_set():
             response = current_app.make_response(view())
         if response.status_code != 200:
             raise ApiError(response.get_json()["error"]["message"], status=response.status_code)

@@ -10,9 +10,11 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
+from civic_app.db_types import seoul_month
 from civic_app.meetings import schedule
 from civic_app.meetings.booking import candidate_sessions
 from civic_app.meetings.models import (
@@ -29,7 +31,7 @@ from civic_app.meetings.models import (
     MeetingSlot,
     TongtongSession,
 )
-from civic_app.timeutil import to_seoul, today_seoul
+from civic_app.timeutil import SEOUL, as_utc, today_seoul
 
 
 def nth_weekdays(year: int, month: int, weekday: int, ordinals: tuple[int, ...]) -> list[dt.date]:
@@ -59,24 +61,61 @@ class SessionRow:
     session: TongtongSession
     slots: int
     free: int
+    open_slots: list[MeetingSlot] = field(default_factory=list)  # active slots without a booking
 
 
 def sessions_between(
     session: Session, start: dt.datetime | None, end: dt.datetime | None
 ) -> list[SessionRow]:
-    query = select(TongtongSession).order_by(TongtongSession.start_at)
+    """Sessions with their slots and free places: three statements (sessions, slots, booked
+    slots) whatever the number of sessions."""
+    query = (
+        select(TongtongSession)
+        .options(selectinload(TongtongSession.slots).lazyload(MeetingSlot.booking))
+        .order_by(TongtongSession.start_at)
+    )
     if start is not None:
         query = query.where(TongtongSession.start_at >= start)
     if end is not None:
         query = query.where(TongtongSession.start_at < end)
     rows = session.scalars(query).all()
-    counts = booked_counts(session, [r.id for r in rows])
+    booked = session.execute(
+        select(MeetingSlot.session_id, MeetingBooking.slot_id)
+        .join(MeetingBooking, MeetingBooking.slot_id == MeetingSlot.id)
+        .where(MeetingSlot.session_id.in_([r.id for r in rows] or [0]))
+    ).all()
+    counts = Counter(session_id for session_id, _slot in booked)
+    taken = {slot_id for _session, slot_id in booked}
     result = []
     for row in rows:
         total = len([s for s in row.slots if s.active])
         free = 0 if row.status != SESSION_SCHEDULED else max(0, total - counts.get(row.id, 0))
-        result.append(SessionRow(row, total, free))
+        open_slots = [s for s in row.slots if s.active and s.id not in taken]
+        result.append(SessionRow(row, total, free, open_slots))
     return result
+
+
+def request_with_history(session: Session, request_id: int) -> MeetingRequest:
+    """A request with its bookings, timeline and follow-ups in one statement (a handful of rows
+    each), for the review page."""
+    from civic_app.errors import NotFound
+
+    req = (
+        session.scalars(
+            select(MeetingRequest)
+            .where(MeetingRequest.id == request_id)
+            .options(
+                joinedload(MeetingRequest.bookings),
+                joinedload(MeetingRequest.events),
+                joinedload(MeetingRequest.followups),
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+    if req is None:
+        raise NotFound(_("신청을 찾을 수 없습니다."))
+    return req
 
 
 def upcoming_sessions(session: Session, now: dt.datetime, limit: int = 8) -> list[SessionRow]:
@@ -108,7 +147,9 @@ class QueueInfo:
     estimated: dt.datetime | None
 
 
-def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> QueueInfo:
+def queue_info(
+    session: Session, req: MeetingRequest, now: dt.datetime, upcoming_rows: list[SessionRow] | None = None
+) -> QueueInfo:
     """Place among the requests waiting for review or a free place, and the estimated date:
     filling the free places in queue order, each request ahead takes the first free place
     among its candidate sessions (the sessions it chose, then later ones), and this request's
@@ -128,7 +169,7 @@ def queue_info(session: Session, req: MeetingRequest, now: dt.datetime) -> Queue
         .order_by(MeetingRequest.queue_since, MeetingRequest.id)
     ).all()
     place = len(ahead) + 1
-    rows = upcoming_sessions(session, now, limit=24)
+    rows = upcoming_rows if upcoming_rows is not None else upcoming_sessions(session, now, limit=24)
     upcoming = [r.session for r in rows]
     free = {r.session.id: r.free for r in rows}
     for other in ahead:
@@ -241,6 +282,12 @@ def public_summaries(session: Session, limit: int = 20) -> list[MeetingRequest]:
             .where(MeetingRequest.publish_consent.is_(True), MeetingRequest.public_summary.is_not(None))
             .order_by(MeetingRequest.held_at.desc())
             .limit(limit)
+            # The summaries show no bookings, timeline or follow-ups (eager for other pages).
+            .options(
+                lazyload(MeetingRequest.bookings),
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+            )
         )
     )
 
@@ -285,61 +332,108 @@ def _year_earlier(day: dt.date) -> dt.date:
 def statistics_for(
     session: Session, now: dt.datetime, period_start: dt.date | None = None, period_end: dt.date | None = None
 ) -> Stats:
-    """Aggregates only: no personal data. Three statements whatever the data size. The period
-    comparison counts requests received in [period_start, period_end] (default: this year up to
-    today) and
-    in the same days a year earlier."""
-    rows = session.execute(
+    """Aggregates only: no personal data. Three statements computed in SQL, one pass over the
+    requests whatever their number (only booked requests' dates are read, for the median
+    wait). The period comparison counts requests received in [period_start, period_end]
+    (default: this year up to today) and in the same days a year earlier."""
+    today = today_seoul(now)
+    end = period_end or today
+    start = period_start or dt.date(end.year, 1, 1)
+    if start > end:
+        start, end = end, start
+    previous_start, previous_end = _year_earlier(start), _year_earlier(end)
+    stats = Stats(
+        period_start=start, period_end=end, previous_start=previous_start, previous_end=previous_end
+    )
+
+    def count_if(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    def received(lo: dt.date, hi: dt.date):
+        return count_if(
+            and_(
+                MeetingRequest.created_at >= _seoul_midnight(lo),
+                MeetingRequest.created_at < _seoul_midnight(hi + dt.timedelta(days=1)),
+            )
+        )
+
+    # One pass: counts per (month, route, category); the groups are bounded by the calendar
+    # and the code lists, not by the number of requests.
+    month = seoul_month(MeetingRequest.created_at)
+    months: Counter = Counter()
+    routes: Counter = Counter()
+    categories: Counter = Counter()
+    for first_day, route, category, n, waiting, in_period, in_previous in session.execute(
         select(
-            MeetingRequest.id,
-            MeetingRequest.created_at,
-            MeetingRequest.status,
+            month,
             MeetingRequest.route,
             MeetingRequest.category,
-        )
-    ).all()
-    starts = dict(
-        session.execute(
-            select(MeetingBooking.request_id, func.min(MeetingBooking.start_at))
-            .where(MeetingBooking.active.is_(True))
-            .group_by(MeetingBooking.request_id)
-        ).all()
-    )
-    today = today_seoul(now)
-    follow = session.execute(select(FollowUp.status, FollowUp.due_date)).all()
-    stats = Stats(total=len(rows))
-    months = Counter(to_seoul(r.created_at).strftime("%Y-%m") for r in rows)
+            func.count(),
+            count_if(MeetingRequest.status.in_(OPEN_STATUSES)),
+            received(start, end),
+            received(previous_start, previous_end),
+        ).group_by(month, MeetingRequest.route, MeetingRequest.category)
+    ):
+        months[str(first_day)[:7]] += n
+        if route:
+            routes[route] += n
+        categories[category] += n
+        stats.total += n
+        stats.waiting += waiting
+        stats.period_count += in_period
+        stats.previous_count += in_previous
     stats.per_month = sorted(months.items())
-    routes = Counter(r.route for r in rows if r.route)
     decided = sum(routes.values())
     stats.by_route = [
         (route, routes.get(route, 0), (100.0 * routes.get(route, 0) / decided) if decided else 0.0)
         for route in ROUTES
     ]
-    stats.by_category = Counter(r.category for r in rows).most_common()
-    waits = []
-    for r in rows:
-        start = starts.get(r.id)
-        if start is not None:
-            from civic_app.timeutil import as_utc
+    stats.by_category = sorted(categories.items(), key=lambda item: (-item[1], item[0]))
 
-            waits.append((as_utc(start) - as_utc(r.created_at)).total_seconds() / 86400)
+    _followups_and_waits(session, stats, today)
+    return stats
+
+
+def headline_stats(session: Session, now: dt.datetime) -> Stats:
+    """What the 통통데이 page shows: the number of requests, the median wait, overdue follow-ups
+    (three small statements; the full breakdown is on the statistics page)."""
+    stats = Stats(total=session.scalar(select(func.count()).select_from(MeetingRequest)) or 0)
+    _followups_and_waits(session, stats, today_seoul(now))
+    return stats
+
+
+def _followups_and_waits(session: Session, stats: Stats, today: dt.date) -> None:
+    open_count, overdue = session.execute(
+        select(
+            func.count(FollowUp.id),
+            func.coalesce(func.sum(case((FollowUp.due_date < today, 1), else_=0)), 0),
+        ).where(FollowUp.status == "open")
+    ).one()
+    stats.open_followups, stats.overdue_followups = open_count, overdue
+    # Requests that got a meeting: as many as there were places, whatever the number of requests.
+    first = (
+        select(MeetingBooking.request_id, func.min(MeetingBooking.start_at).label("start_at"))
+        .where(MeetingBooking.active.is_(True))
+        .group_by(MeetingBooking.request_id)
+        .subquery()
+    )
+    booked = session.execute(
+        select(MeetingRequest.created_at, first.c.start_at).join(
+            first, first.c.request_id == MeetingRequest.id
+        )
+    ).all()
+    waits = [
+        (as_utc(begin) - as_utc(created)).total_seconds() / 86400
+        for created, begin in booked
+        if begin is not None
+    ]
     if waits:
         stats.median_wait_days = round(statistics.median(waits), 1)
         stats.p90_wait_days = round(percentile(waits, 90) or 0, 1)
-    stats.open_followups = sum(1 for f in follow if f.status == "open")
-    stats.overdue_followups = sum(1 for f in follow if f.status == "open" and f.due_date < today)
-    stats.waiting = sum(1 for r in rows if r.status in (*OPEN_STATUSES,))
-    end = period_end or today
-    start = period_start or dt.date(end.year, 1, 1)
-    if start > end:
-        start, end = end, start
-    days = [to_seoul(r.created_at).date() for r in rows]
-    stats.period_start, stats.period_end = start, end
-    stats.previous_start, stats.previous_end = _year_earlier(start), _year_earlier(end)
-    stats.period_count = sum(1 for d in days if start <= d <= end)
-    stats.previous_count = sum(1 for d in days if stats.previous_start <= d <= stats.previous_end)
-    return stats
+
+
+def _seoul_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=SEOUL).astimezone(dt.UTC)
 
 
 def overdue_followups(session: Session, now: dt.datetime) -> list[FollowUp]:

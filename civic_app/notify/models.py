@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civic_app.db_types import UTCDateTime
@@ -31,7 +31,16 @@ class OutboxMessage(db.Model):
     """One notice to deliver. Written in the caller's transaction; sent by another process."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_due", "channel", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "channel", "status", "next_attempt_at"),
+        # The bot's rate check reads the last channel post (max sent_at) before each post.
+        Index(
+            "ix_outbox_channel_posts_sent",
+            "sent_at",
+            postgresql_where=text("channel = 'telegram' AND recipient IS NULL"),
+            sqlite_where=text("channel = 'telegram' AND recipient IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))

@@ -28,6 +28,7 @@ def dev_mailbox():
         .order_by(OutboxMessage.id.desc())
         .limit(50)
     ).all()
+    body = render_template("notify/dev_mailbox.html", rows=rows)  # before the commit expires the rows
     record(
         db.session,
         actor_id=current_user.id,
@@ -37,7 +38,7 @@ def dev_mailbox():
         now=utcnow(),
     )
     db.session.commit()
-    return render_template("notify/dev_mailbox.html", rows=rows)
+    return body
 
 
 def init_app(app) -> None:

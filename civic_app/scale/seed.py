@@ -602,6 +602,9 @@ class Seeder:
         self.meetings()
         self.cards()
         self.committee()
+        from civic_app.scale.seed_more import seed_more
+
+        seed_more(self)  # every other table a page reads: reviews, reports, holidays, chats …
         self.outbox()
         self.f.fix_sequences()
         self.result.counts = dict(self.f.counts)

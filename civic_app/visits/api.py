@@ -60,9 +60,10 @@ def list_visits():
             Visit.start_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=SEOUL)
         )
     query = query.order_by(Visit.start_at, Visit.id)
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import joinedload, lazyload
 
-    query = query.options(joinedload(Visit.cycle))
+    # The answer never reads a visit's departments or tour sites (eager for other pages).
+    query = query.options(joinedload(Visit.cycle), lazyload(Visit.departments), lazyload(Visit.sites))
     return jsonify(paginate(db.session, query, serialize))
 
 

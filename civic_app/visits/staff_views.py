@@ -11,16 +11,17 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from civic_app.cards.photos import photo_folder, read_upload
+from civic_app.cards.photos import read_upload
 from civic_app.dongs.models import Department
 from civic_app.extensions import db
+from civic_app.storage import storage
 from civic_app.timeutil import today_seoul, utcnow
 from civic_app.visits import cycles, queries
 from civic_app.visits.forms import (
@@ -261,7 +262,7 @@ def visit(visit_id: int):
 
 
 def _photo_dir() -> str:
-    return photo_folder(current_app.instance_path)
+    return storage().folder("card_photos")
 
 
 def _read_photo(field) -> tuple[str, bytes] | None:

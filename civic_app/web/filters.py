@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask
 from flask_babel import get_locale
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from civic_app.privacy import guard
@@ -93,13 +94,32 @@ def nl2br(value: str | None) -> Markup:
     return Markup("<br>").join(escape(line) for line in value.splitlines())
 
 
+def _in_render_locale(fn):
+    """The filter reads the render's language from the template context (``current_locale``,
+    set once per render) instead of asking Flask-Babel on every row."""
+
+    @pass_context
+    def filtered(context, value):
+        locale = context.get("current_locale")
+        english = (locale == "en") if locale else None
+        if fn is format_won or fn is format_won_short:
+            if english is None or value is None:
+                return fn(value)
+            return (
+                f"KRW {value:,}" if english else (f"{value:,}원" if fn is format_won else korean_won(value))
+            )
+        return fn(value, english)
+
+    return filtered
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(mask_name)
     app.add_template_filter(mask_phone)
     app.add_template_filter(mask_email)
     app.add_template_filter(mask_text)
-    app.add_template_filter(format_date, "kdate")
-    app.add_template_filter(format_datetime, "kdatetime")
-    app.add_template_filter(format_won, "won")
-    app.add_template_filter(format_won_short, "won_kr")
+    app.add_template_filter(_in_render_locale(format_date), "kdate")
+    app.add_template_filter(_in_render_locale(format_datetime), "kdatetime")
+    app.add_template_filter(_in_render_locale(format_won), "won")
+    app.add_template_filter(_in_render_locale(format_won_short), "won_kr")
     app.add_template_filter(nl2br)

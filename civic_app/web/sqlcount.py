@@ -21,6 +21,11 @@ def _count(*_args, **_kwargs) -> None:
         g._sql_count = g.get("_sql_count", 0) + 1
 
 
+def count_one() -> None:
+    """Count a statement run outside SQLAlchemy (the data-versions read)."""
+    _count()
+
+
 def _add_header(response: Response) -> Response:
     response.headers[HEADER] = str(g.get("_sql_count", 0))
     return response

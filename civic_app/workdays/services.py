@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import holidays
@@ -10,6 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civic_app.workdays.models import BlackoutRange, ClosedDate
+
+
+@functools.lru_cache(maxsize=32)
+def _holidays(first: int, last: int) -> tuple[tuple[dt.date, str], ...]:
+    """Korea's public holidays of the years (computing them takes ~13 ms: lunar dates)."""
+    return tuple(holidays.country_holidays("KR", years=range(first, last + 1), language="ko").items())
+
+
+def _public_holidays(first: int, last: int) -> dict[dt.date, str]:
+    return dict(_holidays(first, last))
 
 
 @dataclass
@@ -22,8 +33,14 @@ class WorkCalendar:
 
     @classmethod
     def load(cls, session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
-        years = range(start.year, end.year + 1)
-        kr = holidays.country_holidays("KR", years=years, language="ko")
+        from civic_app import refdata
+
+        kr = _public_holidays(start.year, end.year)
+        if refdata.for_session(session):
+            days = refdata.closed_days()  # cached per process, keyed by the workdays data version
+            closed = {day: reason for day, reason in days.closed if start <= day <= end}
+            blackouts = [(a, b, reason) for a, b, reason in days.blackouts if a <= end and b >= start]
+            return cls(kr, closed, blackouts)
         closed = {
             row.day: row.reason
             for row in session.scalars(
@@ -36,7 +53,7 @@ class WorkCalendar:
                 select(BlackoutRange).where(BlackoutRange.start_day <= end, BlackoutRange.end_day >= start)
             )
         ]
-        return cls(dict(kr.items()), closed, blackouts)
+        return cls(kr, closed, blackouts)
 
     def holiday_name(self, day: dt.date) -> str | None:
         """Public holiday or admin closed date name, or None."""

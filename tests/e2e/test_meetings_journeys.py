@@ -17,11 +17,11 @@ import re
 import pytest
 
 from civic_app.extensions import db
-from civic_app.web.filters import format_date
 from civic_app.meetings.outcomes import add_followup, record_answer
 from civic_app.meetings.review import decide_mayor, decide_written
 from civic_app.notify.mailer import deliver_once
 from civic_app.timeutil import SEOUL, utcnow
+from civic_app.web.filters import format_date
 from civic_app.workdays.services import WorkCalendar
 from tests.e2e.conftest import assert_accessible
 from tests.e2e.test_meetings_flow import _login, _logout

@@ -103,6 +103,7 @@ def _production_config(**extra) -> dict:
             "SECRET_KEY": "a-long-random-production-secret-0123456789",
             "DATABASE_URL": "sqlite://",
             "ALLOW_SQLITE_IN_PRODUCTION": "1",
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
         }
     )
     cfg.update({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **extra})
@@ -180,7 +181,7 @@ def test_production_refuses_missing_or_default_secret(secret):
 
 
 def test_production_refuses_sqlite_unless_allowed():
-    env = {"CIVIC_ENV": "production", "SECRET_KEY": "x" * 40}
+    env = {"CIVIC_ENV": "production", "SECRET_KEY": "x" * 40, "REDIS_URL": "redis://cache:6379/0"}
     with pytest.raises(ConfigError, match="SQLite"):
         check_production(load_config(env))
     check_production(load_config({**env, "ALLOW_SQLITE_IN_PRODUCTION": "1"}))
@@ -188,6 +189,16 @@ def test_production_refuses_sqlite_unless_allowed():
     check_production(cfg)
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://civic@db/civic"
     assert cfg["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_needs_redis_for_the_shared_cache_and_login_limits():
+    env = {"CIVIC_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://civic@db/civic"}
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        check_production(load_config(env))
+    cfg = load_config({**env, "REDIS_URL": "redis://cache:6379/0"})
+    check_production(cfg)
+    assert cfg["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/0"  # login limits shared too
+    assert load_config({})["REDIS_URL"] is None  # development: one process, no Redis needed
 
 
 def test_create_app_refuses_unsafe_production(monkeypatch):

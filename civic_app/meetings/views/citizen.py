@@ -35,7 +35,7 @@ def public_index():
         "meetings/public_index.html",
         sessions=queries.upcoming_sessions(db.session, now, limit=6),
         summaries=queries.public_summaries(db.session, limit=10),
-        stats=queries.statistics_for(db.session, now),
+        stats=queries.headline_stats(db.session, now),
     )
 
 

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, request
+from flask import Blueprint, flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
-from civic_app.dongs.models import Department, Dong
+from civic_app import refdata
 from civic_app.extensions import db
 from civic_app.meetings import outcomes, queries
 from civic_app.meetings.base import OFFICE_ROLES
 from civic_app.meetings.forms import ActionForm
 from civic_app.meetings.submission import MAX_ATTACHMENT_BYTES
 from civic_app.meetings.texts import reason_label, route_label, status_label
+from civic_app.storage import storage
 from civic_app.timeutil import utcnow
 from civic_app.web.actions import run
 from civic_app.web.filters import format_datetime
@@ -41,19 +41,15 @@ def _inject() -> dict:
 
 
 def upload_dir() -> str:
-    return str(Path(current_app.instance_path) / "meeting_uploads")
+    return storage().folder("meeting_uploads")
 
 
 def dong_choices() -> list[tuple[int, str]]:
-    dongs = db.session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.name)).all()
-    return [(0, _("(선택 안 함)"))] + [(d.id, d.name) for d in dongs]
+    return [(0, _("(선택 안 함)"))] + [(d.id, d.name) for d in refdata.dongs()]  # per-process cache
 
 
 def dept_choices(blank: bool = True) -> list[tuple[int, str]]:
-    depts = db.session.scalars(
-        select(Department).where(Department.active.is_(True)).order_by(Department.name)
-    ).all()
-    return ([(0, _("(없음)"))] if blank else []) + [(d.id, d.name) for d in depts]
+    return ([(0, _("(없음)"))] if blank else []) + [(d.id, d.name) for d in refdata.departments()]
 
 
 def session_choices(now: dt.datetime) -> list[tuple[int, str]]:

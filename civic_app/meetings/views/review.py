@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
-from flask import abort, flash, get_flashed_messages, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -41,8 +40,8 @@ from civic_app.meetings.views.common import (
     paginate,
     request_kwargs,
     save_answer,
-    upload_dir,
 )
+from civic_app.storage import storage
 from civic_app.timeutil import SEOUL
 from civic_app.web.actions import run
 from civic_app.web.filters import format_datetime
@@ -114,7 +113,7 @@ def quick_mayor(request_id: int):
 PREFIXES = {"mayor": "m", "fallback": "f", "written": "w", "decline": "d"}
 
 
-def _decision_forms(req, now: dt.datetime, forms: dict) -> dict[str, DecisionForm]:
+def _decision_forms(req, now: dt.datetime, forms: dict, upcoming: list) -> dict[str, DecisionForm]:
     decision = {a: forms.get(a) or DecisionForm(prefix=p) for a, p in PREFIXES.items()}
     for action, form in decision.items():
         form.reason_code.choices = [(code, reason_label(code)) for code in REASONS_BY_ACTION[action]]
@@ -135,32 +134,34 @@ def _decision_forms(req, now: dt.datetime, forms: dict) -> dict[str, DecisionFor
         for s in slots
     ] + [(0, _("(아래에서 새 면담 시간을 엽니다)"))]
     decision["written"].department_id.choices = dept_choices(blank=False)
-    sessions = queries.upcoming_sessions(db.session, now, limit=8)
     decision["mayor"].slot_id.choices = [(0, _("자동 (희망 회차 또는 가장 가까운 회차)"))] + [
-        (slot.id, format_datetime(slot.start_at))
-        for row in sessions
-        for slot in free_slots(db.session, row.session)
+        (slot.id, format_datetime(slot.start_at)) for row in upcoming[:8] for slot in row.open_slots
     ]
     return decision
 
 
 def _detail_context(req, now: dt.datetime, **forms) -> dict:
-    decision = _decision_forms(req, now, forms)
+    upcoming = queries.upcoming_sessions(db.session, now, limit=24)  # read once for the forms and the queue
+    decision = _decision_forms(req, now, forms, upcoming)
     followup = forms.get("followup") or FollowUpForm()
     followup.department_id.choices = dept_choices()
-    preferred = list(
-        db.session.scalars(
-            select(TongtongSession)
-            .where(TongtongSession.id.in_(req.preferred_session_ids or [0]))
-            .order_by(TongtongSession.start_at)
+    known = {row.session.id: row.session for row in upcoming}
+    wanted = req.preferred_session_ids or []
+    preferred = sorted([known[i] for i in wanted if i in known], key=lambda t: t.start_at)
+    if any(i not in known for i in wanted):
+        preferred = list(
+            db.session.scalars(
+                select(TongtongSession)
+                .where(TongtongSession.id.in_(wanted))
+                .order_by(TongtongSession.start_at)
+            )
         )
-    )
     return {
         "preferred_sessions": preferred,
         "change_form": forms.get("change") or ChangeDecisionForm(),
         "req": req,
         "now": now,
-        "queue": queries.queue_info(db.session, req, now),
+        "queue": queries.queue_info(db.session, req, now, upcoming),
         "mayor_form": decision["mayor"],
         "fallback_form": decision["fallback"],
         "written_form": decision["written"],
@@ -189,9 +190,10 @@ def _log_view(req, now: dt.datetime) -> None:
 
 
 def _render_detail(req, now: dt.datetime, status: int = 200, **forms):
+    body = render_template("meetings/review_detail.html", **_detail_context(req, now, **forms))
     _log_view(req, now)
-    db.session.commit()
-    return render_template("meetings/review_detail.html", **_detail_context(req, now, **forms)), status
+    db.session.commit()  # after rendering: the commit expires everything the page read
+    return body, status
 
 
 def _back_to_detail(request_id: int):
@@ -202,7 +204,7 @@ def _back_to_detail(request_id: int):
 @bp.route("/staff/tongtong/requests/<int:request_id>")
 @roles_required(*STAFF)
 def review_detail(request_id: int):
-    req = get_request(db.session, request_id)
+    req = queries.request_with_history(db.session, request_id)
     return _render_detail(req, clock())
 
 
@@ -376,11 +378,12 @@ def attachment(request_id: int):
         abort(404)
     _log_view(req, clock())
     db.session.commit()
-    path = Path(upload_dir()) / Path(req.attachment_path).name
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=req.attachment_type, as_attachment=True, download_name=req.attachment_name
+    return storage().send(
+        "meeting_uploads",
+        req.attachment_path,
+        mimetype=req.attachment_type,
+        as_attachment=True,
+        download_name=req.attachment_name,
     )
 
 
