@@ -285,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     created = args.db_url is None
     servers: list[Server] = []
     backends = None
+    shared, prefix = None, ""
     try:
         if created:
             log(f"creating database {name}; seed-scale --dongs {args.dongs}")
@@ -296,8 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             db_url = args.db_url
         sizes, dong_code = data_sizes(db_url)
         log("rows: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
-        shared = redis_url()
-        prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        shared, prefix = redis_url(), f"bench-{uuid.uuid4().hex[:8]}:"
         cache_env = {"REDIS_URL": shared, "CACHE_KEY_PREFIX": prefix} if shared else {}
         app_on = Server("civic_app:create_app()", app_env(db_url, CACHE_PAGES="1", **cache_env), args.workers)
         app_off = Server(
@@ -368,6 +368,12 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if backends:
             backends.close()
+        if shared:  # the cache entries of this run
+            import redis
+
+            client = redis.Redis.from_url(shared)
+            for key in client.scan_iter(match=prefix + "*", count=1000):
+                client.delete(key)
         if created and not args.keep_db:
             drop_database(args.admin_url, name)
 
