@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, lazyload
 
 from civic_app.accounts.roles import CIVIC_OFFICE_ROLES
 from civic_app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
@@ -71,15 +72,24 @@ def add_event(
 ) -> None:
     """One step of the request's timeline. ``note`` is stored text: Korean by rule (see
     :mod:`civic_app.meetings.texts`), never in the acting user's language."""
-    events = req.events  # load the collection first: a load after the append would repeat it
     parts = note.parts if isinstance(note, KoText) else None
-    events.append(
-        RequestEvent(at=now, kind=kind, note=str(note), note_parts=parts, actor_id=getattr(actor, "id", None))
+    event = RequestEvent(
+        at=now, kind=kind, note=str(note), note_parts=parts, actor_id=getattr(actor, "id", None)
     )
+    if req.id is not None and "events" in inspect(req).unloaded:
+        # The timeline is not loaded (a decision in a hurry): add the row without reading the
+        # whole timeline first; a later read of req.events flushes and sees it.
+        event.request_id = req.id
+        session.add(event)
+    else:
+        req.events.append(event)
 
 
-def get_request(session: Session, request_id: int) -> MeetingRequest:
-    req = session.get(MeetingRequest, request_id)
+def get_request(session: Session, request_id: int, *, history: bool = True) -> MeetingRequest:
+    """The request (404 when there is none). ``history=False``: its timeline and follow-ups are
+    not loaded with it (a decision does not read them; they load when something does)."""
+    options = [] if history else [lazyload(MeetingRequest.events), lazyload(MeetingRequest.followups)]
+    req = session.get(MeetingRequest, request_id, options=options)
     if req is None:
         raise NotFound(_("신청을 찾을 수 없습니다."))
     return req

@@ -13,7 +13,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from civic_app.dongs.models import Host
 from civic_app.errors import InvalidTransition
@@ -151,14 +151,17 @@ def give_back(session: Session, freed: MeetingBooking | None, *, actor, now: dt.
 
 # --- sessions and the waiting list ---------------------------------------------------------------
 def free_slots(session: Session, tsession: TongtongSession) -> list[MeetingSlot]:
-    taken = set(
+    """The session's active slots nobody holds, earliest first (one statement: what a loser of
+    a contended booking is told at once)."""
+    taken = select(MeetingBooking.id).where(MeetingBooking.slot_id == MeetingSlot.id)
+    return list(
         session.scalars(
-            select(MeetingBooking.slot_id)
-            .join(MeetingSlot, MeetingBooking.slot_id == MeetingSlot.id)
-            .where(MeetingSlot.session_id == tsession.id)
+            select(MeetingSlot)
+            .where(MeetingSlot.session_id == tsession.id, MeetingSlot.active.is_(True), ~taken.exists())
+            .order_by(MeetingSlot.start_at, MeetingSlot.id)
+            .options(lazyload(MeetingSlot.booking))
         )
     )
-    return [s for s in tsession.slots if s.active and s.id not in taken]
 
 
 def open_sessions(session: Session, now: dt.datetime, limit: int = 24) -> list[TongtongSession]:

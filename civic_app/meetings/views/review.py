@@ -9,6 +9,7 @@ from flask import abort, flash, get_flashed_messages, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from civic_app.audit.services import VIEW_PERSONAL_DATA, record
 from civic_app.dongs.models import Department, Host
@@ -214,8 +215,14 @@ def _said(form: DecisionForm) -> dict:
     return {"reason_code": form.reason_code.data, "note": form.note.data or "", "actor": current_user}
 
 
+def _slot(slot_id: int) -> MeetingSlot | None:
+    """The slot a decision names; its booking is not loaded (the booking is an insert that
+    either wins or finds the slot taken)."""
+    return db.session.get(MeetingSlot, slot_id, options=[lazyload(MeetingSlot.booking)])
+
+
 def _mayor(req, form: DecisionForm, now: dt.datetime) -> str:
-    slot = db.session.get(MeetingSlot, form.slot_id.data) if form.slot_id.data else None
+    slot = _slot(form.slot_id.data) if form.slot_id.data else None
     booking = review.decide_mayor(db.session, req, slot=slot, now=now, **_said(form))
     if booking is not None:
         return _("시장 면담을 배정했습니다.")
@@ -230,7 +237,7 @@ def _mayor(req, form: DecisionForm, now: dt.datetime) -> str:
 
 
 def _fallback(req, form: DecisionForm, now: dt.datetime) -> str:
-    slot = db.session.get(MeetingSlot, form.slot_id.data or 0)
+    slot = _slot(form.slot_id.data or 0)
     if form.new_start.data is not None:
         # No fitting slot: open one for the chosen host right here.
         host = db.session.get(Host, form.new_host_id.data or 0)
@@ -313,7 +320,7 @@ def _on_detail(request_id: int, name: str, form, step: Callable[..., str]):
     lost race (the slot went to someone faster: Conflict) is said there at once; any other
     error shows the page again with the form's errors (400)."""
     now = clock()
-    req = get_request(db.session, request_id)
+    req = get_request(db.session, request_id, history=False)
     if form.validate_on_submit():
         outcome = run(lambda: step(req, form, now), form=form)
         if outcome.ok:
