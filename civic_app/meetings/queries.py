@@ -479,7 +479,9 @@ def department_work(session: Session, department_id: int, now: dt.datetime) -> D
             select(FollowUp)
             .where(FollowUp.department_id == department_id, FollowUp.status == "open")
             .options(
-                selectinload(FollowUp.request).options(
+                # Joined, not selectin: a selectin load skips requests already loaded above, so
+                # the statement count would depend on the data.
+                joinedload(FollowUp.request).options(
                     lazyload(MeetingRequest.events),
                     lazyload(MeetingRequest.bookings),
                     lazyload(MeetingRequest.followups),
