@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from civic_app.committee.models import (
     QUARTER_OPEN,
@@ -408,6 +408,8 @@ def calendar_meetings(session: Session, *, since: dt.datetime) -> list[Committee
             select(CommitteeMeeting)
             .where(CommitteeMeeting.start_at >= since)
             .order_by(CommitteeMeeting.start_at, CommitteeMeeting.id)
+            # A calendar event shows the meeting only: not who attended, nor the committee.
+            .options(lazyload(CommitteeMeeting.attendance), lazyload(CommitteeMeeting.committee))
         ).unique()
     )
 

@@ -533,6 +533,7 @@ def calendar_sessions(session: Session, *, since: dt.datetime) -> list[TongtongS
             select(TongtongSession)
             .where(TongtongSession.start_at >= since)
             .order_by(TongtongSession.start_at, TongtongSession.id)
+            .options(lazyload(TongtongSession.slots))  # a calendar event shows the session only
         )
     )
 
@@ -550,7 +551,14 @@ def calendar_bookings(
         select(MeetingBooking)
         .where(MeetingBooking.start_at >= since)
         .order_by(MeetingBooking.start_at, MeetingBooking.id)
-        .options(selectinload(MeetingBooking.request))
+        .options(
+            # The request's code, name, category and dong only: not its history or follow-ups.
+            selectinload(MeetingBooking.request).options(
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+                lazyload(MeetingRequest.bookings),
+            )
+        )
     )
     if host_user_id is not None:
         query = query.where(MeetingBooking.host.has(user_id=host_user_id))

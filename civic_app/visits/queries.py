@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, noload, selectinload
+from sqlalchemy.orm import Session, lazyload, noload, selectinload
 
 from civic_app.dongs.models import Dong
 from civic_app.timeutil import seoul_datetime, to_seoul
@@ -206,7 +206,12 @@ def calendar_visits(
 ) -> list[Visit]:
     """Visits starting from ``since``, cancelled and postponed ones included (feeds announce
     them); only published ones unless ``include_unpublished`` (staff feeds)."""
-    query = select(Visit).where(Visit.start_at >= since).order_by(Visit.start_at, Visit.id)
+    query = (
+        select(Visit)
+        .where(Visit.start_at >= since)
+        .order_by(Visit.start_at, Visit.id)
+        .options(lazyload(Visit.departments))  # a calendar event names the dong and the sites
+    )
     if not include_unpublished:
         query = query.where(Visit.published.is_(True))
     return list(session.scalars(query).unique())
