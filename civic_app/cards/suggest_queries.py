@@ -329,18 +329,12 @@ def overdue(session: Session, now: dt.datetime, *, limit: int = 10) -> tuple[lis
     """Answer deadlines already past, oldest first, and how many there are (the dashboard)."""
     today = today_seoul(now)
     where = (CardAnswerDuty.answered_at.is_(None), CardAnswerDuty.due_on < today, CardItem.status != MERGED)
-    rows = list(
-        session.scalars(
-            select(CardAnswerDuty)
-            .join(CardItem, CardItem.id == CardAnswerDuty.item_id)
-            .where(*where)
-            .order_by(CardAnswerDuty.due_on, CardAnswerDuty.id)
-            .limit(limit)
-        )
-    )
-    total = session.scalar(
-        select(func.count(CardAnswerDuty.id))
+    # The count of every match rides along each row (a window over the rows before the limit).
+    found = session.execute(
+        select(CardAnswerDuty, func.count().over())
         .join(CardItem, CardItem.id == CardAnswerDuty.item_id)
         .where(*where)
-    )
-    return rows, total or 0
+        .order_by(CardAnswerDuty.due_on, CardAnswerDuty.id)
+        .limit(limit)
+    ).all()
+    return [duty for duty, _total in found], found[0][1] if found else 0
