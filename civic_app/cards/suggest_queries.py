@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, undefer
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from civic_app.cards.models import (
     MERGED,
@@ -21,7 +22,7 @@ from civic_app.cards.models import (
     CardSuggestion,
     CardSupport,
 )
-from civic_app.cards.suggestions import CITIZEN, SOURCE_CITIZEN, SupportRules, may_answer, support_count
+from civic_app.cards.suggestions import CITIZEN, SOURCE_CITIZEN, SupportRules, may_answer
 from civic_app.extensions import db
 from civic_app.timeutil import today_seoul
 
@@ -93,15 +94,34 @@ def _display_session(session: Session, entry: CardAgendaEntry | None, now: dt.da
 
 def panel(session: Session, item: CardItem, *, user, now: dt.datetime, rules: SupportRules) -> Panel:
     since = now - dt.timedelta(days=rules.window_days)
-    out = Panel(
-        item=item,
-        supports=support_count(session, item.id),
-        recent=support_count(session, item.id, since=since),
-        rules=rules,
-        today=today_seoul(now),
-    )
-    out.duty = session.scalar(select(CardAnswerDuty).where(CardAnswerDuty.item_id == item.id))
-    out.agenda = session.scalar(select(CardAgendaEntry).where(CardAgendaEntry.item_id == item.id))
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    user_id = user.id if signed_in else 0
+
+    def count(*where) -> ScalarSelect:
+        return (
+            select(func.count(CardSupport.id)).where(CardSupport.item_id == item.id, *where).scalar_subquery()
+        )
+
+    # The counts and the reader's own support and authorship in one statement.
+    supports, recent, mine, is_author = session.execute(
+        select(
+            count(),
+            count(CardSupport.created_at >= since),
+            count(CardSupport.user_id == user_id),
+            select(func.count(CardSuggestion.id))
+            .where(CardSuggestion.item_id == item.id, CardSuggestion.author_id == user_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    out = Panel(item=item, supports=supports, recent=recent, rules=rules, today=today_seoul(now))
+    # The answer duty and the agenda entry (at most one each) in one statement.
+    out.duty, out.agenda = session.execute(
+        select(CardAnswerDuty, CardAgendaEntry)
+        .select_from(CardItem)
+        .outerjoin(CardAnswerDuty, CardAnswerDuty.item_id == CardItem.id)
+        .outerjoin(CardAgendaEntry, CardAgendaEntry.item_id == CardItem.id)
+        .where(CardItem.id == item.id)
+    ).one()
     out.agenda_session = _display_session(session, out.agenda, now)
     out.answers = list(
         session.scalars(
@@ -110,21 +130,9 @@ def panel(session: Session, item: CardItem, *, user, now: dt.datetime, rules: Su
             .order_by(CardAnswer.created_at, CardAnswer.id)
         )
     )
-    if user is not None and getattr(user, "is_authenticated", False):
-        out.mine = (
-            session.scalar(
-                select(CardSupport.id).where(CardSupport.item_id == item.id, CardSupport.user_id == user.id)
-            )
-            is not None
-        )
-        out.is_author = (
-            session.scalar(
-                select(CardSuggestion.id).where(
-                    CardSuggestion.item_id == item.id, CardSuggestion.author_id == user.id
-                )
-            )
-            is not None
-        )
+    if signed_in:
+        out.mine = mine > 0
+        out.is_author = is_author > 0
         out.can_support = CITIZEN in user.role_set and not out.is_author and item.status in OPEN_STATUSES
         out.can_answer = (
             may_answer(user, item)
@@ -321,18 +329,12 @@ def overdue(session: Session, now: dt.datetime, *, limit: int = 10) -> tuple[lis
     """Answer deadlines already past, oldest first, and how many there are (the dashboard)."""
     today = today_seoul(now)
     where = (CardAnswerDuty.answered_at.is_(None), CardAnswerDuty.due_on < today, CardItem.status != MERGED)
-    rows = list(
-        session.scalars(
-            select(CardAnswerDuty)
-            .join(CardItem, CardItem.id == CardAnswerDuty.item_id)
-            .where(*where)
-            .order_by(CardAnswerDuty.due_on, CardAnswerDuty.id)
-            .limit(limit)
-        )
-    )
-    total = session.scalar(
-        select(func.count(CardAnswerDuty.id))
+    # The count of every match rides along each row (a window over the rows before the limit).
+    found = session.execute(
+        select(CardAnswerDuty, func.count().over())
         .join(CardItem, CardItem.id == CardAnswerDuty.item_id)
         .where(*where)
-    )
-    return rows, total or 0
+        .order_by(CardAnswerDuty.due_on, CardAnswerDuty.id)
+        .limit(limit)
+    ).all()
+    return [duty for duty, _total in found], found[0][1] if found else 0

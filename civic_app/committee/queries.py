@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from civic_app.committee.models import (
     QUARTER_OPEN,
@@ -408,6 +408,8 @@ def calendar_meetings(session: Session, *, since: dt.datetime) -> list[Committee
             select(CommitteeMeeting)
             .where(CommitteeMeeting.start_at >= since)
             .order_by(CommitteeMeeting.start_at, CommitteeMeeting.id)
+            # A calendar event shows the meeting only: not who attended, nor the committee.
+            .options(lazyload(CommitteeMeeting.attendance), lazyload(CommitteeMeeting.committee))
         ).unique()
     )
 
@@ -419,28 +421,39 @@ def meeting_by_id(session: Session, meeting_id: int) -> CommitteeMeeting | None:
 @dataclass(frozen=True)
 class FieldTasks:
     field: str  # the sub-committee's name
-    statuses: list[tuple[str, int]]  # (status, progress) of each of its tasks
+    counts: dict[str, int]  # tasks per status
+    progress: tuple[int, int]  # (sum of the reported progress, tasks) of the active tasks
 
 
 def tasks_by_field(session: Session) -> list[FieldTasks]:
-    """The default committee's sub-committees in their order, with the status and reported
-    progress of each task (empty before the committee exists). Three statements."""
+    """The default committee's sub-committees in their order, with their tasks counted per
+    status and the active ones' summed progress (empty before the committee exists): one
+    statement, one row per sub-committee and status."""
     from civic_app.committee.models import DEFAULT_COMMITTEE
 
-    committee = session.scalar(select(Committee).where(Committee.name == DEFAULT_COMMITTEE))
-    if committee is None:
-        return []
-    subs = session.scalars(
-        select(SubCommittee)
-        .where(SubCommittee.committee_id == committee.id)
-        .order_by(SubCommittee.position, SubCommittee.id)
-    ).all()
-    tasks: dict[int, list[tuple[str, int]]] = {s.id: [] for s in subs}
-    for sub_id, status, progress in session.execute(
-        select(CommitteeTask.subcommittee_id, CommitteeTask.status, CommitteeTask.progress).where(
-            CommitteeTask.committee_id == committee.id
+    rows = session.execute(
+        select(
+            SubCommittee.id,
+            SubCommittee.name,
+            CommitteeTask.status,
+            func.count(CommitteeTask.id),
+            func.coalesce(func.sum(func.coalesce(CommitteeTask.progress, 0)), 0),
         )
-    ):
-        if sub_id in tasks:
-            tasks[sub_id].append((status, progress or 0))
-    return [FieldTasks(s.name, tasks[s.id]) for s in subs]
+        .join(Committee, Committee.id == SubCommittee.committee_id)
+        .outerjoin(
+            CommitteeTask,
+            (CommitteeTask.subcommittee_id == SubCommittee.id) & (CommitteeTask.committee_id == Committee.id),
+        )
+        .where(Committee.name == DEFAULT_COMMITTEE)
+        .group_by(SubCommittee.id, SubCommittee.name, SubCommittee.position, CommitteeTask.status)
+        .order_by(SubCommittee.position, SubCommittee.id)
+    )
+    fields: dict[int, FieldTasks] = {}
+    for sub_id, name, status, n, progress in rows:
+        row = fields.setdefault(sub_id, FieldTasks(name, {}, (0, 0)))
+        if status is None:  # a sub-committee without tasks
+            continue
+        row.counts[status] = n
+        if status == "active":
+            fields[sub_id] = FieldTasks(name, row.counts, (int(progress), n))
+    return list(fields.values())

@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civic_app import refdata
 from civic_app.cards import queries as card_queries
 from civic_app.committee import queries as committee_queries
 from civic_app.dongs.models import Dong
 from civic_app.meetings import queries as meeting_queries
-from civic_app.timeutil import SEOUL, as_utc, to_seoul
+from civic_app.timeutil import SEOUL, to_seoul
 from civic_app.visits import queries as visit_queries
 
 # The source's plan: 통통데이 on the 2nd and 4th Thursday, 24 sessions a year.
@@ -52,8 +53,9 @@ def dong_by_code(session: Session, code: str | None) -> Dong | None:
     return session.scalar(select(Dong).where(Dong.code == code))
 
 
-def dong_choices(session: Session) -> list[Dong]:
-    return list(session.scalars(select(Dong).where(Dong.active.is_(True)).order_by(Dong.name)))
+def dong_choices(session: Session) -> list:
+    """Active dongs by name (``id``, ``code``, ``name``), from the per-process reference cache."""
+    return list(refdata.dongs())
 
 
 def available_years(session: Session, today: dt.date) -> list[int]:
@@ -87,27 +89,28 @@ def plan_vs_actual(session: Session, *, now: dt.datetime, dong: Dong | None = No
     )
     if dong is None:
         first_month: dict[int, int] = {}
-        for start_at, status in meeting_queries.session_starts_and_statuses(session):
-            local = to_seoul(start_at)
-            first_month[local.year] = min(first_month.get(local.year, 12), local.month)
-            row = table[local.year]
+        for year, month, status, n in meeting_queries.session_counts_by_month(session):
+            first_month[year] = min(first_month.get(year, 12), month)
+            row = table[year]
             if status == "cancelled":
-                row["tongtong_cancelled"] += 1
+                row["tongtong_cancelled"] += n
             elif status == "held":  # only a held record counts, not a date that passed
-                row["tongtong_held"] += 1
+                row["tongtong_held"] += n
         first_year = min(first_month, default=None)
         for year, month in first_month.items():
             start_month = month if year == first_year else 1
             table[year]["tongtong_plan"] = TONGTONG_PER_MONTH * (13 - start_month)
-    for visit in visit_queries.published_visit_facts(session, dong_id=dong.id if dong else None):
-        row = table[to_seoul(visit.start_at).year]
-        if visit.kind == "tour":
-            row["tours_held"] += visit.status in VISIT_DONE
+    for year, kind, status, n in visit_queries.published_visit_counts(
+        session, dong_id=dong.id if dong else None
+    ):
+        row = table[year]
+        if kind == "tour":
+            row["tours_held"] += n if status in VISIT_DONE else 0
             continue
-        if visit.status not in ("cancelled", "postponed"):
-            row["visits_scheduled"] += 1
-        if visit.status in VISIT_DONE:
-            row["visits_held"] += 1
+        if status not in ("cancelled", "postponed"):
+            row["visits_scheduled"] += n
+        if status in VISIT_DONE:
+            row["visits_held"] += n
     if dong is None:
         for year, quota in visit_queries.yearly_quotas(session):
             table[year]["visits_plan"] += quota
@@ -145,13 +148,11 @@ def meeting_requests(session: Session, *, year: int, dong: Dong | None = None) -
     result = {"year": year, "dong": dong.code if dong else None, "months": months}
     lo, hi = year_bounds(year)
     received = meeting_queries.requests_received(session, start=lo, end=hi, dong_id=dong.id if dong else None)
-    waits = []
-    for req in received:
-        month = months[to_seoul(req.created_at).month - 1]
-        month["requests"] += 1
-        month[req.route if req.route in ROUTE_KEYS else "undecided"] += 1
-        if req.first_meeting_at is not None:
-            waits.append((as_utc(req.first_meeting_at) - as_utc(req.created_at)).total_seconds() / 86400)
+    for month_number, route, n in received.per_month_route:
+        month = months[month_number - 1]
+        month["requests"] += n
+        month[route if route in ROUTE_KEYS else "undecided"] += n
+    waits = received.wait_days
     total = _sum_months(months)
     return {
         **result,
@@ -200,25 +201,26 @@ def committee_progress(session: Session) -> dict:
     in each status and the average reported progress of the tasks still under way."""
     rows = []
     for field_tasks in committee_queries.tasks_by_field(session):
-        row = {"field": field_tasks.field, "total": 0, **dict.fromkeys(TASK_STATUS_KEYS, 0), "_progress": []}
-        for status, progress in field_tasks.statuses:
-            row["total"] += 1
-            if status in TASK_STATUS_KEYS:
-                row[status] += 1
-            if status == "active":
-                row["_progress"].append(progress)
+        row = {
+            "field": field_tasks.field,
+            "total": sum(field_tasks.counts.values()),
+            **{k: field_tasks.counts.get(k, 0) for k in TASK_STATUS_KEYS},
+            "_progress": field_tasks.progress,
+        }
         rows.append(row)
-    everything = [p for row in rows for p in row["_progress"]]
+    everything = (sum(r["_progress"][0] for r in rows), sum(r["_progress"][1] for r in rows))
     for row in rows:
         row["average_progress"] = _average(row.pop("_progress"))
     return {"rows": rows, "total": _task_total(rows, everything)}
 
 
-def _average(values: list[int]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
+def _average(progress: tuple[int, int]) -> float | None:
+    """The mean of (sum, count), to one decimal."""
+    total, count = progress
+    return round(total / count, 1) if count else None
 
 
-def _task_total(rows: list[dict], progress: list[int] | None = None) -> dict:
+def _task_total(rows: list[dict], progress: tuple[int, int] = (0, 0)) -> dict:
     total: dict[str, Any] = {k: sum(r[k] for r in rows) for k in ("total", *TASK_STATUS_KEYS)}
-    total["average_progress"] = _average(progress or [])
+    total["average_progress"] = _average(progress)
     return total

@@ -479,7 +479,9 @@ def department_work(session: Session, department_id: int, now: dt.datetime) -> D
             select(FollowUp)
             .where(FollowUp.department_id == department_id, FollowUp.status == "open")
             .options(
-                selectinload(FollowUp.request).options(
+                # Joined, not selectin: a selectin load skips requests already loaded above, so
+                # the statement count would depend on the data.
+                joinedload(FollowUp.request).options(
                     lazyload(MeetingRequest.events),
                     lazyload(MeetingRequest.bookings),
                     lazyload(MeetingRequest.followups),
@@ -531,6 +533,7 @@ def calendar_sessions(session: Session, *, since: dt.datetime) -> list[TongtongS
             select(TongtongSession)
             .where(TongtongSession.start_at >= since)
             .order_by(TongtongSession.start_at, TongtongSession.id)
+            .options(lazyload(TongtongSession.slots))  # a calendar event shows the session only
         )
     )
 
@@ -548,7 +551,14 @@ def calendar_bookings(
         select(MeetingBooking)
         .where(MeetingBooking.start_at >= since)
         .order_by(MeetingBooking.start_at, MeetingBooking.id)
-        .options(selectinload(MeetingBooking.request))
+        .options(
+            # The request's code, name, category and dong only: not its history or follow-ups.
+            selectinload(MeetingBooking.request).options(
+                lazyload(MeetingRequest.events),
+                lazyload(MeetingRequest.followups),
+                lazyload(MeetingRequest.bookings),
+            )
+        )
     )
     if host_user_id is not None:
         query = query.where(MeetingBooking.host.has(user_id=host_user_id))
@@ -593,40 +603,64 @@ def session_span(session: Session) -> tuple[dt.datetime | None, dt.datetime | No
     return first, last
 
 
-def session_starts_and_statuses(session: Session) -> list[tuple[dt.datetime, str]]:
-    """Every session's start and status (scheduled, cancelled, held), for the yearly counts."""
+def _year_month(first_day) -> tuple[int, int]:
+    """(year, month) of a ``seoul_month`` value (a date, or 'YYYY-MM-01' on SQLite)."""
+    text = str(first_day)
+    return int(text[:4]), int(text[5:7])
+
+
+def session_counts_by_month(session: Session) -> list[tuple[int, int, str, int]]:
+    """(year, month, status, sessions) per Seoul month and status: one statement, one row per
+    month and status whatever the number of sessions."""
+    month = seoul_month(TongtongSession.start_at)
     return [
-        (start_at, status)
-        for start_at, status in session.execute(select(TongtongSession.start_at, TongtongSession.status))
+        (*_year_month(first_day), status, n)
+        for first_day, status, n in session.execute(
+            select(month, TongtongSession.status, func.count()).group_by(month, TongtongSession.status)
+        )
     ]
 
 
 @dataclass(frozen=True)
-class ReceivedRequest:
-    id: int
-    created_at: dt.datetime
-    route: str | None  # how the review met it (ROUTES); None while undecided
-    first_meeting_at: dt.datetime | None  # start of its first active booking
+class ReceivedRequests:
+    """Requests received in a period: counts per Seoul month and route, and the waits."""
+
+    per_month_route: list[tuple[int, str | None, int]]  # (month, route or None, requests)
+    wait_days: list[float]  # from the request to its first active booking, booked ones only
 
 
 def requests_received(
     session: Session, *, start: dt.datetime, end: dt.datetime, dong_id: int | None = None
-) -> list[ReceivedRequest]:
-    """Requests received in [start, end) (in one dong with ``dong_id``): two statements."""
-    query = select(MeetingRequest.id, MeetingRequest.created_at, MeetingRequest.route).where(
-        MeetingRequest.created_at >= start, MeetingRequest.created_at < end
-    )
+) -> ReceivedRequests:
+    """Requests received in [start, end) (in one dong with ``dong_id``), counted in SQL per
+    Seoul month and route; only booked requests' dates are read (the wait). Two statements."""
+    in_period = [MeetingRequest.created_at >= start, MeetingRequest.created_at < end]
     if dong_id is not None:
-        query = query.where(MeetingRequest.dong_id == dong_id)
-    rows = session.execute(query).all()
-    firsts = dict(
-        session.execute(
-            select(MeetingBooking.request_id, func.min(MeetingBooking.start_at))
-            .where(
-                MeetingBooking.active.is_(True),
-                MeetingBooking.request_id.in_(query.with_only_columns(MeetingRequest.id)),
-            )
-            .group_by(MeetingBooking.request_id)
-        ).all()
+        in_period.append(MeetingRequest.dong_id == dong_id)
+    month = seoul_month(MeetingRequest.created_at)
+    counts = [
+        (_year_month(first_day)[1], route, n)
+        for first_day, route, n in session.execute(
+            select(month, MeetingRequest.route, func.count())
+            .where(*in_period)
+            .group_by(month, MeetingRequest.route)
+        )
+    ]
+    # From the bookings (as many as there were places) to their requests, not the reverse.
+    first = (
+        select(MeetingBooking.request_id, func.min(MeetingBooking.start_at).label("start_at"))
+        .where(MeetingBooking.active.is_(True))
+        .group_by(MeetingBooking.request_id)
+        .subquery()
     )
-    return [ReceivedRequest(ident, created, route, firsts.get(ident)) for ident, created, route in rows]
+    booked = session.execute(
+        select(MeetingRequest.created_at, first.c.start_at)
+        .join(first, first.c.request_id == MeetingRequest.id)
+        .where(*in_period)
+    )
+    waits = [
+        (as_utc(begin) - as_utc(created)).total_seconds() / 86400
+        for created, begin in booked
+        if begin is not None
+    ]
+    return ReceivedRequests(counts, waits)

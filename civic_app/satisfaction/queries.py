@@ -13,6 +13,8 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civic_app import refdata
+from civic_app.db_types import seoul_month
 from civic_app.dongs.models import Department
 from civic_app.satisfaction.models import PROCESSES, SurveyInvitation, SurveyResponse
 from civic_app.timeutil import to_seoul
@@ -25,47 +27,51 @@ def quarter_of(at: dt.datetime) -> str:
     return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
-def _figures(answers: list[tuple[int, int]]) -> dict:
-    n = len(answers)
+def _figures(answers: list[tuple[int, int, int]]) -> dict:
+    """Figures of groups of answers, each (answers, sum of satisfaction, sum of reason_clear)."""
+    n = sum(a[0] for a in answers)
     if not n:
         return {"responses": 0, "mean": None, "reason_clear_mean": None}
     return {
         "responses": n,
-        "mean": round(sum(a for a, _b in answers) / n, 2),
-        "reason_clear_mean": round(sum(b for _a, b in answers) / n, 2),
+        "mean": round(sum(a[1] for a in answers) / n, 2),
+        "reason_clear_mean": round(sum(a[2] for a in answers) / n, 2),
     }
 
 
 def satisfaction_index(session: Session) -> dict:
     """``{"by_process", "by_department", "by_quarter", "total"}``: every process is listed (with
     0 answers when it has none); departments by name, answers without one last; quarters in
-    order."""
+    order. Counted in SQL per process, department and Seoul month (one statement; the
+    departments' names come from the reference cache)."""
+    month = seoul_month(SurveyResponse.answered_at)
     rows = session.execute(
         select(
             SurveyInvitation.process,
             SurveyInvitation.department_id,
-            SurveyResponse.answered_at,
-            SurveyResponse.satisfaction,
-            SurveyResponse.reason_clear,
-        ).join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+            month,
+            func.count(SurveyResponse.id),
+            func.sum(SurveyResponse.satisfaction),
+            func.sum(SurveyResponse.reason_clear),
+        )
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+        .group_by(SurveyInvitation.process, SurveyInvitation.department_id, month)
     ).all()
     by_process: dict[str, list] = defaultdict(list)
     by_department: dict[int | None, list] = defaultdict(list)
     by_quarter: dict[str, list] = defaultdict(list)
     everything = []
-    for process, department_id, answered_at, satisfaction, reason_clear in rows:
-        answer = (satisfaction, reason_clear)
-        by_process[process].append(answer)
-        by_department[department_id].append(answer)
-        by_quarter[quarter_of(answered_at)].append(answer)
-        everything.append(answer)
-    ids = [d for d in by_department if d is not None]
-    departments = {
-        d.id: d for d in (session.scalars(select(Department).where(Department.id.in_(ids))) if ids else [])
-    }
+    for process, department_id, first_day, n, satisfaction, reason_clear in rows:
+        answers = (n, int(satisfaction or 0), int(reason_clear or 0))
+        year, month_number = int(str(first_day)[:4]), int(str(first_day)[5:7])
+        by_process[process].append(answers)
+        by_department[department_id].append(answers)
+        by_quarter[f"{year}-Q{(month_number - 1) // 3 + 1}"].append(answers)
+        everything.append(answers)
+    departments = {d.id: d for d in refdata.departments(active_only=False)} if by_department else {}
     known = [*PROCESSES, *sorted(p for p in by_process if p not in PROCESSES)]
     department_rows = sorted(
-        by_department.items(),
+        ((d, a) for d, a in by_department.items() if d is None or d in departments),
         key=lambda kv: (kv[0] is None, departments[kv[0]].name if kv[0] is not None else ""),
     )
     return {

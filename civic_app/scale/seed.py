@@ -574,8 +574,12 @@ class Seeder:
         statuses = committee_models.TASK_STATUSES
         weights = [6 if s == "active" else 1 for s in statuses]
 
+        road = self.s.scalar(sa.select(Department.id).where(Department.code == "ROAD"))
+
         def task(i: int, ident: int) -> dict:
             created = self.when()
+            # The first task is the road department's and under way (it reports every quarter).
+            first = i == 0 and road is not None
             return _only(
                 CommitteeTask,
                 {
@@ -584,9 +588,9 @@ class Seeder:
                     "title": f"정책과제 {ident}: " + rng.choice(CARD_TITLES),
                     "subcommittee_id": rng.choice(sub_ids),
                     "origin": rng.choice(origins),
-                    "department_id": rng.choice(self.dept_ids) if self.dept_ids else None,
+                    "department_id": road if first else rng.choice(self.dept_ids) if self.dept_ids else None,
                     "start_year": created.year,
-                    "status": rng.choices(statuses, weights)[0],
+                    "status": "active" if first else rng.choices(statuses, weights)[0],
                     "progress": rng.randrange(0, 101),
                     "created_at": created,
                     "updated_at": created,

@@ -284,6 +284,9 @@ class MoreSeeder:
 
         CommitteeSeeder(self).run()
         self.people()
+        from civic_app.scale.seed_citizens import CitizenSeeder
+
+        CitizenSeeder(self).run()
 
     # --- people: Telegram chats, calendar feeds -------------------------------------------------
     def people(self) -> None:

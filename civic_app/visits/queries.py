@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, noload, selectinload
+from sqlalchemy.orm import Session, lazyload, noload, selectinload
 
+from civic_app import refdata
+from civic_app.db_types import seoul_month
 from civic_app.dongs.models import Dong
 from civic_app.timeutil import seoul_datetime, to_seoul
 from civic_app.visits.models import (
@@ -206,7 +207,12 @@ def calendar_visits(
 ) -> list[Visit]:
     """Visits starting from ``since``, cancelled and postponed ones included (feeds announce
     them); only published ones unless ``include_unpublished`` (staff feeds)."""
-    query = select(Visit).where(Visit.start_at >= since).order_by(Visit.start_at, Visit.id)
+    query = (
+        select(Visit)
+        .where(Visit.start_at >= since)
+        .order_by(Visit.start_at, Visit.id)
+        .options(lazyload(Visit.departments))  # a calendar event names the dong and the sites
+    )
     if not include_unpublished:
         query = query.where(Visit.published.is_(True))
     return list(session.scalars(query).unique())
@@ -239,28 +245,38 @@ def visit_span(session: Session) -> tuple[dt.datetime | None, dt.datetime | None
     return first, last
 
 
-@dataclass(frozen=True)
-class VisitFact:
-    kind: str  # regular | tour
-    start_at: dt.datetime
-    status: str
-
-
-def published_visit_facts(session: Session, *, dong_id: int | None = None) -> list[VisitFact]:
-    """Kind, start and status of every published visit (of one dong with ``dong_id``)."""
-    query = select(Visit.kind, Visit.start_at, Visit.status).where(Visit.published.is_(True))
+def published_visit_counts(
+    session: Session, *, dong_id: int | None = None
+) -> list[tuple[int, str, str, int]]:
+    """(year, kind, status, visits) of the published visits per Seoul year (of one dong with
+    ``dong_id``): counted in SQL per month, one row per month, kind and status."""
+    month = seoul_month(Visit.start_at)
+    query = (
+        select(month, Visit.kind, Visit.status, func.count())
+        .where(Visit.published.is_(True))
+        .group_by(month, Visit.kind, Visit.status)
+    )
     if dong_id is not None:
         query = query.where(Visit.dong_id == dong_id)
-    return [VisitFact(kind, start_at, status) for kind, start_at, status in session.execute(query)]
+    return [
+        (int(str(first_day)[:4]), kind, status, n) for first_day, kind, status, n in session.execute(query)
+    ]
 
 
 def yearly_quotas(session: Session) -> list[tuple[int, int]]:
-    """(year, planned regular visits) of every cycle's quotas, one pair per cycle and year."""
-    return [
-        (int(year), int(quota))
-        for quotas in session.scalars(select(VisitCycle.quotas))
-        for year, quota in quotas or []  # [[year, quota], ...]
-    ]
+    """(year, planned regular visits) of every cycle's quotas, one pair per cycle and year. The
+    cycles' plans change rarely: kept per process, keyed by the visits' data version."""
+
+    def load() -> tuple[tuple[int, int], ...]:
+        return tuple(
+            (int(year), int(quota))
+            for quotas in session.scalars(select(VisitCycle.quotas))
+            for year, quota in quotas or []  # [[year, quota], ...]
+        )
+
+    if not refdata.for_session(session):
+        return list(load())
+    return list(refdata.cached("visit_quotas", "visits", load))
 
 
 def is_tour(visit: Visit) -> bool:

@@ -74,8 +74,11 @@ class City:
             self.clients[email] = client
         return self.clients[email]
 
-    def scalar(self, sql: str, **params):
+    def scalar(self, sql, **params):
+        """The value of an SQL query, or of a callable run in the app context (signed tokens)."""
         with self.app.app_context():
+            if callable(sql):
+                return sql()
             return db.session.execute(sa.text(sql), params).scalar()
 
 
@@ -141,8 +144,42 @@ def cities(tmp_path_factory) -> Iterator[tuple[City, City]]:
 
 
 # --- real ids for the routes' arguments ------------------------------------------------------------
+def _follow_token(kind: str) -> Callable[[], str]:
+    """A signed follow link (not a row): made in the app context from the first follow of ``kind``."""
+
+    def make() -> str | None:
+        from civic_app.follow import services
+        from civic_app.follow.models import ACTIVE, PENDING, Follow
+
+        status = PENDING if kind == "confirm" else ACTIVE
+        follow = db.session.scalar(
+            sa.select(Follow).where(Follow.status == status).order_by(Follow.id).limit(1)
+        )
+        if follow is None:
+            return None
+        return services.confirm_token(follow) if kind == "confirm" else services.unsubscribe_token([follow])
+
+    return make
+
+
+def _survey_token() -> str | None:
+    """The signed link of the first open satisfaction survey invitation."""
+    from civic_app.satisfaction.models import SurveyInvitation
+    from civic_app.satisfaction.services import make_token
+
+    invitation = db.session.scalar(
+        sa.select(SurveyInvitation)
+        .where(SurveyInvitation.answered_at.is_(None))
+        .order_by(SurveyInvitation.id)
+        .limit(1)
+    )
+    return None if invitation is None else make_token(invitation)
+
+
 ROAD = "(SELECT id FROM departments WHERE code = 'ROAD')"
-QUERIES: dict[tuple[str, str], str] = {
+CITIZEN = "(SELECT id FROM users WHERE email = 'citizen@demo.civic.kr')"
+# SQL for a real id, or a callable run in the app context for a signed value (a token).
+QUERIES: dict[tuple[str, str], str | Callable[[], object]] = {
     ("dongs", "item_id"): "SELECT min(id) FROM dongs",
     ("departments", "item_id"): "SELECT min(id) FROM departments",
     ("hosts", "item_id"): "SELECT min(id) FROM hosts",
@@ -202,6 +239,18 @@ QUERIES: dict[tuple[str, str], str] = {
     ("visits.dong_page", "code"): "SELECT code FROM dongs ORDER BY id LIMIT 1",
     ("visits_staff.visit", "visit_id"): "SELECT min(id) FROM visits",
     ("visits_staff.cycle", "cycle_id"): "SELECT min(id) FROM visit_cycles",
+    ("cards_suggest.own_photo", "photo_id"): (
+        "SELECT min(p.id) FROM card_photos p JOIN card_suggestions s ON s.item_id = p.item_id "
+        f"WHERE p.milestone_id IS NULL AND s.author_id = {CITIZEN} AND p.uploaded_by_id = {CITIZEN}"
+    ),
+    ("cards_suggest_staff.answer", "item_id"): (
+        "SELECT min(i.id) FROM card_items i JOIN card_answer_duties d ON d.item_id = i.id "
+        f"WHERE i.department_id = {ROAD} AND d.answered_at IS NULL"
+    ),
+    ("follow.confirm", "token"): _follow_token("confirm"),
+    ("follow.unsubscribe", "token"): _follow_token("unsubscribe"),
+    ("follow.one_click", "token"): _follow_token("unsubscribe"),
+    ("satisfaction.survey", "token"): _survey_token,
 }
 
 
@@ -238,7 +287,7 @@ def _urls(city: City, endpoint: str, rule: str) -> list[str]:
             key = next((k for k in ((v, name) for v in values.values()) if k in QUERIES), (endpoint, name))
             assert key in QUERIES, f"no real value for <{name}> of {endpoint}: add it to QUERIES"
             value = city.scalar(QUERIES[key])
-            assert value is not None, f"{city.name}: no row for <{name}> of {endpoint} ({QUERIES[key]})"
+            assert value is not None, f"{city.name}: no row for <{name}> of {endpoint} ({QUERIES[key]!r})"
             values[name] = value
         with app.test_request_context():
             from flask import url_for
