@@ -140,7 +140,9 @@ def prepare(db_url: str, contenders: int, rounds: int) -> dict:
                 ids.append(req.id)
             return ids
 
-        for r in range(rounds + 1):  # the last round's data is for the one-at-a-time baseline
+        # Round ``rounds`` is for the one-at-a-time baseline, round ``rounds + 1`` warms every
+        # worker up (first requests of a fresh process load templates and reference data).
+        for r in range(rounds + 2):
             slot = sessions[r]  # one session per round
             plan["mayor"].append({"slot": slot.id, "requests": requests_for_round()})
             start = dt.datetime.combine(today + dt.timedelta(days=30 + r), dt.time(6, 7), tzinfo=dt.UTC)
@@ -232,7 +234,7 @@ def run(
             winners: list[int] = []
             told_free = 0
             baseline: list[float] = []
-            for i, rnd in enumerate(plan[kind]):
+            for i, rnd in [(-1, plan[kind][-1]), *enumerate(plan[kind][:-1])]:
                 data = {f"{prefix}-slot_id": str(rnd["slot"]), f"{prefix}-csrf_token": staff_token}
                 if kind == "mayor":
                     data[f"{prefix}-reason_code"] = "mayor_priority"
@@ -245,6 +247,9 @@ def run(
                     (f"{base}/staff/tongtong/requests/{rid}/decide/{kind}", data, staff, staff_token)
                     for rid in rnd["requests"]
                 ]
+                if i == -1:  # warm-up, not timed
+                    contend(calls)
+                    continue
                 if i == rounds:  # 1 winner then losers, one at a time
                     baseline = alone(calls[:SINGLES])
                     continue
@@ -277,9 +282,10 @@ def run(
         timings = []
         statuses = {}
         before = 0
-        with engine.connect() as conn:
-            before = conn.execute(sa.text("SELECT count(*) FROM meeting_requests")).scalar_one()
-        for r in range(rounds + 1):
+        for r in range(-1, rounds + 1):  # round -1 warms up (its requests are counted in ``before``)
+            if r == 0:
+                with engine.connect() as conn:
+                    before = conn.execute(sa.text("SELECT count(*) FROM meeting_requests")).scalar_one()
             calls = [
                 (
                     f"{base}/tongtong/requests/new",
@@ -298,6 +304,9 @@ def run(
                 )
                 for k in range(contenders)
             ]
+            if r == -1:
+                contend(calls)
+                continue
             if r == rounds:
                 baseline = alone(calls[:SINGLES])
                 continue
