@@ -49,12 +49,12 @@ def format_datetime(value: dt.datetime | None, english: bool | None = None) -> s
     return f"{format_date(local.date(), english)} {local:%H:%M}"
 
 
-def format_won(value: int | None) -> str:
+def format_won(value: int | None, english: bool | None = None) -> str:
     """An amount the Korean way when that is exact (45,000,000 → "4,500만 원", 1,477,330,000 →
     "14억 7,733만 원"); otherwise every digit ("1,234,567원"). English: KRW with separators."""
     if value is None:
         return ""
-    if _is_english():
+    if _is_english() if english is None else english:
         return f"KRW {value:,}"
     if abs(int(value)) >= 10_000 and int(value) % 10_000 == 0:
         return korean_won(value)
@@ -77,11 +77,11 @@ def korean_won(value: int | None) -> str:
     return sign + " ".join(parts) + " 원"
 
 
-def format_won_short(value: int | None) -> str:
+def format_won_short(value: int | None, english: bool | None = None) -> str:
     """The compact amount for tables: Korean units, or KRW with thousands separators."""
     if value is None:
         return ""
-    if _is_english():
+    if _is_english() if english is None else english:
         return f"KRW {value:,}"
     return korean_won(value)
 
@@ -102,12 +102,6 @@ def _in_render_locale(fn):
     def filtered(context, value):
         locale = context.get("current_locale")
         english = (locale == "en") if locale else None
-        if fn is format_won or fn is format_won_short:
-            if english is None or value is None:
-                return fn(value)
-            return (
-                f"KRW {value:,}" if english else (f"{value:,}원" if fn is format_won else korean_won(value))
-            )
         return fn(value, english)
 
     return filtered

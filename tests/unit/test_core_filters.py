@@ -80,3 +80,16 @@ def test_won(app):
         assert format_won(45_000_000) == "4,500만 원"  # issue 16: amounts the Korean way
         assert format_won(1_477_330_000) == "14억 7,733만 원"
         assert format_won(3_000) == "3,000원"
+
+
+def test_templates_show_amounts_the_korean_way(app):
+    """Issue 16: the ``won`` filter of a Korean page gives 조·억·만 when exact (the e-mail and
+    the page agree), every digit otherwise; an English page gives KRW."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ 30000000|won }} / {{ 1234567|won }} / {{ 1477330000|won_kr }}"
+    with app.test_request_context("/"):
+        assert render_template_string(template) == "3,000만 원 / 1,234,567원 / 14억 7,733만 원"
+    with app.test_request_context("/"), force_locale("en"):
+        assert render_template_string(template) == "KRW 30,000,000 / KRW 1,234,567 / KRW 1,477,330,000"
