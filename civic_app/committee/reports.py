@@ -31,7 +31,7 @@ from civic_app.errors import Conflict, InvalidTransition, NotAllowed, Validation
 from civic_app.events import ChangeEvent, publish_change
 from civic_app.integrity.locks import lock_row
 from civic_app.notify.services import enqueue_email, enqueue_telegram
-from civic_app.timeutil import today_seoul
+from civic_app.timeutil import as_utc, today_seoul
 from civic_app.web.policy import ADMIN, COMMITTEE_SECRETARIAT, DEPARTMENT
 
 
@@ -207,6 +207,11 @@ def submit_entry(
     if not allowed:
         raise NotAllowed(_("이 과제를 보고할 권한이 없습니다 (담당 부서만 보고할 수 있습니다)."))
     lock_row(session, entry.quarter, read=True)  # a publication in progress finishes first
+    published_at = entry.quarter.published_at
+    if published_at is not None and as_utc(now) <= as_utc(published_at):
+        # Waited for that publication (or the clocks tie): the report comes after it, so it is
+        # late and waits for the next amended version, whatever the clock read before the wait.
+        now = as_utc(published_at) + dt.timedelta(microseconds=1)
     errors = []
     if not progress_text.strip():
         errors.append(("progress_text", _("추진상황을 입력해 주세요.")))
@@ -343,7 +348,11 @@ def publish_quarter(
     record.versions.append(version)
     if not amending:
         record.status = QUARTER_PUBLISHED
-        record.published_at = now
+        # Never before a report this version holds (a report that got the lock first may carry
+        # a later clock reading than this publisher's): ``is_late`` compares the two.
+        record.published_at = max(
+            [as_utc(now)] + [as_utc(e.submitted_at) for e in record.entries if e.submitted_at is not None]
+        )
     record.summary = version.summary
     try:
         session.flush()

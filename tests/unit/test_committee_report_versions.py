@@ -149,3 +149,26 @@ def test_a_publisher_who_read_the_quarter_before_another_published_is_refused_no
     with pytest.raises((ValidationFailed, Conflict)):
         publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
     session.rollback()
+
+
+def test_a_report_that_waited_for_the_publication_is_late_whatever_its_clock_said(session, setup):
+    """Found by the PostgreSQL race test: a department's report read the clock, waited for the
+    publication's lock, and was stored with a time equal to (or before) the publication's, so
+    it counted as published while the task's progress had been frozen without it."""
+    task = make_task("A-1", department=setup["road"], title="보행 환경")
+    quarter = _open(session, setup)
+    [entry] = quarter.entries
+    publish_quarter(session, quarter, actor=setup["sec"], now=NOW)
+    _report(session, setup, entry, 30, NOW)  # the clock read before the wait ties
+    assert entry.is_late is True
+    assert task.progress == 0  # the published figure stays until an amendment
+
+
+def test_a_publication_is_never_stamped_before_a_report_it_holds(session, setup):
+    make_task("A-1", department=setup["road"], title="보행 환경")
+    quarter = _open(session, setup)
+    [entry] = quarter.entries
+    _report(session, setup, entry, 30, NOW + dt.timedelta(seconds=5))  # got the lock first
+    publish_quarter(session, quarter, actor=setup["sec"], now=NOW)  # its clock read earlier
+    assert entry.is_late is False  # it is in version 1
+    assert quarter.versions[0].rows[0]["progress_pct"] == 30
