@@ -150,8 +150,8 @@ def _logout(page) -> None:
     page.get_by_text("로그아웃했습니다").wait_for()
 
 
-def _check_pages(page, live_server, paths: list[str], problems: list[str], widths=WIDTHS) -> None:
-    for width in widths:
+def _check_pages(page, live_server, paths: list[str], problems: list[str]) -> None:
+    for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
         for path in paths:
             response = page.goto(live_server + path)
@@ -175,9 +175,7 @@ def _check_pages(page, live_server, paths: list[str], problems: list[str], width
                 problems.append(f"{where}: {exc}")
 
 
-# One test per width (each on its own demo city), so the walk spreads over the suite's workers.
-@pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page, width):
+def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page):
     seed_demo(app)
     public_paths = _public_paths(app)
     citizen = db.session.scalar(select(User).where(User.email == "citizen@demo.civic.kr"))
@@ -222,7 +220,7 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page,
 
     # Anonymous: every public page.
     assert len(public_paths) >= 20, public_paths
-    _check_pages(page, live_server, public_paths, problems, (width,))
+    _check_pages(page, live_server, public_paths, problems)
 
     # A citizen: every citizen page.
     _login(page, live_server, "citizen@demo.civic.kr")
@@ -235,7 +233,7 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page,
     ]
     citizen_paths.append(f"/tongtong/requests/{own.code}")
     citizen_paths += ["/cards/suggestions/new", "/cards/suggestions/mine"]
-    _check_pages(page, live_server, citizen_paths, problems, (width,))
+    _check_pages(page, live_server, citizen_paths, problems)
     _logout(page)
 
     # Staff: a sample of work pages (lists, details, forms).
@@ -256,7 +254,7 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page,
         "/admin/users",
         "/admin/workdays",
     ]
-    _check_pages(page, live_server, staff_paths, problems, (width,))
+    _check_pages(page, live_server, staff_paths, problems)
 
     page.wait_for_load_state("networkidle")  # no request in flight when the tables are cleaned
     csp = [c for c in console if "Content Security Policy" in c]
