@@ -125,7 +125,7 @@ def new():
     form = SuggestionForm()
     dongs = _dongs()
     form.dong_id.choices = choices([(0, _("동을 고르세요")), *((d.id, d.name) for d in dongs)])
-    form.category.choices = choices((c, c) for c in card_settings.category_names(db.session))
+    form.category.choices = choices((c, _(c)) for c in card_settings.category_names(db.session))
     if request.method == "GET":
         chosen = next((d for d in dongs if d.code == request.args.get("dong")), None)
         if chosen is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -86,6 +86,12 @@ def format_won_short(value: int | None, english: bool | None = None) -> str:
     return korean_won(value)
 
 
+def category_label(value: str | None) -> str:
+    """A category stored by its Korean name, in the reader's language when the catalogs know it
+    (the standard categories); a category staff added later shows as named."""
+    return gettext(value) if value else ""
+
+
 def nl2br(value: str | None) -> Markup:
     from markupsafe import escape
 
@@ -117,3 +123,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_in_render_locale(format_won), "won")
     app.add_template_filter(_in_render_locale(format_won_short), "won_kr")
     app.add_template_filter(nl2br)
+    app.add_template_filter(category_label, "category")

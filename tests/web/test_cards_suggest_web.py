@@ -230,3 +230,16 @@ def test_two_supports_of_one_account_at_once_give_one_row_and_no_error(app, sess
     assert [r.status_code for r in responses] == [302] * 4
     session.expire_all()
     assert session.scalar(select(func.count(CardSupport.id)).where(CardSupport.item_id == item_id)) == 1
+
+
+def test_a_reader_who_chose_english_sees_the_categories_in_english(client, cast):
+    """Issue 16: English complete; a category is stored by its Korean name and shown in the
+    reader's language (the form's choices and the item's page), the value sent stays Korean."""
+    item = suggest(cast)
+    db.session.commit()
+    login(client, cast.citizen)
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    html = client.get(f"/cards/suggestions/new?dong={cast.dong.code}").get_data(as_text=True)
+    assert 'value="도로·교통">Roads &amp; traffic</option>' in html
+    page = client.get(f"/cards/items/{item.id}", follow_redirects=True).get_data(as_text=True)
+    assert "Roads &amp; traffic" in page
