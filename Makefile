@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app civic_app
 STAMP := $(VENV)/.installed
+# The suite starts many Python processes (test workers, the bot, CLI runs, servers): each
+# would compile the app and the tests from source again when bytecode writing is switched off
+# in the environment, so it is switched back on here (__pycache__/ is ignored by git).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-sqlite test-postgres lint format bench install translations db-upgrade seed clean \
 	system-packages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 
 from argon2 import PasswordHasher
@@ -23,8 +24,14 @@ from civic_app.timeutil import to_seoul
 
 # Argon2id with the library's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()
-# A valid hash to verify against when the account does not exist (constant-ish timing).
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A valid hash to verify against when the account does not exist (constant-ish timing);
+    made on first use, not at import (every process start would pay ~0.1 s for it)."""
+    return _hasher.hash("not-a-real-password")
+
 
 PRIVACY_CONSENT_VERSION = "2026-11"
 MIN_PASSWORD_LENGTH = 10
@@ -38,7 +45,7 @@ def hash_password(password: str) -> str:
 def verify_password(user: User | None, password: str) -> bool:
     if user is None:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
         return False
     try:
         return _hasher.verify(user.password_hash, password)

@@ -22,7 +22,6 @@ from civic_app.satisfaction import services as satisfaction
 from civic_app.timeutil import utcnow
 from civic_app.visits.models import Visit
 from tests.e2e.conftest import assert_accessible
-from tests.factories_calendar import seed_demo
 
 pytestmark = pytest.mark.e2e
 WIDTHS = (320, 390, 1280)
@@ -151,14 +150,17 @@ def _logout(page) -> None:
 
 
 def _check_pages(page, live_server, paths: list[str], problems: list[str]) -> None:
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 800})
-        for path in paths:
-            response = page.goto(live_server + path)
+    """Each page loaded once, then laid out and checked at every width in turn (the viewport
+    change re-applies the media queries as a phone of that width would see them)."""
+    for path in paths:
+        page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+        response = page.goto(live_server + path)
+        if response is None or response.status != 200:
+            problems.append(f"{path}: HTTP {response.status if response else '?'}")
+            continue
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
             where = f"{path} @{width}px"
-            if response is None or response.status != 200:
-                problems.append(f"{where}: HTTP {response.status if response else '?'}")
-                continue
             facts = page.evaluate(PAGE_CHECKS)
             if facts["scrollWidth"] > facts["innerWidth"]:
                 problems.append(f"{where}: scrolls sideways ({facts['scrollWidth']} > {facts['innerWidth']})")
@@ -175,24 +177,22 @@ def _check_pages(page, live_server, paths: list[str], problems: list[str]) -> No
                 problems.append(f"{where}: {exc}")
 
 
-def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page):
-    seed_demo(app)
-    public_paths = _public_paths(app)
-    citizen = db.session.scalar(select(User).where(User.email == "citizen@demo.civic.kr"))
-    own = db.session.scalar(
-        select(MeetingRequest).where(MeetingRequest.requester_id == citizen.id).order_by(MeetingRequest.id)
-    )
-    staff_request = db.session.scalar(select(MeetingRequest.id).order_by(MeetingRequest.id.desc()))
-    item_id = db.session.scalar(select(CardItem.id).order_by(CardItem.id))
-    suggestion_id = db.session.scalar(
-        select(CardItem.id).where(CardItem.source_kind == "citizen").order_by(CardItem.id)
-    )
-    db.session.commit()
-
+def _walk(page, live_server, paths: list[str]) -> None:
+    """Check ``paths`` in the signed-in state the page is in; no CSP violation on the way."""
     problems: list[str] = []
     console: list[str] = []
-    vendor_responses: dict[str, int] = {}
     page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
+    _check_pages(page, live_server, paths, problems)
+    page.wait_for_load_state("networkidle")  # no request in flight when the tables are cleaned
+    csp = [c for c in console if "Content Security Policy" in c]
+    assert not csp, csp
+    assert not problems, "\n".join(problems)
+
+
+def test_every_public_page_fits_a_phone_and_passes_axe(demo_city, session, live_server, page):
+    public_paths = _public_paths(demo_city)
+    db.session.commit()
+    vendor_responses: dict[str, int] = {}
     page.on(
         "response",
         lambda r: (
@@ -220,9 +220,15 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
 
     # Anonymous: every public page.
     assert len(public_paths) >= 20, public_paths
-    _check_pages(page, live_server, public_paths, problems)
+    _walk(page, live_server, public_paths)
 
-    # A citizen: every citizen page.
+
+def test_every_citizen_page_fits_a_phone_and_passes_axe(demo_city, session, live_server, page):
+    citizen = db.session.scalar(select(User).where(User.email == "citizen@demo.civic.kr"))
+    own = db.session.scalar(
+        select(MeetingRequest).where(MeetingRequest.requester_id == citizen.id).order_by(MeetingRequest.id)
+    )
+    db.session.commit()
     _login(page, live_server, "citizen@demo.civic.kr")
     citizen_paths = [
         "/account",
@@ -230,13 +236,22 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
         "/account/follows",
         "/tongtong/requests",
         "/tongtong/requests/new",
+        f"/tongtong/requests/{own.code}",
+        "/cards/suggestions/new",
+        "/cards/suggestions/mine",
     ]
-    citizen_paths.append(f"/tongtong/requests/{own.code}")
-    citizen_paths += ["/cards/suggestions/new", "/cards/suggestions/mine"]
-    _check_pages(page, live_server, citizen_paths, problems)
+    _walk(page, live_server, citizen_paths)
     _logout(page)
 
-    # Staff: a sample of work pages (lists, details, forms).
+
+def test_staff_work_pages_fit_a_phone_and_pass_axe(demo_city, session, live_server, page):
+    staff_request = db.session.scalar(select(MeetingRequest.id).order_by(MeetingRequest.id.desc()))
+    item_id = db.session.scalar(select(CardItem.id).order_by(CardItem.id))
+    suggestion_id = db.session.scalar(
+        select(CardItem.id).where(CardItem.source_kind == "citizen").order_by(CardItem.id)
+    )
+    db.session.commit()
+    # A sample of work pages (lists, details, forms).
     _login(page, live_server, "admin@demo.civic.kr")
     staff_paths = [
         "/staff/tongtong/requests",
@@ -254,9 +269,4 @@ def test_every_page_fits_a_phone_and_passes_axe(app, session, live_server, page)
         "/admin/users",
         "/admin/workdays",
     ]
-    _check_pages(page, live_server, staff_paths, problems)
-
-    page.wait_for_load_state("networkidle")  # no request in flight when the tables are cleaned
-    csp = [c for c in console if "Content Security Policy" in c]
-    assert not csp, csp
-    assert not problems, "\n".join(problems)
+    _walk(page, live_server, staff_paths)

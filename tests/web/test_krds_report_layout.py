@@ -9,11 +9,10 @@ from sqlalchemy import select
 
 from civic_app.committee.models import ReportingQuarter
 from civic_app.extensions import db
-from tests.factories_calendar import TableParser, seed_demo
+from tests.factories_calendar import TableParser
 
 
-def test_report_shows_a_summary_by_field_then_a_section_per_field(app, client, session):
-    seed_demo(app)
+def test_report_shows_a_summary_by_field_then_a_section_per_field(demo_city, client, session):
     quarter = db.session.scalar(
         select(ReportingQuarter)
         .where(ReportingQuarter.published_at.is_not(None))
