@@ -74,7 +74,7 @@ def _translation_dirs() -> str:
 
 def _init_extensions(app: Flask) -> None:
     import civic_app.models  # noqa: F401 - register every model with the metadata
-    from civic_app.web import filters, inputs, security, sqlcount
+    from civic_app.web import assets, filters, inputs, security, sqlcount
     from civic_app.web.i18n import select_locale
     from civic_app.web.policy import enforce_policy
 
@@ -133,6 +133,7 @@ def _init_extensions(app: Flask) -> None:
 
     app.before_request(enforce_policy)
     security.init_app(app)
+    assets.init_app(app)
     inputs.init_app(app)
     sqlcount.init_app(app)
     filters.init_app(app)

@@ -125,6 +125,8 @@ def enforce_policy() -> None:
     if policy is None:
         current_app.logger.error("endpoint %s has no route policy", request.endpoint)
         abort(403)
+    if policy.kind == "public":
+        return  # no user to load (static files and public pages of signed-in visitors)
     roles = current_roles()
     if policy.allows(roles):
         return

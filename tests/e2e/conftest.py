@@ -59,7 +59,11 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(locale="ko-KR", viewport={"width": 390, "height": 844})
+    # A visitor whose phone asks for less motion: KRDS's smooth scrolling and transitions are
+    # off (static/css/app.css), so Playwright does not wait for an element to stop moving.
+    context = browser.new_context(
+        locale="ko-KR", viewport={"width": 390, "height": 844}, reduced_motion="reduce"
+    )
     context.set_default_timeout(10_000)
     pg = context.new_page()
     yield pg

@@ -196,7 +196,7 @@ def test_every_public_page_fits_a_phone_and_passes_axe(demo_city, session, live_
     page.on(
         "response",
         lambda r: (
-            vendor_responses.setdefault(r.url.split("/static/", 1)[1], r.status)
+            vendor_responses.setdefault(r.url.split("/static/", 1)[1].split("?", 1)[0], r.status)
             if "/static/vendor/" in r.url
             else None
         ),
