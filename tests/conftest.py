@@ -115,10 +115,19 @@ def clean_database(application) -> None:
             _empty_postgres(conn, tables)
         else:
             conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
-            for table in tables:
+            for table in _filled(conn, tables):
                 conn.execute(table.delete())
             conn.execute(sa.text("PRAGMA foreign_keys=ON"))
     _load_reference(application)
+
+
+def _filled(conn: sa.Connection, tables: list[sa.Table]) -> list[sa.Table]:
+    """The tables holding at least one row (one query; most tests touch a few of ~70)."""
+    probe = " UNION ALL ".join(
+        f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}' for i, t in enumerate(tables)
+    )
+    filled = {row[0] for row in conn.exec_driver_sql(probe)}
+    return [t for i, t in enumerate(tables) if i in filled]
 
 
 def _empty_postgres(conn: sa.Connection, tables: list[sa.Table]) -> None:
@@ -128,11 +137,7 @@ def _empty_postgres(conn: sa.Connection, tables: list[sa.Table]) -> None:
     a second per test on a busy machine): one query finds the tables holding rows, one
     statement deletes from them, one restarts the sequences.
     """
-    probe = " UNION ALL ".join(
-        f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}' for i, t in enumerate(tables)
-    )
-    filled = {row[0] for row in conn.exec_driver_sql(probe)}
-    deletes = " ".join(f'DELETE FROM "{t.name}";' for i, t in enumerate(tables) if i in filled)
+    deletes = " ".join(f'DELETE FROM "{t.name}";' for t in _filled(conn, tables))
     if deletes:
         conn.exec_driver_sql(f"DO $$ BEGIN {deletes} END $$")
     conn.exec_driver_sql(
@@ -284,6 +289,35 @@ def _cost_rank(item: pytest.Item) -> int:
     if item.get_closest_marker("once") or item.get_closest_marker("slow"):
         return 1
     return 2
+
+
+# Tests that run on one xdist worker, one after the other (path under tests/ → group): they
+# share an expensive module fixture (two seeded cities, a set of server processes) that would
+# otherwise be built on both workers. xdist's own `xdist_group` marker cannot do this: with
+# pytest 9.2 the group suffix xdist 3.8 writes into the node id is ignored. (The browser tests
+# are not grouped: one after the other on one worker they took longer than the rest together.)
+XDIST_GROUPS = {
+    "web/test_statement_counts.py": "statement_counts",
+    "web/test_multiprocess_pg.py": "multiprocess_pg",
+    "web/test_two_instances.py": "two_instances",
+}
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's; without xdist (-p no:xdist) unused
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """Each test is its own unit of work, except the groups above (largest units first)."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            for prefix, group in XDIST_GROUPS.items():
+                if path.startswith(f"tests/{prefix}"):
+                    return group
+            return nodeid
+
+    return GroupScheduling(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)

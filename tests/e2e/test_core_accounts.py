@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from civic_app.accounts.models import User
@@ -118,25 +119,24 @@ def test_wrong_password_shows_a_korean_message(page, live_server, session):
 
 
 def test_language_switch_persists_across_pages(page, live_server, session):
+    # expect(...) waits for the page the click leads to (a plain read could see the old one).
     page.goto(live_server + "/login")
     assert page.locator("html").get_attribute("lang") == "ko"
     page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.url.endswith("/login")
-    assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", name="Log in").is_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Sign up").first.click()
-    assert page.get_by_role("heading", name="Sign up").is_visible()
-    assert page.get_by_text("Right to refuse").is_visible()
+    expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
+    expect(page.get_by_text("Right to refuse")).to_be_visible()
     assert_accessible(page)
     page.goto(live_server + "/")
     assert page.locator("html").get_attribute("lang") == "en"
     assert_accessible(page)
     page.get_by_role("button", name="한국어").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "ko"
-    assert page.get_by_role("link", name="회원가입").first.is_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.get_by_role("link", name="회원가입").first).to_be_visible()
 
 
 def test_admin_pages_are_accessible(page, live_server, session):

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from tests.conftest import TEST_DATABASE_URL, _pg_admin_url
 
 # One xdist worker runs the whole module: it shares one cluster of processes.
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("multiprocess_pg")]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # one xdist worker: XDIST_GROUPS in tests/conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "civic-demo-2026"  # the demo staff accounts seed-scale creates

@@ -23,11 +23,13 @@ def test_a_signed_in_request_loads_the_user_with_roles_in_one_statement(counted)
     user = make_user("civic_staff", "budget_office", email="floor@example.com")
     db.session.commit()
     client = counted.test_client()
-    anonymous = int(client.get("/healthz").headers["X-SQL-Count"])
+    anonymous = {path: int(client.get(path).headers["X-SQL-Count"]) for path in ("/healthz", "/login")}
     login(client, user)
     client.get("/account")  # the sign-in message is shown (and the session changes) here
-    signed_in = client.get("/healthz")
-    assert int(signed_in.headers["X-SQL-Count"]) == anonymous + 1  # user, roles, department at once
+    # A page shows who is signed in: the user, roles and department in one more statement.
+    assert int(client.get("/login").headers["X-SQL-Count"]) == anonymous["/login"] + 1
+    # A public route that shows nobody (health check, static files) loads no user at all.
+    assert int(client.get("/healthz").headers["X-SQL-Count"]) == anonymous["/healthz"]
     staff_page = client.get("/staff/tongtong/requests")
     assert staff_page.status_code == 200  # the roles loaded with the user let the staff in
 

@@ -27,7 +27,7 @@ from civic_app.extensions import db
 from civic_app.web.policy import policy_for_endpoint
 from tests import conftest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("statement_counts")]
+pytestmark = [pytest.mark.slow]  # one xdist worker: XDIST_GROUPS in tests/conftest.py
 
 MAX_STATEMENTS = 12
 PASSWORD = "civic-demo-2026"  # the demo accounts the scale seeder creates

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from tests.conftest import TEST_DATABASE_URL, _pg_admin_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("two_instances")]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # one xdist worker: XDIST_GROUPS in tests/conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
