@@ -115,7 +115,7 @@ def clean_database(application) -> None:
             _empty_postgres(conn, tables)
         else:
             conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
-            for table in _filled(conn, tables):
+            for table in tables:
                 conn.execute(table.delete())
             conn.execute(sa.text("PRAGMA foreign_keys=ON"))
     _load_reference(application)
