@@ -239,8 +239,8 @@ def test_sigkill_mid_batch_then_reclaim_delivers_everything_once(
     session.commit()
     fake_api.delay_all = 0.3  # the API accepts, then answers slowly: a kill lands mid-call
     proc = _popen(database_url, fake_api, TELEGRAM_CLAIM_TIMEOUT="1")
+    # The fifth call has reached the API, which answers it 0.3 s later: kill while it is in flight.
     _wait_until(lambda: len(fake_api.calls("sendMessage")) >= 5)
-    time.sleep(0.1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
