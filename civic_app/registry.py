@@ -61,6 +61,18 @@ class Registry:
             self.nav.append(item)
             self.nav.sort(key=lambda n: n.order)
 
+    def add_feature_nav(
+        self, order: int, public: tuple[Any, str], staff: tuple[Any, str], staff_roles: Iterable[str]
+    ) -> None:
+        """A feature's pair of menu entries at ``order``: its public page in the main menu, for
+        everyone, and its staff page in the staff menu, for ``staff_roles``. Each entry is
+        ``(label, endpoint)``, the label a lazy string (translated when the menu is rendered)."""
+        (public_label, public_endpoint), (staff_label, staff_endpoint) = public, staff
+        self.add_nav(NavItem(lambda: str(public_label), public_endpoint, None, order, "main"))
+        self.add_nav(
+            NavItem(lambda: str(staff_label), staff_endpoint, frozenset(staff_roles), order, "staff")
+        )
+
     def add_demo_loader(self, order: int, name: str, fn: Callable) -> None:
         if all(n != name for _, n, _ in self.demo_loaders):
             self.demo_loaders.append((order, name, fn))

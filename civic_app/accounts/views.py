@@ -22,12 +22,13 @@ from civic_app.accounts.forms import (
 )
 from civic_app.accounts.models import User
 from civic_app.accounts.roles import ADMIN
-from civic_app.audit.services import VIEW_PERSONAL_DATA, record
+from civic_app.audit.services import VIEW_PERSONAL_DATA
 from civic_app.dongs.models import Department
 from civic_app.errors import DomainError
 from civic_app.extensions import db, limiter
 from civic_app.storage import storage
 from civic_app.timeutil import utcnow
+from civic_app.web.actions import audit
 from civic_app.web.forms import apply_domain_error
 from civic_app.web.i18n import LANG_COOKIE
 from civic_app.web.inputs import query_int
@@ -53,6 +54,22 @@ def rotate_csrf_token() -> None:
 
 def _login_account_key() -> str:
     return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _mail_links() -> dict:
+    """What a service needs for the signed links in the e-mails it queues."""
+    return {"secret_key": current_app.config["SECRET_KEY"], "base_url": current_app.config["PUBLIC_BASE_URL"]}
+
+
+def _mail_form(rule: str, post_limit: str):
+    """A public form page (GET and POST) whose POST sends e-mail: at most ``post_limit`` posts
+    (e.g. "10 per hour") from one address."""
+
+    def register_view(view):
+        limited = limiter.limit(post_limit, methods=["POST"])(view)
+        return bp.route(rule, methods=["GET", "POST"])(public(limited))
+
+    return register_view
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -91,9 +108,7 @@ def logout():
     return redirect(url_for("public.home"))
 
 
-@bp.route("/register", methods=["GET", "POST"])
-@public
-@limiter.limit("30 per hour", methods=["POST"])
+@_mail_form("/register", "30 per hour")
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -107,8 +122,7 @@ def register():
                 privacy_consent=form.privacy_consent.data,
                 optional_consent=form.optional_consent.data,
                 now=utcnow(),
-                secret_key=current_app.config["SECRET_KEY"],
-                base_url=current_app.config["PUBLIC_BASE_URL"],
+                **_mail_links(),
                 # The cookie is client data: keep it only when it names a supported language.
                 locale=request.cookies.get(LANG_COOKIE)
                 if request.cookies.get(LANG_COOKIE) in current_app.config["LANGUAGES"]
@@ -164,36 +178,11 @@ def verify(token: str):
     return render_template("accounts/verify_result.html", ok=True)
 
 
-@bp.route("/account/verify/resend", methods=["POST"])
-@signed_in
-@limiter.limit("5 per hour")
-def resend_verification():
-    if current_user.email_verified_at is None:
-        services.queue_verification_email(
-            db.session,
-            current_user._get_current_object(),
-            now=utcnow(),
-            secret_key=current_app.config["SECRET_KEY"],
-            base_url=current_app.config["PUBLIC_BASE_URL"],
-        )
-        db.session.commit()
-        flash(_("확인 메일을 다시 보냈습니다."), "success")
-    return redirect(url_for("accounts.account"))
-
-
-@bp.route("/account/forgot", methods=["GET", "POST"])
-@public
-@limiter.limit("10 per hour", methods=["POST"])
+@_mail_form("/account/forgot", "10 per hour")
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            db.session,
-            form.email.data,
-            now=utcnow(),
-            secret_key=current_app.config["SECRET_KEY"],
-            base_url=current_app.config["PUBLIC_BASE_URL"],
-        )
+        services.request_password_reset(db.session, form.email.data, now=utcnow(), **_mail_links())
         db.session.commit()
         flash(_("가입된 주소라면 비밀번호 재설정 메일을 보냈습니다."), "success")
         return redirect(url_for("accounts.login"))
@@ -234,6 +223,18 @@ def _account_page(form: ChangePasswordForm):
 @signed_in
 def account():
     return _account_page(ChangePasswordForm())
+
+
+@bp.route("/account/verify/resend", methods=["POST"])
+@signed_in
+@limiter.limit("5 per hour")
+def resend_verification():
+    if current_user.email_verified_at is None:
+        user = current_user._get_current_object()
+        services.queue_verification_email(db.session, user, now=utcnow(), **_mail_links())
+        db.session.commit()
+        flash(_("확인 메일을 다시 보냈습니다."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/account/data", methods=["POST"])
@@ -388,14 +389,11 @@ def admin_users():
     body = render_template(
         "accounts/admin_users.html", users=page.items, page=page, q=q, args=args, role_labels=ROLE_LABELS
     )
-    record(
-        db.session,
-        actor_id=current_user.id,
-        action=VIEW_PERSONAL_DATA,
+    audit(
+        VIEW_PERSONAL_DATA,
+        now=utcnow(),
         target_type="user_list",
         detail={"q": q, "page": page.page, "user_ids": [u.id for u in page.items]},
-        now=utcnow(),
-        ip=request.remote_addr,
     )
     db.session.commit()
     return body
@@ -418,15 +416,12 @@ def admin_user_new():
                 department_id=form.department_id.data or None,
                 now=now,
             )
-            record(
-                db.session,
-                actor_id=current_user.id,
-                action="user.create",
+            audit(
+                "user.create",
+                now=now,
                 target_type="user",
                 target_id=user.id,
                 detail={"roles": form.roles.data},
-                now=now,
-                ip=request.remote_addr,
             )
         except DomainError as error:
             db.session.rollback()
@@ -453,28 +448,17 @@ def admin_user_edit(user_id: int):
         if user.active != form.active.data:
             user.active = form.active.data
             services.end_all_sessions(db.session, user)
-        record(
-            db.session,
-            actor_id=current_user.id,
-            action="user.update",
+        audit(
+            "user.update",
+            now=now,
             target_type="user",
             target_id=user.id,
             detail={"roles": form.roles.data, "active": form.active.data},
-            now=now,
-            ip=request.remote_addr,
         )
         db.session.commit()
         flash(_("저장했습니다."), "success")
         return redirect(url_for("accounts.admin_users"))
-    record(
-        db.session,
-        actor_id=current_user.id,
-        action=VIEW_PERSONAL_DATA,
-        target_type="user",
-        target_id=user.id,
-        now=utcnow(),
-        ip=request.remote_addr,
-    )
+    audit(VIEW_PERSONAL_DATA, now=utcnow(), target_type="user", target_id=user.id)
     db.session.commit()
     return render_template("accounts/admin_user_edit.html", form=form, user=user)
 

@@ -18,22 +18,16 @@ def init_app(app) -> None:
         settings,
         views,
     )
-    from civic_app.registry import NavItem, get_registry
+    from civic_app.registry import get_registry
     from civic_app.web.policy import ADMIN, BUDGET_OFFICE, CIVIC_STAFF, DEPARTMENT, POLICY_OFFICE
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.staff)
     app.register_blueprint(api.bp)
     reg = get_registry(app)
-    reg.add_nav(NavItem(lambda: str(_l("동 관리카드")), "cards.scoreboard", None, 40, "main"))
-    reg.add_nav(
-        NavItem(
-            lambda: str(_l("관리카드 검토")),
-            "cards_staff.index",
-            frozenset({BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, CIVIC_STAFF, ADMIN}),
-            40,
-            "staff",
-        )
+    reviewers = {BUDGET_OFFICE, POLICY_OFFICE, DEPARTMENT, CIVIC_STAFF, ADMIN}
+    reg.add_feature_nav(
+        40, (_l("동 관리카드"), "cards.scoreboard"), (_l("관리카드 검토"), "cards_staff.index"), reviewers
     )
     reg.add_reference_loader(40, "cards", settings.ensure_reference)
     reg.add_demo_loader(40, "cards", demo.load_demo)

@@ -299,12 +299,12 @@ def override(item_id: int):
 @roles_required(*MANAGERS)
 def merge(item_id: int):
     """Fold this duplicate into the item numbered in the form (both histories stay)."""
+
+    def merged(target: CardItem) -> str:
+        return _("#%(a)d 항목을 #%(b)d 항목에 병합했습니다.", a=item_id, b=target.id)
+
     return _on_item_page(
-        item_id,
-        MergeForm,
-        _merge_into_target,
-        lambda target: _("#%(a)d 항목을 #%(b)d 항목에 병합했습니다.", a=item_id, b=target.id),
-        to=lambda target: item_url(target.id),
+        item_id, MergeForm, _merge_into_target, merged, to=lambda target: item_url(target.id)
     )
 
 

@@ -33,6 +33,7 @@ from civic_app.extensions import db
 from civic_app.storage import storage
 from civic_app.timeutil import today_seoul, utcnow
 from civic_app.web.actions import run
+from civic_app.web.forms import field_values
 from civic_app.web.htmx import is_htmx
 from civic_app.web.inputs import query_int
 from civic_app.web.policy import (
@@ -183,12 +184,18 @@ def _after_support(item_id: int):
     return redirect(url_for("cards.item_link", item_id=target) + "#support")
 
 
-@bp.route("/<int:item_id>/support", methods=["POST"])
-@roles_required(CITIZEN)
-def give_support(item_id: int):
+def _support_item(item_id: int) -> CardItem:
+    """The item a 공감 button posts for (400 when the form's CSRF token does not check out)."""
     item = _item_or_404(item_id)
     if not SupportForm().validate_on_submit():
         abort(400)
+    return item
+
+
+@bp.route("/<int:item_id>/support", methods=["POST"])
+@roles_required(CITIZEN)
+def give_support(item_id: int):
+    item = _support_item(item_id)
     outcome = run(
         lambda: suggestions.support(db.session, item, actor=current_user, now=utcnow(), rules=rules())
     )
@@ -200,9 +207,7 @@ def give_support(item_id: int):
 @bp.route("/<int:item_id>/support/withdraw", methods=["POST"])
 @roles_required(CITIZEN)
 def withdraw_support(item_id: int):
-    item = _item_or_404(item_id)
-    if not SupportForm().validate_on_submit():
-        abort(400)
+    item = _support_item(item_id)
     outcome = run(lambda: suggestions.withdraw_support(db.session, item, actor=current_user, now=utcnow()))
     if outcome.ok:
         flash(_("공감을 취소했습니다.") if outcome.value else _("공감한 적이 없는 제안입니다."), "success")
@@ -246,16 +251,10 @@ def answer(item_id: int):
         abort(403)
     form = AnswerForm()
     if form.validate_on_submit():
+        reply = {**field_values(form, "kind", "next_due_on"), **field_values(form, "body", empty="")}
         outcome = run(
             lambda: suggestions.answer(
-                db.session,
-                item,
-                actor=current_user,
-                now=utcnow(),
-                kind=form.kind.data,
-                body=form.body.data or "",
-                next_due_on=form.next_due_on.data,
-                rules=rules(),
+                db.session, item, actor=current_user, now=utcnow(), rules=rules(), **reply
             ),
             form=form,
         )
@@ -300,22 +299,18 @@ def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
     from civic_app.cards import suggest_demo
-    from civic_app.registry import NavItem, get_registry
+    from civic_app.registry import get_registry
 
     app.register_blueprint(bp)
     app.register_blueprint(staff)
     app.add_template_global(panel_for, "suggest_panel")
     app.add_template_global(overdue_for_dashboard, "suggest_overdue")
     reg = get_registry(app)
-    reg.add_nav(NavItem(lambda: str(_l("시민 제안")), "cards_suggest.index", None, 41, "main"))
-    reg.add_nav(
-        NavItem(
-            lambda: str(_l("시민 제안 관리")),
-            "cards_suggest_staff.overview",
-            frozenset(CARD_ROLES),
-            41,
-            "staff",
-        )
+    reg.add_feature_nav(
+        41,
+        (_l("시민 제안"), "cards_suggest.index"),
+        (_l("시민 제안 관리"), "cards_suggest_staff.overview"),
+        CARD_ROLES,
     )
     reg.add_demo_loader(55, "card_suggestions", suggest_demo.load_demo)
     reg.add_dashboard_section(45, lambda: {"template": "cards/suggest_dashboard.html"})

@@ -15,16 +15,8 @@ def init_app(app) -> None:
     app.register_blueprint(api.bp)
     app.cli.add_command(cli.committee_cli)
     reg = get_registry(app)
-    reg.add_nav(NavItem(lambda: str(_l("위원회 과제")), "committee.tasks", None, 50, "main"))
-    reg.add_nav(
-        NavItem(
-            lambda: str(_l("위원회 사무국")),
-            "committee.admin",
-            SECRETARIAT_ROLES,
-            50,
-            "staff",
-        )
-    )
+    tasks, secretariat = (_l("위원회 과제"), "committee.tasks"), (_l("위원회 사무국"), "committee.admin")
+    reg.add_feature_nav(50, tasks, secretariat, SECRETARIAT_ROLES)
     reg.add_nav(
         NavItem(
             lambda: str(_l("위원회 과제 보고")),

@@ -127,6 +127,12 @@ def _requests_chart(req: dict, year: int) -> tuple:
     return chart, series, text, wait, keys
 
 
+def _bars_by_row(chart_id: str, title: str, rows: list[dict], name: str, series: list[Series], **options):
+    """Horizontal bars, one a row of ``rows`` named by the row's ``name`` field (``options``: the
+    rest of :func:`bar_chart`'s arguments, ``desc`` first)."""
+    return bar_chart(chart_id, title=title, categories=[r[name] for r in rows], series=series, **options)
+
+
 def _suggestions_chart(sug: dict, year: int) -> tuple:
     rows = [r for r in sug["rows"] if r["total"] > 0]
     series = [
@@ -142,12 +148,8 @@ def _suggestions_chart(sug: dict, year: int) -> tuple:
         sel=total["selected"] + total["budget_reflected"] + total["in_progress"],
         no=total["not_feasible"] + total["referred"],
     )
-    chart = bar_chart(
-        "chart-suggestions",
-        title=_("동별 건의사항과 처리 결과"),
-        desc=text,
-        categories=[r["dong_name"] for r in rows],
-        series=series,
+    chart = _bars_by_row(
+        "chart-suggestions", _("동별 건의사항과 처리 결과"), rows, "dong_name", series, desc=text
     )
     return chart, series, text, rows
 
@@ -164,13 +166,8 @@ def _committee_chart(com: dict) -> tuple:
     )
     if total["average_progress"] is not None:
         text += " " + _("추진 중인 과제의 평균 진행률은 %(p)s%%입니다.", p=total["average_progress"])
-    chart = bar_chart(
-        "chart-committee",
-        title=_("분야별 위원회 과제 진행률"),
-        desc=text,
-        categories=[r["field"] for r in rows],
-        series=series,
-        maximum=100,
+    chart = _bars_by_row(
+        "chart-committee", _("분야별 위원회 과제 진행률"), rows, "field", series, desc=text, maximum=100
     )
     return chart, series, text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -66,19 +66,12 @@ def follow():
         flash(_("구독 신청 내용을 확인해 주세요."), "error")
         return redirect(back)
     now = utcnow()
-    kind, target_id, frequency = form.target_kind.data, form.target_id.data, form.frequency.data
+    wish = {"kind": form.target_kind.data, "target_id": form.target_id.data, "frequency": form.frequency.data}
     if current_user.is_authenticated:
         channel = TELEGRAM if form.channel.data == TELEGRAM else EMAIL
         outcome = run(
             lambda: services.follow_signed_in(
-                db.session,
-                current_user,
-                kind=kind,
-                target_id=target_id,
-                channel=channel,
-                frequency=frequency,
-                locale=_locale(),
-                now=now,
+                db.session, current_user, **wish, channel=channel, locale=_locale(), now=now
             )
         )
         if outcome.ok and outcome.value.status == ACTIVE:
@@ -91,15 +84,7 @@ def follow():
         return redirect(back)
     email = form.email.data or ""
     outcome = run(
-        lambda: services.follow_by_email(
-            db.session,
-            kind=kind,
-            target_id=target_id,
-            email=email,
-            frequency=frequency,
-            locale=_locale(),
-            now=now,
-        )
+        lambda: services.follow_by_email(db.session, **wish, email=email, locale=_locale(), now=now)
     )
     if outcome.ok:
         # The same answer whatever the address's state: nobody learns who follows what.
@@ -111,52 +96,58 @@ def _invalid(message: str):
     return render_template("follow/message.html", title=_("구독"), message=message), 400, NO_STORE
 
 
+def _read_link(read, token: str):
+    """What a signed link names (``read``: the services' reader of its token); an invalid or
+    expired link ends the request with the message page."""
+    try:
+        return read(db.session, token)
+    except DomainError as error:
+        abort(make_response(_invalid(error.message)))
+
+
+def _run_button(call) -> bool:
+    """The confirmation page's button posted (400 without a valid CSRF token): ``call`` ran;
+    whether it succeeded."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return run(call).ok
+
+
 @bp.route("/follow/confirm/<token>", methods=["GET", "POST"])
 @public
 def confirm(token: str):
-    try:
-        row = services.read_confirm_token(db.session, token)
-    except DomainError as error:
-        return _invalid(error.message)
+    row = _read_link(services.read_confirm_token, token)
     target = targets.describe(db.session, row.target_kind, row.target_id)
     if target is None:
         return _invalid(_("구독할 대상이 더 이상 없습니다."))
-    if request.method == "POST":
-        if not ActionForm().validate_on_submit():
-            abort(400)
-        outcome = run(lambda: services.confirm(db.session, row, now=utcnow()))
-        if outcome.ok:
-            message = _(
-                "구독이 시작되었습니다. %(kind)s '%(label)s'이(가) 바뀌면 알려 드립니다.",
-                kind=targets.kind_label(target.kind),
-                label=target.label,
-            )
-            return (
-                render_template("follow/message.html", title=_("구독 확인"), message=message, target=target),
-                200,
-                NO_STORE,
-            )
-    if row.status == ACTIVE:
+    if request.method == "POST" and _run_button(lambda: services.confirm(db.session, row, now=utcnow())):
+        message = _(
+            "구독이 시작되었습니다. %(kind)s '%(label)s'이(가) 바뀌면 알려 드립니다.",
+            kind=targets.kind_label(target.kind),
+            label=target.label,
+        )
+    elif row.status == ACTIVE:
         message = _("이미 구독하고 있습니다.")
+    else:
         return (
-            render_template("follow/message.html", title=_("구독 확인"), message=message, target=target),
+            render_template(
+                "macros/confirm_page.html",
+                title=_("구독 확인"),
+                message=_("아래 대상의 소식을 이메일로 받으시겠습니까?"),
+                facts=[
+                    (targets.kind_label(target.kind), target.label),
+                    (_("받는 방법"), frequency_label(row.frequency)),
+                ],
+                action=url_for("follow.confirm", token=token),
+                submit_label=_("구독 확인"),
+                cancel_url=target.path,
+                tone="primary",
+            ),
             200,
             NO_STORE,
         )
     return (
-        render_template(
-            "macros/confirm_page.html",
-            title=_("구독 확인"),
-            message=_("아래 대상의 소식을 이메일로 받으시겠습니까?"),
-            facts=[
-                (targets.kind_label(target.kind), target.label),
-                (_("받는 방법"), frequency_label(row.frequency)),
-            ],
-            action=url_for("follow.confirm", token=token),
-            submit_label=_("구독 확인"),
-            cancel_url=target.path,
-            tone="primary",
-        ),
+        render_template("follow/message.html", title=_("구독 확인"), message=message, target=target),
         200,
         NO_STORE,
     )
@@ -176,10 +167,7 @@ def _unsubscribe_facts(rows) -> list[tuple[str, str]]:
 @public
 def unsubscribe(token: str):
     """GET shows what the link unsubscribes; POST (with the CSRF token) does it."""
-    try:
-        rows = services.read_unsubscribe_token(db.session, token)
-    except DomainError as error:
-        return _invalid(error.message)
+    rows = _read_link(services.read_unsubscribe_token, token)
     if not rows:
         return (
             render_template(
@@ -188,20 +176,16 @@ def unsubscribe(token: str):
             200,
             NO_STORE,
         )
-    if request.method == "POST":
-        if not ActionForm().validate_on_submit():
-            abort(400)
-        outcome = run(lambda: services.unsubscribe(db.session, rows, now=utcnow()))
-        if outcome.ok:
-            return (
-                render_template(
-                    "follow/message.html",
-                    title=_("구독 해지"),
-                    message=_("구독을 해지했습니다. 더 이상 소식을 보내지 않습니다."),
-                ),
-                200,
-                NO_STORE,
-            )
+    if request.method == "POST" and _run_button(lambda: services.unsubscribe(db.session, rows, now=utcnow())):
+        return (
+            render_template(
+                "follow/message.html",
+                title=_("구독 해지"),
+                message=_("구독을 해지했습니다. 더 이상 소식을 보내지 않습니다."),
+            ),
+            200,
+            NO_STORE,
+        )
     return (
         render_template(
             "macros/confirm_page.html",

@@ -24,6 +24,7 @@ from civic_app.satisfaction.forms import PublishForm, SurveyForm
 from civic_app.satisfaction.models import PROCESS_LABELS, PROCESSES, SurveyResponse
 from civic_app.timeutil import utcnow
 from civic_app.web.actions import run
+from civic_app.web.forms import field_values
 from civic_app.web.inputs import query_int
 from civic_app.web.policy import public, roles_required
 
@@ -64,17 +65,8 @@ def survey(token: str):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            outcome = run(
-                lambda: services.submit_answer(
-                    db.session,
-                    token,
-                    satisfaction=form.satisfaction.data,
-                    reason_clear=form.reason_clear.data,
-                    comment=form.comment.data,
-                    now=now,
-                ),
-                form=form,
-            )
+            answer = field_values(form, "satisfaction", "reason_clear", "comment")
+            outcome = run(lambda: services.submit_answer(db.session, token, **answer, now=now), form=form)
             if outcome.ok:
                 flash(_("응답해 주셔서 고맙습니다."), "success")
                 return redirect(url_for("satisfaction.survey", token=token), 303)

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from civic_app.accounts.roles import CITIZEN, CIVIC_OFFICE_ROLES
 from civic_app.extensions import db
-from civic_app.notify.models import STATUS_FAILED, STATUS_PENDING_APPROVAL
+from civic_app.notify import models as outbox
 from civic_app.telegram import policy, privacy, queries, services
 from civic_app.telegram.forms import ActionForm, EditMessageForm
 from civic_app.telegram.render import KINDS, render_message
@@ -24,23 +24,19 @@ STAFF = tuple(sorted(CIVIC_OFFICE_ROLES))
 
 def status_labels() -> dict[str, str]:
     return {
-        "pending_approval": _("승인 대기"),
-        "queued": _("발송 대기"),
-        "sending": _("보내는 중"),
-        "sent": _("보냄"),
-        "failed": _("실패"),
-        "withdrawn": _("철회"),
+        outbox.STATUS_PENDING_APPROVAL: _("승인 대기"),
+        outbox.STATUS_QUEUED: _("발송 대기"),
+        outbox.STATUS_SENDING: _("보내는 중"),
+        outbox.STATUS_SENT: _("보냄"),
+        outbox.STATUS_FAILED: _("실패"),
+        outbox.STATUS_WITHDRAWN: _("철회"),
     }
 
 
 def tab_labels() -> dict[str, str]:
-    return {
-        "pending": _("승인 대기"),
-        "queued": _("발송 대기"),
-        "sent": _("보냄"),
-        "failed": _("실패"),
-        "withdrawn": _("철회"),
-    }
+    """A queue tab is named after its first status (the "queued" tab also lists those being sent)."""
+    labels = status_labels()
+    return {tab: labels[statuses[0]] for tab, statuses in queries.TABS.items()}
 
 
 @bp.route("/staff/telegram")
@@ -66,7 +62,10 @@ def queue():
 @roles_required(*STAFF)
 def message(message_id: int):
     row = services.get_message(db.session, message_id)
-    editable = row.status in (STATUS_PENDING_APPROVAL, STATUS_FAILED) and row.kind != services.DELETE_KIND
+    editable = (
+        row.status in (outbox.STATUS_PENDING_APPROVAL, outbox.STATUS_FAILED)
+        and row.kind != services.DELETE_KIND
+    )
     form = EditMessageForm(
         data={
             "title": row.payload.get("title", ""),
@@ -79,15 +78,12 @@ def message(message_id: int):
             abort(409)
         form = EditMessageForm()
         if form.validate_on_submit():
+            title, summary = form.title.data, form.summary.data or ""
+            lines = (form.lines.data or "").splitlines()
+            now = utcnow()
             outcome = run(
                 lambda: services.edit_message(
-                    db.session,
-                    row,
-                    title=form.title.data,
-                    summary=form.summary.data or "",
-                    lines=(form.lines.data or "").splitlines(),
-                    actor=current_user,
-                    now=utcnow(),
+                    db.session, row, title=title, summary=summary, lines=lines, actor=current_user, now=now
                 )
             )
             if outcome.ok:
@@ -112,10 +108,14 @@ def message(message_id: int):
     )
 
 
-def _action(message_id: int, fn, done: str):
-    form = ActionForm()
-    if not form.validate_on_submit():
+def _check_button() -> None:
+    """The POST of a button (an ``ActionForm``): a bad request without a valid CSRF token."""
+    if not ActionForm().validate_on_submit():
         abort(400)
+
+
+def _action(message_id: int, fn, done: str):
+    _check_button()
     row = services.get_message(db.session, message_id)
     if run(lambda: fn(db.session, row, actor=current_user, now=utcnow())).ok:
         flash(done, "success")
@@ -177,9 +177,7 @@ def account():
 @bp.route("/account/telegram/code", methods=["POST"])
 @roles_required(CITIZEN)
 def new_code():
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _check_button()
     code = run(lambda: services.create_link_code(db.session, current_user, now=utcnow())).value
     chat = services.linked_chat(db.session, current_user)
     response = render_template("telegram/account.html", chat=chat, code=code, form=ActionForm())
@@ -190,9 +188,7 @@ def new_code():
 @bp.route("/account/telegram/unlink", methods=["POST"])
 @roles_required(CITIZEN)
 def unlink():
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _check_button()
     if run(lambda: services.unlink(db.session, current_user, now=utcnow())).value:
         flash(_("텔레그램 연결을 해제했습니다."), "success")
     return redirect(url_for("telegram.account"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from civic_app.dongs.models import Dong
@@ -124,12 +124,13 @@ def home_section() -> dict:
 
 
 def init_app(app) -> None:
-    from civic_app.registry import NavItem, get_registry
+    from civic_app.registry import get_registry
     from civic_app.visits.staff_views import staff
 
     app.register_blueprint(bp)
     app.register_blueprint(staff)
     reg = get_registry(app)
-    reg.add_nav(NavItem(lambda: _("동 방문"), "visits.schedule", None, 20, "main"))
-    reg.add_nav(NavItem(lambda: _("동 방문 계획"), "visits_staff.index", CIVIC_OFFICE_ROLES, 20, "staff"))
+    reg.add_feature_nav(
+        20, (_l("동 방문"), "visits.schedule"), (_l("동 방문 계획"), "visits_staff.index"), CIVIC_OFFICE_ROLES
+    )
     reg.add_home_section(20, home_section)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length
 
-from civic_app.audit.services import record
 from civic_app.extensions import db
 from civic_app.timeutil import utcnow
 from civic_app.web.actions import audit
@@ -68,18 +67,16 @@ def _confirmed() -> bool:
 def _page(status: int = 200, closed_form=None, blackout_form=None, conflicts=None, conflict_kind=None):
     closed = db.session.scalars(select(ClosedDate).order_by(ClosedDate.day.desc())).all()
     blackouts = db.session.scalars(select(BlackoutRange).order_by(BlackoutRange.start_day.desc())).all()
-    return (
-        render_template(
-            "workdays/admin.html",
-            closed=closed,
-            blackouts=blackouts,
-            closed_form=closed_form or ClosedDateForm(prefix="c"),
-            blackout_form=blackout_form or BlackoutForm(prefix="b"),
-            conflicts=conflicts or [],
-            conflict_kind=conflict_kind,
-        ),
-        status,
+    page = render_template(
+        "workdays/admin.html",
+        closed=closed,
+        blackouts=blackouts,
+        closed_form=closed_form or ClosedDateForm(prefix="c"),
+        blackout_form=blackout_form or BlackoutForm(prefix="b"),
+        conflicts=conflicts or [],
+        conflict_kind=conflict_kind,
     )
+    return current_app.response_class(page, status=status)
 
 
 @bp.route("")
@@ -88,26 +85,24 @@ def index():
     return _page()
 
 
-def _review(form, kind: str, start, end):
-    """Before closing ``start``..``end`` (``kind``: closed | blackout): the page to show instead
-    (the form with its errors, or the 통통데이 sessions it hits, to confirm first) and the
-    conflicts; the page is None when the change may be saved now."""
+def _review(form, kind: str, start, end) -> list:
+    """Before closing ``start``..``end`` (``kind``: closed | blackout): the conflicts, when the
+    change may be saved now. Otherwise the request ends here with the page to show instead:
+    the form with its errors, or the 통통데이 sessions it hits, to confirm first."""
     name = f"{kind}_form"
     if not form.validate_on_submit():
-        return _page(400, **{name: form}), []
+        abort(_page(400, **{name: form}))
     conflicts = _conflicts(start, end)
     if conflicts and not _confirmed():
-        return _page(200, **{name: form}, conflicts=conflicts, conflict_kind=kind), conflicts
-    return None, conflicts
+        abort(_page(200, **{name: form}, conflicts=conflicts, conflict_kind=kind))
+    return conflicts
 
 
 @bp.route("/closed", methods=["POST"])
 @roles_required(ADMIN, CIVIC_STAFF)
 def add_closed():
     form = ClosedDateForm(prefix="c")
-    shown, conflicts = _review(form, "closed", form.day.data, form.day.data)
-    if shown is not None:
-        return shown
+    conflicts = _review(form, "closed", form.day.data, form.day.data)
     db.session.add(ClosedDate(day=form.day.data, reason=form.reason.data))
     try:
         db.session.flush()
@@ -151,9 +146,7 @@ def _after_closing(start, end):
 @roles_required(ADMIN, CIVIC_STAFF)
 def add_blackout():
     form = BlackoutForm(prefix="b")
-    shown, conflicts = _review(form, "blackout", form.start_day.data, form.end_day.data)
-    if shown is not None:
-        return shown
+    conflicts = _review(form, "blackout", form.start_day.data, form.end_day.data)
     row = BlackoutRange(start_day=form.start_day.data, end_day=form.end_day.data, reason=form.reason.data)
     db.session.add(row)
     db.session.flush()
@@ -173,15 +166,7 @@ def delete(kind: str, item_id: int):
     model = ClosedDate if kind == "closed" else BlackoutRange
     row = db.get_or_404(model, item_id)
     db.session.delete(row)
-    record(
-        db.session,
-        actor_id=current_user.id,
-        action=f"{kind}.delete",
-        target_type=kind,
-        target_id=item_id,
-        now=utcnow(),
-        ip=request.remote_addr,
-    )
+    audit(f"{kind}.delete", now=utcnow(), target_type=kind, target_id=item_id)
     db.session.commit()
     flash(_("삭제했습니다."), "success")
     return redirect(url_for("workdays.index"))
