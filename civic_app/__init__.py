@@ -8,7 +8,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -142,22 +142,31 @@ def _init_extensions(app: Flask) -> None:
     def inject_globals() -> dict:
         from flask_babel import get_locale
 
-        from civic_app.registry import get_registry
+        from civic_app.registry import NavLink, get_registry
         from civic_app.web.policy import current_roles
 
         roles = current_roles()
 
-        def nav_items(group: str) -> list:
-            items = []
-            for item in get_registry(app).nav:
-                if item.group != group:
-                    continue
-                if item.roles is None or (roles is not None and (not item.roles or item.roles & roles)):
-                    items.append(item)
-            return items
+        links: dict[str, list[NavLink]] = {}
+
+        def nav_links(group: str) -> list[NavLink]:
+            """The menu ``group`` (main | staff) this user may see, each link built and labelled
+            once per page: the menus are drawn twice (desktop row, phone panel) and read again
+            by the breadcrumbs."""
+            if group not in links:
+                path = request.path if has_request_context() else None
+                found = []
+                for item in get_registry(app).nav:
+                    if item.group != group:
+                        continue
+                    if item.roles is None or (roles is not None and (not item.roles or item.roles & roles)):
+                        href = url_for(item.endpoint, **dict(item.values))
+                        found.append(NavLink(item.label(), href, href == path))
+                links[group] = found
+            return links[group]
 
         return {
-            "nav_items": nav_items,
+            "nav_links": nav_links,
             "current_locale": str(get_locale() or "ko"),
             "htmx_js": "js/htmx-2.0.8.min.js",
         }

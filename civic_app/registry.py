@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,14 @@ class NavItem:
     order: int = 100
     group: str = "main"  # main | staff
     values: tuple[tuple[str, str], ...] = ()  # url_for arguments
+
+
+class NavLink(NamedTuple):
+    """A menu entry as one page shows it: translated label, URL, whether it is this page."""
+
+    label: str
+    href: str
+    current: bool
 
 
 @dataclass(frozen=True)
