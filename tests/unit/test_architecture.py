@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +46,16 @@ def module_name(path: Path) -> str:
 
 
 def sources() -> list[Source]:
-    return [
+    return list(_parsed_sources())
+
+
+@functools.cache
+def _parsed_sources() -> tuple[Source, ...]:
+    """civic_app/ parsed once per test process; the checks only read the trees."""
+    return tuple(
         Source(module_name(path), path, ast.parse(path.read_text(encoding="utf-8"), str(path)))
         for path in sorted(PACKAGE.rglob("*.py"))
-    ]
+    )
 
 
 def _is_type_checking(node: ast.If) -> bool:
