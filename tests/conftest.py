@@ -178,14 +178,19 @@ def _demo_snapshot(app) -> dict[str, list[dict]]:
     with app.app_context():
         clean_database(app)
         seed_demo(app)
-        db.session.remove()
-        with db.engine.connect() as conn:
-            snapshot = {
-                table.name: [dict(row) for row in conn.execute(table.select()).mappings()]
-                for table in db.metadata.sorted_tables
-            }
+        snapshot = take_snapshot()
         clean_database(app)
     return snapshot
+
+
+def take_snapshot() -> dict[str, list[dict]]:
+    """Every row of the database by table name, for ``restore_snapshot``."""
+    db.session.remove()
+    with db.engine.connect() as conn:
+        return {
+            table.name: [dict(row) for row in conn.execute(table.select()).mappings()]
+            for table in db.metadata.sorted_tables
+        }
 
 
 def restore_snapshot(snapshot: dict[str, list[dict]]) -> None:

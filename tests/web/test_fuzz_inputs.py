@@ -26,6 +26,7 @@ from werkzeug.utils import cached_property
 from civic_app.accounts.models import User
 from civic_app.extensions import db
 from civic_app.web.policy import ROLES, policy_for_endpoint
+from tests.conftest import clean_database, restore_snapshot, take_snapshot
 from tests.factories import make_department, make_user
 
 pytestmark = pytest.mark.slow
@@ -202,36 +203,53 @@ def _plant_payload() -> int:
     return planted
 
 
+@pytest.fixture(scope="session")
+def _world_snapshot(app) -> tuple[dict, dict]:
+    """The fuzzing city, built once per test process and restored for each test (seeding it costs
+    seconds, restoring it a fraction): seed-scale's small city, the planted payload in every
+    free-text column, a staff user holding every role and a citizen."""
+    with app.app_context():
+        clean_database(app)
+        result = app.test_cli_runner().invoke(
+            args=[
+                "seed-scale",
+                "--dongs",
+                "4",
+                "--requests",
+                "40",
+                "--card-items",
+                "40",
+                "--committee-tasks",
+                "6",
+                "--outbox",
+                "20",
+                "--citizens",
+                "5",
+                "--years",
+                "2",
+            ]
+        )
+        assert result.exit_code == 0, result.output
+        planted = _plant_payload()
+        dept = make_department("퍼징과", field="도로·교통")
+        staff = make_user(
+            *[r for r in ROLES if r != "citizen"], email="fuzz-staff@example.com", department=dept
+        )
+        citizen = make_user("citizen", email="fuzz-citizen@example.com")
+        db.session.commit()
+        ids = {"staff": (staff.id, staff.email), "citizen": (citizen.id, citizen.email), "planted": planted}
+        snapshot = take_snapshot()
+        clean_database(app)
+    return snapshot, ids
+
+
 @pytest.fixture
-def world(app, runner, session):
+def world(app, session, _world_snapshot):
     """A small city seeded by seed-scale, a planted payload, and a user holding every role."""
-    result = runner.invoke(
-        args=[
-            "seed-scale",
-            "--dongs",
-            "4",
-            "--requests",
-            "40",
-            "--card-items",
-            "40",
-            "--committee-tasks",
-            "6",
-            "--outbox",
-            "20",
-            "--citizens",
-            "5",
-            "--years",
-            "2",
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    planted = _plant_payload()
-    dept = make_department("퍼징과", field="도로·교통")
-    staff = make_user(*[r for r in ROLES if r != "citizen"], email="fuzz-staff@example.com", department=dept)
-    citizen = make_user("citizen", email="fuzz-citizen@example.com")
-    session.commit()
+    snapshot, ids = _world_snapshot
+    restore_snapshot(snapshot)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash becomes the 500 page we assert on
-    yield {"staff": (staff.id, staff.email), "citizen": (citizen.id, citizen.email), "planted": planted}
+    yield ids
     app.config["PROPAGATE_EXCEPTIONS"] = None
 
 
