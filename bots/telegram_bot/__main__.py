@@ -17,11 +17,16 @@ import signal
 import socket
 import sys
 import uuid
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 # retry_after as a timedelta (the int form is deprecated in python-telegram-bot 22).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 log = logging.getLogger("bots.telegram_bot")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
 
@@ -42,9 +47,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, app: Flask | None = None) -> int:
+    """The bot's entry point; returns the exit code. ``app``: an app already built by the caller
+    (the tests run the bot in their own process); by default one is built from the environment."""
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -62,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         _say("TELEGRAM_CHANNEL_ID가 설정되지 않았습니다. / TELEGRAM_CHANNEL_ID is not set.")
         return 2
 
-    from civic_app import create_app
+    if app is None:
+        from civic_app import create_app
 
-    app = create_app()
+        app = create_app()
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     base_url = os.environ.get("TELEGRAM_API_BASE_URL") or DEFAULT_BASE_URL
     with app.app_context():

@@ -1,4 +1,6 @@
-"""The real bot process (``python -m bots.telegram_bot --once``) against the fake Bot API."""
+"""The bot (``python -m bots.telegram_bot --once``) against the fake Bot API: as a real process
+for the command line end to end, without a token and in continuous mode; in the test process
+(``run_bot``) for what it delivers."""
 
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ def _rows(session) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def test_once_delivers_every_kind_to_the_channel(app, session, fake_api, run_bot):
+def test_once_delivers_every_kind_to_the_channel(app, session, fake_api, run_bot_process):
+    """The command line end to end, in a process of its own: the module's import-time setup
+    included (python-telegram-bot's deprecations handled)."""
     rows = [queue(kind, subject_ref=f"{kind}:1") for kind in KINDS]
-    result = run_bot()
+    result = run_bot_process()
     assert result.returncode == 0, result.stderr
     assert "sent=6" in result.stdout
     assert "Warning" not in result.stderr  # python-telegram-bot deprecations are handled, not hidden

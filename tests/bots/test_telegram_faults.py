@@ -1,4 +1,5 @@
-"""Fault tests: the real bot process against a misbehaving fake Bot API.
+"""Fault tests: the bot against a misbehaving fake Bot API (in the test process through
+``run_bot``; a real process where one is killed, or must run beside the test).
 
 Afterwards every outbox message is delivered exactly once, except the documented
 unknown-outcome window (a send Telegram accepted whose success was never recorded), which
@@ -233,7 +234,7 @@ def test_a_timed_out_send_is_the_documented_unknown_outcome(app, session, fake_a
 
 
 def test_sigkill_mid_batch_then_reclaim_delivers_everything_once(
-    app, session, database_url, fake_api, run_bot
+    app, session, database_url, fake_api, run_bot_process
 ):
     titles = _queue_many(25)
     session.commit()
@@ -250,7 +251,7 @@ def test_sigkill_mid_batch_then_reclaim_delivers_everything_once(
 
     fake_api.delay_all = 0.0
     _age_claims(session, seconds=2)  # the dead claim is now older than the 1 s claim timeout
-    result = run_bot(TELEGRAM_CLAIM_TIMEOUT="1")
+    result = run_bot_process(TELEGRAM_CLAIM_TIMEOUT="1")  # a new process, as after a crash
     assert result.returncode == 0, result.stderr
     counts = _post_counts(fake_api, titles)
     assert all(c >= 1 for c in counts.values()), counts
