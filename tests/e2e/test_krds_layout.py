@@ -151,13 +151,18 @@ def _logout(page) -> None:
 
 def _check_pages(page, live_server, paths: list[str], problems: list[str]) -> None:
     """Each page loaded once, then laid out and checked at every width in turn (the viewport
-    change re-applies the media queries as a phone of that width would see them)."""
+    change re-applies the media queries as a phone of that width would see them). A path that
+    redirects to a page already checked (a short link, a one-click GET) is not checked twice."""
+    checked: set[str] = set()
     for path in paths:
         page.set_viewport_size({"width": WIDTHS[0], "height": 800})
         response = page.goto(live_server + path)
         if response is None or response.status != 200:
             problems.append(f"{path}: HTTP {response.status if response else '?'}")
             continue
+        if page.url in checked:
+            continue
+        checked.add(page.url)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 800})
             where = f"{path} @{width}px"
