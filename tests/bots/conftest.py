@@ -207,18 +207,16 @@ def environ(env: dict[str, str]) -> Iterator[None]:
     """``os.environ`` is ``env`` inside the block, exactly as it was again after it."""
     saved = dict(os.environ)
     try:
-        for key in [k for k in os.environ if k not in env]:
-            del os.environ[key]
-        for key, value in env.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
+        _replace_environ(env)
         yield
     finally:
-        for key in [k for k in os.environ if k not in saved]:
-            del os.environ[key]
-        for key, value in saved.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
+        _replace_environ(saved)
+
+
+def _replace_environ(env: dict[str, str]) -> None:
+    for key in set(os.environ) - set(env):
+        del os.environ[key]
+    os.environ.update(env)
 
 
 class ThreadStream(io.TextIOBase):
